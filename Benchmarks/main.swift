@@ -1,0 +1,25 @@
+import Foundation
+
+// orchestrator-bench: measurements, never assertions. Run in release:
+//   swift run -c release orchestrator-bench <suite> [options]
+// Each suite prints its figures and the command that produced them.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+]
+
+@MainActor func usage() {
+    print("usage: orchestrator-bench <suite> [options]\n\nsuites:")
+    for suite in suites { print("  \(suite.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(suite.summary)") }
+}
+
+guard let name = arguments.first, let suite = suites.first(where: { $0.name == name }) else {
+    usage()
+    exit(arguments.isEmpty ? 0 : 2)
+}
+do {
+    try suite.run(Array(arguments.dropFirst()))
+} catch {
+    print("error: \(error)")
+    exit(1)
+}

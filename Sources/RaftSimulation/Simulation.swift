@@ -1,0 +1,3 @@
+import Raft
+/// Deterministic simulation of many Raft cores (test support).
+public enum SimulationNamespace {}

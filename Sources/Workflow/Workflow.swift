@@ -1,0 +1,2 @@
+/// Workflow definitions: YAML in, validated immutable model out.
+public enum WorkflowNamespace {}
