@@ -1,0 +1,74 @@
+/// Settings of one Raft node. Every limit is named, documented and has a default.
+public struct RaftConfig: Sendable, Hashable {
+    /// This node's id (never 0).
+    public var id: NodeID
+    /// A follower that hears nothing from a leader for this many ticks (randomised to
+    /// `[electionTicks, 2 × electionTicks)`) starts an election.
+    public var electionTicks: Int = 10
+    /// A leader sends heartbeats every this many ticks. Must be less than `electionTicks`.
+    public var heartbeatTicks: Int = 1
+    /// Run a pre-vote round before a real election, so a node that rejoins after a
+    /// partition does not inflate terms and depose a healthy leader.
+    public var preVote: Bool = true
+    /// A leader that has not heard from a quorum within an election timeout steps down;
+    /// followers that heard from a leader within the timeout ignore vote requests.
+    public var checkQuorum: Bool = true
+    /// Most entries in one `append` message.
+    public var maxEntriesPerMessage: Int = 4096
+    /// Most entry bytes in one `append` message (at least one entry is always sent).
+    public var maxBytesPerMessage: Int = 1 << 20
+    /// Most `append` messages in flight to one follower in the replicate state.
+    public var maxInflightMessages: Int = 256
+    /// Most bytes of uncommitted entries a leader accepts before refusing proposals.
+    public var maxUncommittedBytes: Int = 64 << 20
+    /// Most bytes of committed entries handed to the application in one `Ready`.
+    public var maxCommittedBytesPerReady: Int = 16 << 20
+    /// Size of one snapshot chunk on the wire.
+    public var snapshotChunkBytes: Int = 1 << 20
+    /// Seed of the generator behind the randomised election timeout.
+    public var randomSeed: UInt64 = 0
+
+    public init(id: NodeID) {
+        precondition(id != 0, "node id 0 is reserved for 'none'")
+        self.id = id
+    }
+
+    func validated() -> RaftConfig {
+        precondition(heartbeatTicks > 0 && heartbeatTicks < electionTicks,
+                     "heartbeatTicks (\(heartbeatTicks)) must be in 1..<electionTicks (\(electionTicks))")
+        precondition(maxEntriesPerMessage > 0 && maxBytesPerMessage > 0 && maxInflightMessages > 0)
+        precondition(maxUncommittedBytes > 0 && maxCommittedBytesPerReady > 0 && snapshotChunkBytes > 0)
+        return self
+    }
+}
+
+/// Everything a node had made durable, from which it restarts.
+///
+/// A fresh cluster starts from ``bootstrap(_:)``: an empty log whose membership is the
+/// initial voters. A node joining an existing cluster starts from ``empty``: it knows no
+/// members and waits for the leader to send it the log or a snapshot.
+public struct DurableState: Sendable, Hashable {
+    public var hardState: HardState
+    /// The newest durable snapshot (index 0 with the bootstrap membership for a new cluster).
+    public var snapshot: Snapshot
+    /// Entries after the snapshot, contiguous from `snapshot.metadata.index + 1`.
+    public var entries: [Entry]
+
+    public init(hardState: HardState, snapshot: Snapshot, entries: [Entry]) {
+        self.hardState = hardState
+        self.snapshot = snapshot
+        self.entries = entries
+    }
+
+    /// The state of a node of a brand-new cluster whose voters are `voters`.
+    public static func bootstrap(_ voters: Set<NodeID>) -> DurableState {
+        DurableState(
+            hardState: HardState(),
+            snapshot: Snapshot(metadata: SnapshotMetadata(index: 0, term: 0, configuration: Configuration(voters: voters)), data: []),
+            entries: []
+        )
+    }
+
+    /// The state of a node that will be added to an existing cluster.
+    public static var empty: DurableState { bootstrap([]) }
+}
