@@ -45,8 +45,8 @@ public final class FileLogStore: RaftLogStore {
     var readBuffer: [UInt8] = []
     static let readAheadBytes = 256 << 10
 
-    /// Test hook: write only this many bytes of the next save, then fail as if the
-    /// process died mid-write.
+    /// Test hook: write at most this many bytes of the next write, and never its last
+    /// record, then fail as if the process died mid-write.
     var crashAfterBytes: Int?
 
     init(directory: String, options: StorageOptions, lock: DirectoryLock) {
@@ -163,12 +163,14 @@ public final class FileLogStore: RaftLogStore {
         }
     }
 
-    /// Writes honouring the crash test hook.
+    /// Writes honouring the crash test hook, which keeps the last record (and so the
+    /// batch's end) off the disk.
     func write(_ bytes: [UInt8], to segment: Segment, at offset: UInt64) throws {
         if let limit = crashAfterBytes {
             crashAfterBytes = nil
+            let keep = min(limit, encoder.recordStarts.last ?? bytes.count - 1)
             try bytes.withUnsafeBytes { raw in
-                try segment.file.writeAll(UnsafeRawBufferPointer(rebasing: raw[0..<min(limit, raw.count)]), at: offset)
+                try segment.file.writeAll(UnsafeRawBufferPointer(rebasing: raw[0..<keep]), at: offset)
             }
             throw StorageError.io(operation: "pwrite (injected crash)", path: path(segment.name), errno: EIO)
         }

@@ -96,8 +96,8 @@ final class StoreHarness {
 
     func close() { cleanup() }
 
-    static func file(options: StorageOptions) throws -> StoreHarness {
-        let directory = TemporaryDirectory()
+    static func file(options: StorageOptions, inMemory: Bool = false) throws -> StoreHarness {
+        let directory = TemporaryDirectory(inMemory: inMemory)
         let store = try FileLogStore.open(directory: directory.path, options: options)
         return StoreHarness(
             name: "FileLogStore", store: store,
