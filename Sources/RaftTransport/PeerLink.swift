@@ -138,17 +138,25 @@ final class PeerLink: Sendable {
     /// Points the link at a new address: the current connection (if any) is closed and the
     /// next attempt dials the new address.
     func updateAddress(_ address: PeerAddress) {
-        let channel = state.withLock { state -> (any Channel)? in
-            guard state.address != address else { return nil }
+        let (channel, connectNow) = state.withLock { state -> ((any Channel)?, Bool) in
+            guard state.address != address else { return (nil, false) }
             state.address = address
             state.failures = 0
-            if case .connected(_, let channel, _) = state.connection { return channel }
-            return nil
+            switch state.connection {
+            case .connected(_, let channel, _):
+                return (channel, false)  // its closing reconnects, to the new address
+            case .connecting:
+                // The attempt in flight dials the old address: orphan it (its result no longer
+                // matches the state and is closed) and dial again.
+                state.connection = .idle
+                return (nil, true)
+            case .idle, .backingOff:
+                return (nil, false)  // the next attempt uses the new address
+            }
         }
-        if let channel {
-            logger.info("peer address changed to \(address): reconnecting")
-            channel.close(promise: nil)
-        }
+        logger.info("peer address changed to \(address)")
+        channel?.close(promise: nil)
+        if connectNow { eventLoop.execute { self.connect() } }
     }
 
     /// Starts connecting. Call once.
@@ -253,6 +261,7 @@ final class PeerLink: Sendable {
 
     /// The peer sent a refusal on our connection: back off the longest delay before trying again.
     func refused() {
+        context.counters.refusedByPeer.add(1)
         state.withLock { $0.refused = true }
     }
 
