@@ -156,12 +156,15 @@ public final class TCPTransport: RaftTransport {
     /// connection closed; a changed address closes the connection and dials the new one.
     public func updatePeers(_ peers: [NodeID: PeerAddress]) {
         let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, logger: logger)
-        let (added, removed, changed) = state.withLock { state -> ([PeerLink], [PeerLink], [(PeerLink, PeerAddress)]) in
-            guard state.phase != .shutDown else { return ([], [], []) }
+        let (added, removed, changed, closing) = state.withLock { state -> ([PeerLink], [PeerLink], [(PeerLink, PeerAddress)], [any Channel]) in
+            guard state.phase != .shutDown else { return ([], [], [], []) }
             var added: [PeerLink] = [], removed: [PeerLink] = [], changed: [(PeerLink, PeerAddress)] = []
+            var closing: [any Channel] = []
             for (id, link) in state.links where peers[id] == nil {
                 removed.append(link)
                 state.links[id] = nil
+                // Stop hearing from it too.
+                if let inbound = state.inboundByPeer.removeValue(forKey: id).flatMap({ state.inbound[$0] }) { closing.append(inbound) }
             }
             for (id, address) in peers where id != nodeID && id != 0 {
                 if let link = state.links[id] {
@@ -173,8 +176,9 @@ public final class TCPTransport: RaftTransport {
                 }
             }
             // Links made before start() are started by start().
-            return (state.phase == .running ? added : [], removed, changed)
+            return (state.phase == .running ? added : [], removed, changed, closing)
         }
+        for channel in closing { channel.close(promise: nil) }
         for link in removed {
             logger.info("peer \(link.peerID) removed")
             _ = link.stop()

@@ -247,6 +247,22 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertTrue(reached)
     }
 
+    func testRemovedPeerIsNeitherSentToNorHeard() async throws {
+        let nodes = try await makeCluster(2)
+        let inbox = Collector(nodes[1].incoming)
+        nodes[0].send([heartbeat(from: 1, to: 2, 0)])
+        await inbox.waitFor(1)
+        nodes[1].updatePeers([:])
+        nodes[1].send([heartbeat(from: 2, to: 1, 0)])
+        XCTAssertEqual(nodes[1].stats.sendDropped, 1)
+        // Node 1's connection is closed, and its reconnection refused: 2 knows no node 1 now.
+        let refused = await eventually { nodes[0].stats.refusedByPeer >= 1 }
+        XCTAssertTrue(refused, "\(nodes[0].stats)")
+        nodes[0].send([heartbeat(from: 1, to: 2, 1)])
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertEqual(inbox.messages.count, 1)
+    }
+
     func testShutdownFinishesIncomingAndDropsLaterSends() async throws {
         let nodes = try await makeCluster(2)
         let inbox = Collector(nodes[0].incoming)
