@@ -154,6 +154,9 @@ extension ServerConfig {
         }
     }
 
+    /// Parses `host:port`.
+    public static func parseAddress(_ text: String) -> PeerAddress? { PeerAddress(text) }
+
     /// Parses a `--peer` flag: `ID=RAFT_HOST:PORT[,API_HOST:PORT]`.
     public static func parsePeer(_ text: String) throws(ConfigError) -> (NodeID, MemberAddress) {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
