@@ -54,6 +54,7 @@ public enum WorkflowLoader {
             source = text
         }
 
+        if let problem = TextChecks.checkFlowDepth(Array(source.utf8), depthMax: limits.nestingDepthMax) { return failed(problem) }
         let composed = YAMLComposer(limits: limits).compose(source)
         for problem in composed.problems { sink.error(problem.message, at: problem.position) }
         guard !composed.aborted else {

@@ -111,7 +111,11 @@ extension WorkflowCompiler {
             }
         }
 
-        checkGraph(initial: initial?.value, states: states, transitions: transitions, finals: finals, leaves: leaves)
+        // Graph warnings drawn from a broken definition mislead (a state looks unreachable
+        // because the transition to it had an error): they wait until the errors are fixed.
+        if !sink.hasErrors {
+            checkGraph(initial: initial?.value, states: states, transitions: transitions, finals: finals, leaves: leaves)
+        }
 
         guard !sink.hasErrors, let name, let initial else { return nil }
         return WorkflowDefinition(

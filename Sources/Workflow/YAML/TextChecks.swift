@@ -18,6 +18,60 @@ enum TextChecks {
         return checkCharacters(bytes)
     }
 
+    /// The first flow bracket (`[` or `{`) nested deeper than `depthMax`, found by a quick
+    /// scan that skips comments and quoted scalars. libyaml's scanner looks ahead up to 1024
+    /// characters and has its own limit of 1000 levels, which it reports at 1:1; this scan
+    /// finds the real position first. (Block nesting is checked as the parser reads.)
+    static func checkFlowDepth(_ bytes: [UInt8], depthMax: Int) -> YAMLComposer.Problem? {
+        var depth = 0
+        var index = 0
+        var previous: UInt8 = UInt8(ascii: "\n")
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "#") where isSeparator(previous):
+                while index < count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                continue
+            case UInt8(ascii: "'") where isSeparator(previous) || isFlowIndicator(previous):
+                index += 1
+                while index < count {
+                    if bytes[index] == UInt8(ascii: "'") {
+                        if index + 1 < count, bytes[index + 1] == UInt8(ascii: "'") { index += 2; continue }
+                        break
+                    }
+                    index += 1
+                }
+            case UInt8(ascii: "\"") where isSeparator(previous) || isFlowIndicator(previous):
+                index += 1
+                while index < count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > depthMax {
+                    return YAMLComposer.Problem(message: "nesting is deeper than \(depthMax) levels; a workflow needs only a few",
+                                                position: position(ofByte: index, in: bytes))
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth = max(0, depth - 1)
+            default:
+                break
+            }
+            previous = index < count ? bytes[index] : 0
+            index += 1
+        }
+        return nil
+    }
+
+    private static func isSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+    }
+
+    private static func isFlowIndicator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ":")
+    }
+
     /// YAML allows tab, line feed, carriage return and printable characters; a NUL or other
     /// control character almost always means a binary file.
     static func checkCharacters(_ bytes: [UInt8]) -> YAMLComposer.Problem? {
