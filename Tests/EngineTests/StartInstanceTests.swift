@@ -69,10 +69,18 @@ final class StartInstanceTests: XCTestCase {
         var h = Harness(settings: EngineSettings(instanceDataBytesMax: 100))
         XCTAssertEqual(h.start("order", id: "big", data: ["blob": .string(String(repeating: "x", count: 200))]).rejection?.code,
                        "invalid_data")
-        var deep: JSONValue = .null
-        for _ in 0..<EngineLimits.jsonDepthMax { deep = .array([deep]) }
-        XCTAssertEqual(h.start("order", id: "deep", data: ["d": deep]).rejection?.code, "invalid_data")
-        XCTAssertEqual(h.state.instanceCount, 0)
+        h = Harness()
+        func nested(_ levels: Int) -> JSONValue {
+            var value: JSONValue = .null
+            for _ in 0..<levels { value = .array([value]) }
+            return value
+        }
+        // {"d": [[…[null]…]]}: the object, the arrays and the null each count one level.
+        XCTAssertEqual(h.start("order", id: "deep", data: ["d": nested(EngineLimits.jsonDepthMax - 1)]).rejection?.code, "invalid_data")
+        XCTAssertNotNil(h.start("order", id: "ok", data: ["d": nested(EngineLimits.jsonDepthMax - 2)]).started)
+        // A command built in memory (not decoded) cannot smuggle in a non-finite number.
+        XCTAssertEqual(h.state.apply(index: 100, command: .startInstance(StartInstance(workflow: "order", id: "nan", data: ["n": .number(.nan)]))).rejection?.code, "invalid_data")
+        XCTAssertEqual(h.state.instanceCount, 1)
     }
 
     func testInitialFinalStateStartsFinal() {
