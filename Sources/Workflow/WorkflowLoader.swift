@@ -23,6 +23,32 @@ public enum WorkflowLoader {
         return (result.definition, result.diagnostics)
     }
 
+    /// Time spent in each loading phase for `text` (for `orchestrator-bench workflow`):
+    /// text checks, YAML composition, validation and compilation (with hashing).
+    @_spi(Benchmarks)
+    public static func phaseDurations(text: String, limits: WorkflowLimits = WorkflowLimits()) -> [(phase: String, duration: Duration)] {
+        let clock = ContinuousClock()
+        var phases: [(String, Duration)] = []
+        var start = clock.now
+        func lap(_ phase: String) {
+            let now = clock.now
+            phases.append((phase, now - start))
+            start = now
+        }
+        let bytes = Array(text.utf8)
+        _ = TextChecks.checkCharacters(bytes)
+        _ = TextChecks.checkFlowDepth(bytes, depthMax: limits.nestingDepthMax)
+        lap("text checks")
+        let composed = YAMLComposer(limits: limits).compose(text)
+        lap("YAML compose (libyaml events)")
+        if let root = composed.root {
+            var compiler = WorkflowCompiler(file: "bench", pluginNames: nil)
+            _ = compiler.compile(root)
+            lap("validate + build model + hash")
+        }
+        return phases
+    }
+
     struct Compiled {
         var definition: WorkflowDefinition?
         var diagnostics: [Diagnostic]
