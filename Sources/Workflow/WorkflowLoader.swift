@@ -24,14 +24,15 @@ public enum WorkflowLoader {
     }
 
     /// Time spent in each loading phase for `text` (for `orchestrator-bench workflow`):
-    /// text checks, YAML composition, validation and compilation (with hashing).
+    /// text checks, YAML composition, validation and compilation (with hashing). `now` reads
+    /// the clock to use (the benchmark passes thread CPU time).
     @_spi(Benchmarks)
-    public static func phaseDurations(text: String, limits: WorkflowLimits = WorkflowLimits()) -> [(phase: String, duration: Duration)] {
-        let clock = ContinuousClock()
+    public static func phaseDurations(text: String, limits: WorkflowLimits = WorkflowLimits(),
+                                      now: () -> Duration) -> [(phase: String, duration: Duration)] {
         var phases: [(String, Duration)] = []
-        var start = clock.now
+        var start = now()
         func lap(_ phase: String) {
-            let now = clock.now
+            let now = now()
             phases.append((phase, now - start))
             start = now
         }
