@@ -43,6 +43,17 @@ final class CodecTests: XCTestCase {
         XCTAssertNotEqual(command.fingerprint, other.fingerprint)
     }
 
+    func testStampingEncodedBytesEqualsStampingTheCommand() throws {
+        for command in CodecTests.sampleCommands {
+            var bytes = command.encoded()
+            XCTAssertTrue(Command.stamp(&bytes, atMillis: 1_234))
+            XCTAssertEqual(bytes, command.stamped(atMillis: 1_234).encoded())
+        }
+        var garbage: [UInt8] = [9, 9, 9]
+        XCTAssertFalse(Command.stamp(&garbage, atMillis: 1))
+        XCTAssertEqual(garbage, [9, 9, 9])
+    }
+
     func testUnknownVersionAndTagsAreTypedErrors() {
         var bytes = CodecTests.sampleCommands[4].encoded()
         bytes[0] = 2
@@ -119,6 +130,7 @@ final class CodecTests: XCTestCase {
             .rejected(.invalidData(instance: "i", reason: "big")),
             .rejected(.unknownWorkflow(name: "w", version: nil)),
             .rejected(.unknownWorkflow(name: "w", version: 7)),
+            .rejected(.unknownWorkflow(name: "w", version: -3)),
             .rejected(.unknownInstance(id: "i")),
             .rejected(.unknownTransition(instance: "i", name: "t", allowed: ["a", "b"])),
             .rejected(.unknownState(instance: "i", state: "s", allowed: [])),
