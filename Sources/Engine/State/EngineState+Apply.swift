@@ -215,14 +215,56 @@ extension EngineState {
     }
 
     private func dataProblem(_ data: [String: JSONValue]) -> String? {
-        let size = JSONValue.membersByteCount(data)
-        if size > settings.instanceDataBytesMax {
-            return "data would take \(size) bytes, over the limit of \(settings.instanceDataBytesMax)"
+        var measure = DataMeasure()
+        measure.visit(members: data, depth: 1)
+        if measure.hasNonFiniteNumber { return "numbers must be finite" }
+        if measure.depth > EngineLimits.jsonDepthMax {
+            return "data is nested more than \(EngineLimits.jsonDepthMax) levels deep"
         }
-        let depth = jsonDepth(data)
-        if depth > EngineLimits.jsonDepthMax {
-            return "data is nested \(depth) levels deep, over the limit of \(EngineLimits.jsonDepthMax)"
+        if measure.bytes > settings.instanceDataBytesMax {
+            return "data would take \(measure.bytes) bytes, over the limit of \(settings.instanceDataBytesMax)"
         }
         return nil
+    }
+}
+
+/// One walk over instance data: its encoded size, its depth and whether every number is
+/// finite. Stops descending past `jsonDepthMax` so a pathological value costs little.
+private struct DataMeasure {
+    var bytes = 0
+    var depth = 0
+    var hasNonFiniteNumber = false
+
+    mutating func visit(members: [String: JSONValue], depth level: Int) {
+        depth = max(depth, level)
+        bytes += varintByteCount(members.count)
+        for (key, value) in members {
+            let keyBytes = key.utf8.count
+            bytes += varintByteCount(keyBytes) + keyBytes
+            visit(value, depth: level + 1)
+        }
+    }
+
+    mutating func visit(_ value: JSONValue, depth level: Int) {
+        guard level <= EngineLimits.jsonDepthMax + 1 else {
+            depth = level
+            return
+        }
+        depth = max(depth, level)
+        switch value {
+        case .null, .bool: bytes += 1
+        case .number(let number):
+            bytes += 9
+            if !number.isFinite { hasNonFiniteNumber = true }
+        case .string(let text):
+            let count = text.utf8.count
+            bytes += 1 + varintByteCount(count) + count
+        case .array(let values):
+            bytes += 1 + varintByteCount(values.count)
+            for element in values { visit(element, depth: level + 1) }
+        case .object(let members):
+            bytes += 1
+            visit(members: members, depth: level)
+        }
     }
 }
