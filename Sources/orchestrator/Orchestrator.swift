@@ -11,7 +11,7 @@ struct Orchestrator: AsyncParsableCommand {
         commandName: "orchestrator",
         abstract: "A workflow orchestrator built on its own Raft implementation.",
         discussion: """
-            Workflows are state machines declared in YAML (see docs/workflows.md). Every
+            Workflows are state machines declared in YAML (see docs/workflows.md). Every \
             transition is proposed through Raft and applied by every node.
 
             Examples:
