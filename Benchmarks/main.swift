@@ -6,6 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("storage", "WAL: raw fsync rate, append throughput by batch size, recovery", runStorageBenchmark),
 ]
 
 @MainActor func usage() {
