@@ -65,9 +65,9 @@ struct BenchUsage: Error, CustomStringConvertible {
 
 /// CPU time (user + system) this process has used, in seconds.
 private func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    var now = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 private func seconds(_ duration: Duration) -> Double {
@@ -91,7 +91,7 @@ private func check(_ rc: Int32, _ what: String) throws {
 }
 
 /// Raw 4 KiB pwrite + fdatasync at increasing offsets in a preallocated file.
-private func rawSyncRate(directory: String, count: Int) throws -> (perSecond: Double, medianMs: Double, p99Ms: Double) {
+private func rawSyncRate(directory: String, count: Int) throws -> (perSecond: Double, medianMs: Double, p99Ms: Double, cpuMicros: Double) {
     let path = directory + "/raw-fsync"
     let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw BenchUsage("open \(path): errno \(errno)") }
@@ -103,6 +103,7 @@ private func rawSyncRate(directory: String, count: Int) throws -> (perSecond: Do
     latencies.reserveCapacity(count)
     let clock = ContinuousClock()
     let start = clock.now
+    let cpu0 = cpuSeconds()
     for i in 0..<count {
         let t0 = clock.now
         let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, off_t(i * 4096)) }
@@ -111,8 +112,9 @@ private func rawSyncRate(directory: String, count: Int) throws -> (perSecond: Do
         latencies.append(seconds(clock.now - t0) * 1000)
     }
     let total = seconds(clock.now - start)
+    let cpu = cpuSeconds() - cpu0
     latencies.sort()
-    return (Double(count) / total, percentile(latencies, 0.5), percentile(latencies, 0.99))
+    return (Double(count) / total, percentile(latencies, 0.5), percentile(latencies, 0.99), cpu / Double(count) * 1e6)
 }
 
 /// Sequential write rate: 1 MiB pwrites and one fdatasync at the end.
@@ -150,18 +152,19 @@ private func appendRate(directory: String, batch: Int, duration: Double) throws 
     var latencies: [Double] = []
     let clock = ContinuousClock()
     let start = clock.now
-    let cpuStart = cpuSeconds()
+    var cpu = 0.0
     while seconds(clock.now - start) < duration || saves < 20 {
         var entries = batches[saves % batches.count]
         for k in entries.indices { entries[k].index = next + UInt64(k) }
         let t0 = clock.now
+        let cpu0 = cpuSeconds()
         try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: next - 1), entries: entries)
+        cpu += cpuSeconds() - cpu0
         latencies.append(seconds(clock.now - t0) * 1000)
         next += UInt64(batch)
         saves += 1
     }
     let total = seconds(clock.now - start)
-    let cpu = cpuSeconds() - cpuStart
     latencies.sort()
     let entries = Double(saves * batch)
     return (Double(saves) / total, entries / total, entries * 128 / total / 1e6, percentile(latencies, 0.99), cpu / Double(saves) * 1e6)
@@ -230,7 +233,7 @@ func runStorageBenchmark(_ arguments: [String]) throws {
     if wanted("raw") {
         let raw = try rawSyncRate(directory: options.directory, count: options.quick ? 500 : 3000)
         rawRate = raw.perSecond
-        print(String(format: "raw 4 KiB pwrite+fdatasync: %.0f syncs/s (median %.3f ms, p99 %.3f ms)", raw.perSecond, raw.medianMs, raw.p99Ms))
+        print(String(format: "raw 4 KiB pwrite+fdatasync: %.0f syncs/s (median %.3f ms, p99 %.3f ms, CPU %.0f us per sync)", raw.perSecond, raw.medianMs, raw.p99Ms, raw.cpuMicros))
         sequential = try sequentialWriteRate(directory: options.directory, megabytes: options.quick ? 128 : 512)
         print(String(format: "sequential write (1 MiB writes, one fdatasync): %.0f MB/s", sequential!))
     }

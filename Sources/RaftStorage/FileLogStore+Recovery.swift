@@ -397,7 +397,13 @@ extension FileLogStore {
             recoveryWarnings.append(StorageWarning(
                 file: directory, offset: nil,
                 message: "snapshot at index \(resetTo.index) term \(resetTo.term) is not part of the log (last index \(lastIndex)): an installation was interrupted; the log was reset to follow the snapshot"))
-            if hardState.commit > resetTo.index { hardState.commit = resetTo.index }
+            // Installation requires the snapshot to cover the commit index; a commit beyond
+            // it means the hard state or the snapshot is not what was written.
+            guard hardState.commit <= resetTo.index else {
+                throw StorageError.invariantViolated(
+                    file: path(snapshots.last!.name),
+                    reason: "commit index \(hardState.commit) beyond the snapshot at \(resetTo.index), which is not part of the log")
+            }
             try resetLog(to: resetTo)
         }
         try validateRecovered()
