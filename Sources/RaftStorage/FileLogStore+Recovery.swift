@@ -6,21 +6,27 @@ import Glibc
 /// wins), then every segment in sequence order, batch by batch, then the checks that
 /// the recovered state satisfies what the Raft core relies on.
 extension FileLogStore {
-    /// A record of a batch not yet known to be complete.
-    enum PendingRecord {
-        case entry(index: UInt64, term: UInt64, offset: UInt64)
-        case hardState(StoredHardState)
-        case segmentStart(firstIndex: UInt64, compactIndex: UInt64, compactTerm: UInt64, hardState: StoredHardState, mode: WALFormat.SegmentMode, offset: UInt64)
-        case compaction(index: UInt64, term: UInt64, offset: UInt64)
-    }
-
-    /// Replay state beyond the store's own fields.
-    struct ReplayState {
+    /// The log as replay rebuilds it. A value type, mutated through `inout`, so the
+    /// per-record work pays no dynamic exclusivity checks (as class properties would).
+    struct ReplayLog {
         var started = false
         var compactIndex: UInt64 = 0
         var compactTerm: UInt64 = 0
         /// Segments before this position in `segments` were superseded by a reset.
         var resetPosition = 0
+        /// First index whose location is known (the log may be compacted beyond it).
+        var firstIndex: UInt64 = 1
+        var lastIndex: UInt64 = 0
+        var locations: [UInt64] = []
+        var termRuns = TermRuns()
+        var hardState = StoredHardState.initial
+
+        mutating func clear(startingAt index: UInt64) {
+            locations.removeAll(keepingCapacity: true)
+            termRuns.removeAll()
+            firstIndex = index
+            lastIndex = index - 1
+        }
     }
 
     func recover() throws {
@@ -33,15 +39,16 @@ extension FileLogStore {
 
         let segmentFiles = names.compactMap { name in WALFormat.parseSegmentFileName(name).map { (name: name, seq: $0.seq, firstIndex: $0.firstIndex) } }
             .sorted { $0.seq < $1.seq }
-        var state = ReplayState()
+        var log = ReplayLog()
         var buffer: [UInt8] = []
+        var offsets: [Int] = []
         for (k, info) in segmentFiles.enumerated() {
             try replaySegment(
                 name: info.name, seq: info.seq, firstIndex: info.firstIndex, isNewest: k == segmentFiles.count - 1,
-                state: &state, buffer: &buffer)
+                log: &log, buffer: &buffer, offsets: &offsets)
         }
         buffer = []
-        try finishRecovery(state: state)
+        try finishRecovery(log: log)
     }
 
     // MARK: Snapshots
@@ -80,7 +87,7 @@ extension FileLogStore {
 
     func replaySegment(
         name: String, seq: UInt64, firstIndex nameFirstIndex: UInt64, isNewest: Bool,
-        state: inout ReplayState, buffer: inout [UInt8]
+        log: inout ReplayLog, buffer: inout [UInt8], offsets: inout [Int]
     ) throws {
         let filePath = path(name)
         let file = try FileDescriptor(path: filePath, flags: O_RDWR)
@@ -106,8 +113,7 @@ extension FileLogStore {
         }
 
         let segment = Segment(seq: seq, firstIndex: nameFirstIndex, name: name, file: file, size: 0, allocated: UInt64(fileSize))
-        var pending: [PendingRecord] = []
-        pending.reserveCapacity(1024)
+        let previousSeq = segments.last?.seq
         var batchEnd = WALFormat.segmentHeaderBytes
         var offset = batchEnd
         var sawSegmentStart = false
@@ -116,48 +122,35 @@ extension FileLogStore {
 
         try buffer.withUnsafeBytes { whole in
             let raw = UnsafeRawBufferPointer(rebasing: whole[0..<fileSize])
+            offsets.removeAll(keepingCapacity: true)
+            // Pass 1 checks a batch's records; pass 2 (applyBatch) applies it once its end
+            // record has been found intact.
             while offset < fileSize {
                 let check = WALFormat.checkRecord(raw, at: offset, end: fileSize, bodyBytesMax: bodyBytesMax)
-                guard case let .valid(type, flags, body, total) = check else {
+                guard case let .valid(type, flags, _, total) = check else {
                     if case let .invalid(reason) = check { stopReason = reason } else { stopReason = "zero-filled" }
                     break
                 }
                 let isStart = flags & WALFormat.flagBatchStart != 0
-                if pending.isEmpty != isStart {
+                if offsets.isEmpty != isStart {
                     stopReason = isStart ? "batch starts before the previous one ended" : "record outside a batch"
                     break
                 }
-                let recordOffset = UInt64(offset)
-                switch type {
-                case .entry:
-                    pending.append(.entry(index: raw.le64(body.lowerBound), term: raw.le64(body.lowerBound + 8), offset: recordOffset))
-                case .hardState:
-                    pending.append(.hardState(raw.decodeHardState(at: body.lowerBound)))
-                case .segmentStart:
-                    guard let mode = WALFormat.SegmentMode(rawValue: raw[body.lowerBound + 48]) else {
-                        throw StorageError.corruptRecord(file: filePath, offset: recordOffset, reason: "unknown segment mode \(raw[body.lowerBound + 48])")
-                    }
-                    pending.append(.segmentStart(
-                        firstIndex: raw.le64(body.lowerBound), compactIndex: raw.le64(body.lowerBound + 8),
-                        compactTerm: raw.le64(body.lowerBound + 16), hardState: raw.decodeHardState(at: body.lowerBound + 24),
-                        mode: mode, offset: recordOffset))
-                case .compaction:
-                    pending.append(.compaction(index: raw.le64(body.lowerBound), term: raw.le64(body.lowerBound + 8), offset: recordOffset))
+                if type == .segmentStart && (sawSegmentStart || !offsets.isEmpty) {
+                    throw StorageError.corruptRecord(file: filePath, offset: UInt64(offset), reason: "segment-start record in the middle of a segment")
                 }
+                if !sawSegmentStart && type != .segmentStart {
+                    throw StorageError.corruptRecord(file: filePath, offset: UInt64(offset), reason: "segment does not begin with a segment-start record")
+                }
+                offsets.append(offset)
                 offset += total
                 if flags & WALFormat.flagBatchEnd != 0 {
                     if !sawSegmentStart {
-                        guard pending.count == 1, case let .segmentStart(first, _, _, _, _, _) = pending[0] else {
-                            throw StorageError.corruptRecord(file: filePath, offset: UInt64(batchEnd), reason: "segment does not begin with a segment-start record")
-                        }
-                        guard first == nameFirstIndex else {
-                            throw StorageError.badSegmentHeader(file: filePath, reason: "segment-start record says first index \(first), the header \(nameFirstIndex)")
-                        }
                         sawSegmentStart = true
                         segments.append(segment)
                     }
-                    try applyBatch(pending, segment: segment, filePath: filePath, state: &state)
-                    pending.removeAll(keepingCapacity: true)
+                    try applyBatch(raw, offsets, seq: seq, previousSeq: previousSeq, nameFirstIndex: nameFirstIndex, filePath: filePath, log: &log)
+                    offsets.removeAll(keepingCapacity: true)
                     batchEnd = offset
                 }
             }
@@ -220,86 +213,118 @@ extension FileLogStore {
         return nil
     }
 
-    func applyBatch(_ records: [PendingRecord], segment: Segment, filePath: String, state: inout ReplayState) throws {
-        for record in records {
-            switch record {
-            case let .segmentStart(first, compactIndex, compactTerm, recordHardState, mode, offset):
-                if mode == .reset || !state.started {
-                    for older in segments where older !== segment { older.liveFirst = 0; older.liveLast = 0 }
-                    if mode == .reset { state.resetPosition = segments.count - 1 }
-                    locations.removeAll()
-                    termRuns.removeAll()
-                    firstIndex = first
-                    lastIndex = first - 1
-                    state.compactIndex = compactIndex
-                    state.compactTerm = compactTerm
-                    guard compactIndex < first else {
-                        throw StorageError.corruptRecord(file: filePath, offset: offset, reason: "segment starts at \(first) but says entries through \(compactIndex) are compacted")
-                    }
-                    state.started = true
-                } else {
-                    let previous = segments[segments.count - 2]
-                    guard segment.seq == previous.seq + 1 else {
-                        throw StorageError.missingSegment(
-                            file: filePath, reason: "sequence \(previous.seq + 1) is missing between \(previous.name) and \(segment.name)")
-                    }
-                    guard first == lastIndex + 1 else {
-                        throw StorageError.indexGap(file: filePath, offset: offset, expected: lastIndex + 1, found: first)
-                    }
-                    if compactIndex > state.compactIndex {
-                        state.compactIndex = compactIndex
-                        state.compactTerm = compactTerm
-                    }
+    /// Applies one complete batch (records at `offsets`, already checksummed).
+    func applyBatch(
+        _ raw: UnsafeRawBufferPointer, _ offsets: [Int], seq: UInt64, previousSeq: UInt64?, nameFirstIndex: UInt64,
+        filePath: String, log: inout ReplayLog
+    ) throws {
+        for recordOffset in offsets {
+            let body = recordOffset + WALFormat.recordHeaderBytes
+            let offset = UInt64(recordOffset)
+            switch WALFormat.RecordType(rawValue: raw[recordOffset + 8])! {
+            case .entry:
+                let index = raw.le64(body)
+                let term = raw.le64(body + 8)
+                if index == log.lastIndex + 1 && index > log.firstIndex, let previous = log.termRuns.lastTerm, term >= previous,
+                    index > log.compactIndex
+                {
+                    // The common case: the next entry, same or higher term.
+                    log.locations.append(EntryLocation.pack(seq: seq, offset: offset))
+                    log.termRuns.append(index: index, term: term)
+                    log.lastIndex = index
+                    continue
                 }
-                hardState = recordHardState
-
-            case let .entry(index, term, offset):
-                guard index > state.compactIndex else {
-                    throw StorageError.corruptRecord(file: filePath, offset: offset, reason: "entry \(index) at or below the compaction point \(state.compactIndex)")
+                guard index > log.compactIndex else {
+                    throw StorageError.corruptRecord(file: filePath, offset: offset, reason: "entry \(index) at or below the compaction point \(log.compactIndex)")
                 }
-                guard index <= lastIndex + 1 else {
-                    throw StorageError.indexGap(file: filePath, offset: offset, expected: lastIndex + 1, found: index)
+                guard index <= log.lastIndex + 1 else {
+                    throw StorageError.indexGap(file: filePath, offset: offset, expected: log.lastIndex + 1, found: index)
                 }
-                if index < firstIndex {
+                if index < log.firstIndex {
                     // The log is rewound below the first entry this replay has seen: the
                     // segments holding that prefix were compacted away. Start over here.
-                    for older in segments { older.liveFirst = 0; older.liveLast = 0 }
-                    locations.removeAll()
-                    termRuns.removeAll()
-                    firstIndex = index
-                    lastIndex = index - 1
+                    log.clear(startingAt: index)
+                } else if index <= log.lastIndex {
+                    // A conflicting suffix was replaced.
+                    log.locations.removeLast(Int(log.lastIndex + 1 - index))
+                    log.termRuns.truncate(from: index)
+                    log.lastIndex = index - 1
                 }
                 let previousTerm: UInt64? =
-                    index > firstIndex ? termRuns.term(at: index - 1) : (index - 1 == state.compactIndex ? state.compactTerm : nil)
+                    index > log.firstIndex ? log.termRuns.term(at: index - 1) : (index - 1 == log.compactIndex ? log.compactTerm : nil)
                 if let previousTerm, term < previousTerm {
                     throw StorageError.termRegression(file: filePath, offset: offset, index: index, term: term, previousTerm: previousTerm)
                 }
-                appendInMemory(index: index, term: term, location: EntryLocation.pack(seq: segment.seq, offset: offset), segment: segment)
+                log.locations.append(EntryLocation.pack(seq: seq, offset: offset))
+                log.termRuns.append(index: index, term: term)
+                log.lastIndex = index
 
-            case let .hardState(recordHardState):
-                hardState = recordHardState
+            case .hardState:
+                log.hardState = raw.decodeHardState(at: body)
 
-            case let .compaction(index, term, offset):
-                guard index >= state.compactIndex, index <= lastIndex else {
+            case .segmentStart:
+                let first = raw.le64(body)
+                let compactIndex = raw.le64(body + 8)
+                let compactTerm = raw.le64(body + 16)
+                guard let mode = WALFormat.SegmentMode(rawValue: raw[body + 48]) else {
+                    throw StorageError.corruptRecord(file: filePath, offset: offset, reason: "unknown segment mode \(raw[body + 48])")
+                }
+                guard first == nameFirstIndex else {
+                    throw StorageError.badSegmentHeader(file: filePath, reason: "segment-start record says first index \(first), the header \(nameFirstIndex)")
+                }
+                if mode == .reset || !log.started {
+                    guard compactIndex < first else {
+                        throw StorageError.corruptRecord(file: filePath, offset: offset, reason: "segment starts at \(first) but says entries through \(compactIndex) are compacted")
+                    }
+                    if mode == .reset { log.resetPosition = segments.count - 1 }
+                    log.clear(startingAt: first)
+                    log.compactIndex = compactIndex
+                    log.compactTerm = compactTerm
+                    log.started = true
+                } else {
+                    guard let previousSeq, seq == previousSeq + 1 else {
+                        throw StorageError.missingSegment(
+                            file: filePath, reason: "sequence \((previousSeq ?? 0) + 1) is missing before \(segments.last!.name)")
+                    }
+                    guard first == log.lastIndex + 1 else {
+                        throw StorageError.indexGap(file: filePath, offset: offset, expected: log.lastIndex + 1, found: first)
+                    }
+                    if compactIndex > log.compactIndex {
+                        log.compactIndex = compactIndex
+                        log.compactTerm = compactTerm
+                    }
+                }
+                log.hardState = raw.decodeHardState(at: body + 24)
+
+            case .compaction:
+                let index = raw.le64(body)
+                let term = raw.le64(body + 8)
+                guard index >= log.compactIndex, index <= log.lastIndex else {
                     throw StorageError.corruptRecord(
                         file: filePath, offset: offset,
-                        reason: "compaction to \(index) outside \(state.compactIndex) ... \(lastIndex)")
+                        reason: "compaction to \(index) outside \(log.compactIndex) ... \(log.lastIndex)")
                 }
-                if index >= firstIndex, termRuns.term(at: index) != term {
+                if index >= log.firstIndex, log.termRuns.term(at: index) != term {
                     throw StorageError.corruptRecord(
                         file: filePath, offset: offset,
-                        reason: "compaction record says term \(term) at \(index), the log has \(termRuns.term(at: index))")
+                        reason: "compaction record says term \(term) at \(index), the log has \(log.termRuns.term(at: index))")
                 }
-                state.compactIndex = index
-                state.compactTerm = term
+                log.compactIndex = index
+                log.compactTerm = term
             }
         }
     }
 
     // MARK: Putting it together
 
-    func finishRecovery(state initial: ReplayState) throws {
-        var state = initial
+    func finishRecovery(log replayed: ReplayLog) throws {
+        var state = replayed
+        firstIndex = state.firstIndex
+        lastIndex = state.lastIndex
+        hardState = state.hardState
+        locations = state.locations
+        termRuns = state.termRuns
+        state.locations = []
         // Segments superseded by a snapshot installation.
         if state.resetPosition > 0 {
             let old = segments[0..<state.resetPosition]
@@ -310,6 +335,7 @@ extension FileLogStore {
             }
             try syncDirectory()
         }
+        computeLiveRanges()
         let newestSnapshot = snapshots.last
         if segments.isEmpty {
             if let newestSnapshot {
@@ -371,11 +397,39 @@ extension FileLogStore {
             recoveryWarnings.append(StorageWarning(
                 file: directory, offset: nil,
                 message: "snapshot at index \(resetTo.index) term \(resetTo.term) is not part of the log (last index \(lastIndex)): an installation was interrupted; the log was reset to follow the snapshot"))
-            if hardState.commit > resetTo.index { hardState.commit = resetTo.index }
+            // Installation requires the snapshot to cover the commit index; a commit beyond
+            // it means the hard state or the snapshot is not what was written.
+            guard hardState.commit <= resetTo.index else {
+                throw StorageError.invariantViolated(
+                    file: path(snapshots.last!.name),
+                    reason: "commit index \(hardState.commit) beyond the snapshot at \(resetTo.index), which is not part of the log")
+            }
             try resetLog(to: resetTo)
         }
         try validateRecovered()
         try prepareActiveSegment()
+    }
+
+    /// Which live entries each segment holds, from the entry locations.
+    func computeLiveRanges() {
+        for segment in segments {
+            segment.liveFirst = 0
+            segment.liveLast = 0
+        }
+        guard !locations.isEmpty else { return }
+        // Live entries are ordered by segment: one run of indexes per segment.
+        var k = 0
+        var runStart = 0
+        locations.withUnsafeBufferPointer { packed in
+            for i in 0...packed.count {
+                if i < packed.count && (i == runStart || EntryLocation.seqLow(packed[i]) == EntryLocation.seqLow(packed[runStart])) { continue }
+                let seqLow = EntryLocation.seqLow(packed[runStart])
+                while segments[k].seq & EntryLocation.seqMask != seqLow { k += 1 }
+                segments[k].liveFirst = firstIndex + UInt64(runStart)
+                segments[k].liveLast = firstIndex + UInt64(i - 1)
+                runStart = i
+            }
+        }
     }
 
     /// The invariants the Raft core relies on, checked on what was read back.

@@ -137,7 +137,7 @@ public final class FileLogStore: RaftLogStore {
                 encoder.finish(batchFrom: 0)
             }
             let batchFirstRecord = encoder.recordCount
-            for entry in entries { encoder.append(entry: entry) }
+            encoder.append(entries: entries)
             if let newHardState { encoder.append(hardState: newHardState) }
             encoder.finish(batchFrom: batchFirstRecord)
 
@@ -154,9 +154,19 @@ public final class FileLogStore: RaftLogStore {
                 segment.size += UInt64(encoder.bytes.count)
             }
             // Durable: now, and only now, the new state becomes visible.
-            for (k, entry) in entries.enumerated() {
-                let offset = writeOffset + UInt64(encoder.recordStarts[batchFirstRecord + k])
-                appendInMemory(index: entry.index, term: entry.term, location: EntryLocation.pack(seq: segment.seq, offset: offset), segment: segment)
+            if let first = entries.first {
+                if first.index <= lastIndex { truncateInMemory(from: first.index) }
+                precondition(first.index == lastIndex + 1, "log: entry \(first.index) does not follow \(lastIndex)")
+                let starts = encoder.recordStarts[batchFirstRecord..<(batchFirstRecord + entries.count)]
+                locations.append(contentsOf: starts.lazy.map { EntryLocation.pack(seq: segment.seq, offset: writeOffset + UInt64($0)) })
+                var previousTerm: UInt64? = nil
+                for entry in entries where entry.term != previousTerm {
+                    termRuns.append(index: entry.index, term: entry.term)
+                    previousTerm = entry.term
+                }
+                lastIndex = entries[entries.count - 1].index
+                segment.noteAppended(first.index)
+                segment.noteAppended(lastIndex)
             }
             cache.append(entries)
             if let newHardState { hardState = newHardState }
@@ -200,15 +210,6 @@ public final class FileLogStore: RaftLogStore {
         segment.size = UInt64(contents.count)
         segment.allocated = max(segment.allocated, segment.size)
         return segment
-    }
-
-    func appendInMemory(index: UInt64, term: UInt64, location: UInt64, segment: Segment) {
-        if index <= lastIndex { truncateInMemory(from: index) }
-        precondition(index == lastIndex + 1, "log: entry \(index) does not follow \(lastIndex)")
-        locations.append(location)
-        termRuns.append(index: index, term: term)
-        lastIndex = index
-        segment.noteAppended(index)
     }
 
     func truncateInMemory(from index: UInt64) {

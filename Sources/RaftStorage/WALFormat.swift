@@ -169,6 +169,34 @@ struct BatchEncoder {
         endRecord()
     }
 
+    /// Appends one entry record per entry: the fast path of `save`, sizing the buffer once
+    /// and writing through one pointer instead of growing the array per field.
+    mutating func append(entries: [StoredEntry]) {
+        var total = 0
+        for entry in entries { total += WALFormat.align8(WALFormat.recordHeaderBytes + WALFormat.entryBodyFixedBytes + entry.payload.count) }
+        var offset = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: total))
+        recordStarts.reserveCapacity(recordStarts.count + entries.count)
+        bytes.withUnsafeMutableBytes { raw in
+            for entry in entries {
+                let length = WALFormat.entryBodyFixedBytes + entry.payload.count
+                recordStarts.append(offset)
+                raw.storeBytes(of: UInt32(length).littleEndian, toByteOffset: offset + 4, as: UInt32.self)
+                raw[offset + 8] = WALFormat.RecordType.entry.rawValue
+                let body = offset + WALFormat.recordHeaderBytes
+                raw.storeBytes(of: entry.index.littleEndian, toByteOffset: body, as: UInt64.self)
+                raw.storeBytes(of: entry.term.littleEndian, toByteOffset: body + 8, as: UInt64.self)
+                raw[body + 16] = entry.kind
+                if !entry.payload.isEmpty {
+                    entry.payload.withUnsafeBytes { payload in
+                        (raw.baseAddress! + body + WALFormat.entryBodyFixedBytes).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+                    }
+                }
+                offset += WALFormat.align8(WALFormat.recordHeaderBytes + length)
+            }
+        }
+    }
+
     mutating func append(hardState: StoredHardState) {
         beginRecord(.hardState)
         bytes.appendLE(hardState.term)
