@@ -49,7 +49,7 @@ public struct RaftConfig: Sendable, Hashable {
 /// members and waits for the leader to send it the log or a snapshot.
 public struct DurableState: Sendable, Hashable {
     public var hardState: HardState
-    /// The newest durable snapshot (index 0 with the bootstrap membership for a new cluster).
+    /// The newest durable snapshot (index 0, with no members, before the first one).
     public var snapshot: Snapshot
     /// Entries after the snapshot, contiguous from `snapshot.metadata.index + 1`.
     public var entries: [Entry]
@@ -61,14 +61,30 @@ public struct DurableState: Sendable, Hashable {
     }
 
     /// The state of a node of a brand-new cluster whose voters are `voters`.
+    ///
+    /// The initial membership is written as committed `addVoter` entries of term 1, the
+    /// same on every initial member, so a node added later learns it from the log (or a
+    /// snapshot) like every other change.
     public static func bootstrap(_ voters: Set<NodeID>) -> DurableState {
-        DurableState(
-            hardState: HardState(),
-            snapshot: Snapshot(metadata: SnapshotMetadata(index: 0, term: 0, configuration: Configuration(voters: voters)), data: []),
-            entries: []
+        let entries = voters.sorted().enumerated().map { offset, voter in
+            Entry(term: 1, index: LogIndex(offset + 1), kind: .configChange, data: ConfigChange.addVoter(voter).encoded)
+        }
+        return DurableState(
+            hardState: HardState(term: entries.isEmpty ? 0 : 1, vote: 0, commit: LogIndex(entries.count)),
+            snapshot: Snapshot(metadata: SnapshotMetadata(index: 0, term: 0, configuration: Configuration()), data: []),
+            entries: entries
         )
     }
 
     /// The state of a node that will be added to an existing cluster.
     public static var empty: DurableState { bootstrap([]) }
+
+    /// The membership this state puts into force (the snapshot's, then committed changes).
+    public var configuration: Configuration {
+        var result = snapshot.metadata.configuration
+        for entry in entries where entry.index <= hardState.commit && entry.kind == .configChange {
+            if let change = ConfigChange(encoded: entry.data) { result = change.applied(to: result) }
+        }
+        return result
+    }
 }

@@ -1,0 +1,2 @@
+/// Drives one Raft node (placeholder until the node runtime lands).
+enum ClusterNamespace {}

@@ -1,0 +1,2 @@
+/// The replicated state machine (placeholder until the engine lands).
+enum EngineNamespace {}

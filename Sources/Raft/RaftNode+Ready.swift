@@ -1,0 +1,74 @@
+/// The hand-off to the caller: `hasReady`, `ready()` and `advance(_:)`.
+extension RaftNode {
+    /// Whether ``ready()`` has anything for the caller.
+    public var hasReady: Bool {
+        !messages.isEmpty || pendingBroadcast || hardState != previousHardState || softState != previousSoftState
+            || log.stableIndex < log.lastIndex || snapshotToPersist != nil || !readStates.isEmpty
+            || nextToApply <= log.committed
+    }
+
+    /// The first index the application has not been handed yet.
+    var nextToApply: LogIndex {
+        max(log.applied, snapshotToPersist?.metadata.index ?? 0) + 1
+    }
+
+    /// Collects what the caller must persist, send and apply (see ``Ready`` for the order).
+    /// Call ``advance(_:)`` with the result before calling any other method.
+    public mutating func ready() -> Ready {
+        if pendingBroadcast {
+            pendingBroadcast = false
+            if role == .leader { broadcastAppend(sendIfEmpty: false) }
+        }
+        var rd = Ready()
+        let hs = hardState
+        if hs != previousHardState {
+            rd.hardState = hs
+            previousHardState = hs
+        }
+        let ss = softState
+        if ss != previousSoftState {
+            rd.softState = ss
+            previousSoftState = ss
+        }
+        rd.snapshot = snapshotToPersist
+        rd.entries = log.unstableEntries
+        if nextToApply <= log.committed {
+            rd.committedEntries = log.slice(from: nextToApply, to: log.committed + 1, maxBytes: config.maxCommittedBytesPerReady)
+        }
+        rd.messages = messages
+        messages = []
+        rd.readStates = readStates
+        readStates = []
+        return rd
+    }
+
+    /// Tells the node the caller has persisted, sent and applied everything in `ready`.
+    public mutating func advance(_ ready: Ready) {
+        if let snapshot = ready.snapshot {
+            if snapshotToPersist == snapshot { snapshotToPersist = nil }
+            log.applied = max(log.applied, snapshot.metadata.index)
+            log.stableIndex = max(log.stableIndex, snapshot.metadata.index)
+        }
+        if let last = ready.entries.last, log.matchTerm(last.index, last.term) {
+            log.stableIndex = max(log.stableIndex, last.index)
+        }
+        if let last = ready.committedEntries.last {
+            precondition(last.index <= log.committed, "applied \(last.index) beyond commit \(log.committed)")
+            log.applied = max(log.applied, last.index)
+        }
+    }
+
+    /// This node's state, for status reports and tests.
+    public var status: RaftStatus {
+        var report: [NodeID: ProgressStatus] = [:]
+        if role == .leader {
+            for (member, pr) in progress {
+                report[member] = ProgressStatus(match: pr.match, next: pr.next, state: pr.state,
+                                                isLearner: configuration.learners.contains(member))
+            }
+        }
+        return RaftStatus(id: id, term: term, vote: vote, role: role, leader: leader, commit: log.committed,
+                          applied: log.applied, firstIndex: log.firstIndex, lastIndex: log.lastIndex,
+                          configuration: configuration, progress: report, leadTransferee: leadTransferee)
+    }
+}

@@ -1,0 +1,41 @@
+import Raft
+
+/// How a node's messages reach its peers. Implementations: the SwiftNIO TCP transport
+/// (``TCPTransport``) and the in-memory one (``InMemoryNetwork``) for tests and `dev`.
+///
+/// Delivery is best effort, as Raft expects: messages may be dropped (a full per-peer
+/// queue, a broken connection) but are never corrupted, and messages to one peer leave
+/// in the order given.
+public protocol RaftTransport: Sendable {
+    /// Queues messages for their peers. Never blocks; overflow drops and counts.
+    func send(_ messages: [Message])
+    /// Messages that arrived for this node, in arrival order. Finishes on shutdown.
+    var incoming: AsyncStream<Message> { get }
+    /// Sets where each peer listens (new members, changed addresses). Unknown peers' messages are dropped.
+    func updatePeers(_ peers: [NodeID: PeerAddress])
+    /// Starts listening and connecting.
+    func start() async throws
+    /// Closes every connection and finishes `incoming`.
+    func shutdown() async
+}
+
+/// A peer's Raft listen address.
+public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port), colon != text.startIndex else { return nil }
+        host = String(text[..<colon])
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}
