@@ -186,12 +186,11 @@ extension Simulation {
         guard let record = ledger.reads[readState.context], record.node == id else {
             throw failure(.linearizableReads, "node \(id) confirms read context \(readState.context), which it never requested")
         }
-        guard record.state == .waiting else {
-            throw failure(.linearizableReads, "node \(id) confirms read context \(readState.context) twice")
-        }
         if readState.index < record.mustSee {
             throw failure(.linearizableReads, "node \(id) confirms read point \(readState.index) for a read requested after \(record.mustSee) had committed: a stale read")
         }
+        // A duplicated request may be confirmed twice; the first confirmation serves it.
+        guard record.state == .waiting else { return }
         ledger.reads[readState.context]!.state = .confirmed(index: readState.index)
         ledger.confirmedReads[id, default: []].append(readState.context)
         trace.record(.note(now, "node \(id) confirms read ctx \(readState.context) at \(readState.index)"))

@@ -39,7 +39,7 @@ extension Configuration {
             learners.remove(id)
             voters.insert(id)
         case .addLearner(let id):
-            learners.insert(id)
+            if !voters.contains(id) { learners.insert(id) }
         case .remove(let id):
             voters.remove(id)
             learners.remove(id)
@@ -86,11 +86,15 @@ extension Simulation {
         history.committed[entry.index] = History.Committed(term: entry.term, digest: digest, observedTerm: observedTerm)
         history.committedMax = max(history.committedMax, entry.index)
         if entry.kind == .configChange {
-            guard let change = history.proposedChanges[PositionKey(index: entry.index, term: entry.term)] else {
-                throw failure(.membership, "configuration change committed at \(entry.index)/\(entry.term) that no one proposed there")
+            guard let change = ConfigChange(encoded: entry.data) else {
+                throw failure(.membership, "entry \(entry.index)/\(entry.term) is marked a membership change but does not decode as one")
+            }
+            if let proposed = history.proposedChanges[PositionKey(index: entry.index, term: entry.term)], proposed != change {
+                throw failure(.membership, "entry \(entry.index)/\(entry.term) carries \(change), but \(proposed) was proposed there")
             }
             let next = history.configurations.last!.configuration.applying(change)
             history.configurations.append((entry.index, next))
+            stats.membershipChanges += 1
             trace.record(.note(now, "membership \(change) committed at \(entry.index): voters \(next.voters.sorted()) learners \(next.learners.sorted())"))
         }
         try resolveProposals(committed: entry)
@@ -109,7 +113,7 @@ extension Simulation {
         let k = history.configurationIndex(atOrBefore: entry.index - 1)
         var candidates = [history.configurations[k].configuration]
         if k > 0 { candidates.append(history.configurations[k - 1].configuration) }
-        if entry.kind == .configChange, let change = history.proposedChanges[PositionKey(index: entry.index, term: entry.term)] {
+        if entry.kind == .configChange, let change = ConfigChange(encoded: entry.data) {
             candidates.append(candidates[0].applying(change))
         }
         var holders: [NodeID] = []

@@ -8,13 +8,14 @@ extension Simulation {
         while let core = nodes[index].core, core.hasReady {
             let ready = nodes[index].core!.ready()
             stats.steps += 1
-            let id = nodes[index].id
             if ready.needsPersistence, nodes[index].crashPlan == .beforePersist {
+                stats.crashesBeforePersist += 1
                 crashNow(index, why: CrashPoint.beforePersist.rawValue)
                 return
             }
             try persist(index, ready)
             if ready.needsPersistence, nodes[index].crashPlan == .afterPersist {
+                stats.crashesAfterPersist += 1
                 crashNow(index, why: CrashPoint.afterPersist.rawValue)
                 return
             }
@@ -24,13 +25,13 @@ extension Simulation {
             }
             if nodes[index].crashPlan == .afterSend,
                ready.needsPersistence || !ready.committedEntries.isEmpty {
+                stats.crashesAfterSend += 1
                 crashNow(index, why: CrashPoint.afterSend.rawValue)
                 return
             }
             try apply(index, ready)
             nodes[index].core!.advance(ready)
             try takeLocalSnapshotIfDue(index)
-            _ = id
         }
         try checkNode(index)
     }

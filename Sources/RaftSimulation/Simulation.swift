@@ -51,6 +51,11 @@ public struct SimulationStats: Sendable, Hashable {
     public var messagesDropped = 0
     public var messagesDuplicated = 0
     public var crashes = 0
+    /// Crashes that struck inside `Ready` handling: before persist, after persist, after send.
+    public var crashesBeforePersist = 0
+    public var crashesAfterPersist = 0
+    public var crashesAfterSend = 0
+    public var membershipChanges = 0
     public var restarts = 0
     public var elections = 0
     public var snapshotsTaken = 0
@@ -143,9 +148,11 @@ public struct Simulation {
         if let first = states.values.first {
             history.configurations = [(first.snapshot.metadata.index, first.snapshot.metadata.configuration)]
         }
+        // Every twin exists before any node starts, so the first apply sees the whole cluster.
         for id in states.keys.sorted() {
-            try addNode(id, state: states[id]!)
+            try addNode(id, state: states[id]!, start: false)
         }
+        for index in nodes.indices { try start(index) }
     }
 
     // MARK: - Looking at the cluster
@@ -289,6 +296,10 @@ public struct Simulation {
 
     /// Adds a node. With `.empty` state it is not a member yet: a leader must add it.
     public mutating func addNode(_ id: NodeID, state: DurableState = .empty) throws {
+        try addNode(id, state: state, start: true)
+    }
+
+    mutating func addNode(_ id: NodeID, state: DurableState, start startNow: Bool) throws {
         precondition(slots[id] == nil, "node \(id) exists already")
         guard let digest = snapshotDigest(state.snapshot) else {
             throw failure(.readyContract, "initial snapshot of node \(id) is not a simulator snapshot")
@@ -296,7 +307,7 @@ public struct Simulation {
         try registerInitialLog(state, digest: digest, node: id)
         slots[id] = nodes.count
         nodes.append(SimulatedNode(id: id, core: nil, storage: StorageTwin(state, snapshotDigest: digest), applied: nil))
-        try start(nodes.count - 1)
+        if startNow { try start(nodes.count - 1) }
     }
 
     func snapshotDigest(_ snapshot: Snapshot) -> UInt64? {
