@@ -104,6 +104,8 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
+        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator"]),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -34,7 +34,7 @@ public final class OrchestratorServer: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeID)"
         self.logger = logger
-        self.registry = registry ?? PrometheusCollectorRegistry()
+        self.registry = registry ?? ProcessMetrics.registry
 
         let bootstrap: DurableState = config.join ? .empty : .bootstrap(Set(config.initialAddresses.keys))
         let persistence: any RaftPersistence
@@ -180,7 +180,7 @@ extension OrchestratorServer {
     /// own HTTP API.
     public static func inMemoryCluster(_ configs: [ServerConfig], logger: Logger = Logger(label: "orchestrator")) throws -> [OrchestratorServer] {
         let network = InMemoryNetwork()
-        let registry = PrometheusCollectorRegistry()
+        let registry = ProcessMetrics.registry
         return try configs.map { config in
             var config = config
             config.inMemory = true
@@ -188,4 +188,14 @@ extension OrchestratorServer {
                                           logger: logger)
         }
     }
+}
+
+/// The process-wide Prometheus registry behind `GET /metrics`; swift-metrics is bootstrapped
+/// with it the first time it is used (once per process, as swift-metrics requires).
+public enum ProcessMetrics {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
 }

@@ -5,7 +5,7 @@ import XCTest
 
 final class ClusterNodeTests: XCTestCase {
     struct Harness {
-        var hub = TestHub()
+        var hub = InMemoryNetwork(inboxMaxMessages: 100_000)
         var nodes: [NodeID: ClusterNode] = [:]
         var machines: [NodeID: KeyValueMachine] = [:]
         var persistence: [NodeID: MemoryPersistence] = [:]
@@ -95,12 +95,12 @@ final class ClusterNodeTests: XCTestCase {
         let h = try Harness(ids: [1, 2, 3])
         let old = try await XCTUnwrapAsync(try await h.leader())
         for i in 0..<10 { _ = try await old.propose(Array("a\(i)=1".utf8)) }
-        h.hub.isolate(old.id, from: h.ids)
+        h.hub.isolate(old.id)
         var newLeader: ClusterNode?
         _ = try await waitUntil { newLeader = h.nodes.values.first { $0.id != old.id && $0.status.role == .leader }; return newLeader != nil }
         let leader = try XCTUnwrap(newLeader)
         _ = try await leader.propose(Array("after=1".utf8))
-        h.hub.heal()
+        h.hub.healAll()
         let converged = try await waitUntil { h.machines.values.allSatisfy { $0.contents.count == 11 } }
         XCTAssertTrue(converged)
         XCTAssertNotEqual(old.status.role, .leader)
@@ -114,10 +114,10 @@ final class ClusterNodeTests: XCTestCase {
         }
         let leader = try await XCTUnwrapAsync(try await h.leader())
         let lagging = h.ids.first { $0 != leader.id }!
-        h.hub.isolate(lagging, from: h.ids)
+        h.hub.isolate(lagging)
         for i in 0..<300 { _ = try await leader.propose(Array("s\(i)=\(i)".utf8)) }
         XCTAssertGreaterThan(leader.status.snapshotIndex, 200, "the leader compacted its log")
-        h.hub.heal()
+        h.hub.healAll()
         let caughtUp = try await waitUntil { h.machines[lagging]!.contents.count == 300 }
         XCTAssertTrue(caughtUp, "the lagging follower caught up (by snapshot)")
         await h.shutdown()
@@ -128,7 +128,7 @@ final class ClusterNodeTests: XCTestCase {
         let leader = try await XCTUnwrapAsync(try await h.leader())
         for i in 0..<45 { _ = try await leader.propose(Array("r\(i)=\(i)".utf8)) }
         await h.shutdown()
-        h.hub = TestHub()
+        h.hub = InMemoryNetwork(inboxMaxMessages: 100_000)
         for id in h.ids { try h.start(id) }
         let recovered = try await waitUntil { h.machines.values.allSatisfy { $0.contents.count == 45 } }
         XCTAssertTrue(recovered)
