@@ -128,6 +128,7 @@ struct WorkflowCompiler {
     }
 
     private mutating func readTransitions(_ node: YAMLNode) -> [RawTransition] {
+        if node.resolvedScalar == .null { return [] }
         guard case .mapping(let pairs) = node.kind else {
             sink.error("'transitions' must be a mapping of transition names to their settings, found \(node.typeDescription)", at: node.position)
             return []
