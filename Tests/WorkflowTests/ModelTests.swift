@@ -59,6 +59,10 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(decoded.contentHash, definition.contentHash)
         XCTAssertEqual(decoded.transitions(from: "created").map(\.name), ["pay", "cancel", "abort"])
         XCTAssertEqual(try encoder.encode(decoded), data)
+        let json = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(json.contains(#""action":{"transition":"cancel","where":"created"}"#), json)
+        XCTAssertTrue(json.contains(#""from":"*""#), json)
+        XCTAssertTrue(json.contains(#""after":"72h""#), json)
     }
 
     func testContentHashIsStable() throws {
