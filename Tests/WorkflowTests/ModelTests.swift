@@ -121,6 +121,17 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: data), value)
     }
 
+    func testThrowingEntryPointCarriesEveryDiagnostic() throws {
+        XCTAssertEqual(try WorkflowLoader.definition(text: minimalWorkflow, file: "w.yaml").name, "w")
+        do {
+            _ = try WorkflowLoader.definition(text: "workflow: W\n", file: "w.yaml")
+            XCTFail("expected an error")
+        } catch .invalid(let diagnostics) {
+            XCTAssertEqual(diagnostics.count, 3)
+            XCTAssertEqual(WorkflowError.invalid(diagnostics: diagnostics).description.split(separator: "\n").count, 3)
+        }
+    }
+
     func testModelIsSendable() {
         func requireSendable<T: Sendable>(_: T.Type) {}
         requireSendable(WorkflowDefinition.self)
