@@ -80,6 +80,13 @@ final class SchemaTests: XCTestCase {
         XCTAssertNotNil(definition(minimalWorkflow.replacingOccurrences(of: "  a: {}", with: "  a:")))
     }
 
+    func testOptionalSectionsMayBeEmpty() throws {
+        let definition = try XCTUnwrap(definition("workflow: w\ninitial: done\nstates: { done: { final: true } }\ntransitions:\ntriggers:\ndata:\n"))
+        XCTAssertEqual(definition.transitions, [])
+        XCTAssertEqual(definition.triggers, [])
+        XCTAssertEqual(definition.data, [:])
+    }
+
     func testKeysMustBeNames() {
         let yaml = minimalWorkflow + "[x]: 1\n"
         XCTAssertEqual(diagnostics(yaml), ["w.yaml:8:1: error: keys must be names, found a list in the workflow definition"])
