@@ -66,6 +66,10 @@ public final class FilePersistence: RaftPersistence {
         try store.compact(upTo: index)
     }
 
+    public func close() {
+        (store as? FileLogStore)?.close()
+    }
+
     private static func metadata(_ metadata: Raft.SnapshotMetadata) -> RaftStorage.SnapshotMetadata {
         RaftStorage.SnapshotMetadata(index: metadata.index, term: metadata.term,
                                      configuration: ConfigurationCodec.encode(metadata.configuration))

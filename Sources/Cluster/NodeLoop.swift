@@ -362,6 +362,7 @@ final class NodeLoop: @unchecked Sendable {
             }
         }
         failEverything(.shuttingDown)
+        persistence.close()
         publishStatus()
         shutdownContinuation?.resume()
         shutdownContinuation = nil

@@ -13,6 +13,8 @@ public protocol RaftPersistence: AnyObject {
     func saveLocalSnapshot(_ snapshot: Snapshot) throws
     /// Forgets log entries up to and including `index` (covered by a durable snapshot).
     func compact(through index: LogIndex) throws
+    /// Releases files and locks; called once when the node stops.
+    func close()
 }
 
 /// Keeps everything in memory: for `dev --in-memory` and tests. Restarting a node from
@@ -54,4 +56,6 @@ public final class MemoryPersistence: RaftPersistence, Sendable {
     public func compact(through index: LogIndex) throws {
         state.withLock { $0.entries.removeAll { $0.index <= index } }
     }
+
+    public func close() {}
 }

@@ -17,18 +17,25 @@ final class ClusterNodeTests: XCTestCase {
             self.configure = configure
             for id in ids {
                 persistence[id] = MemoryPersistence(.bootstrap(Set(ids)))
-                try start(id)
             }
         }
 
-        mutating func start(_ id: NodeID) throws {
+        static func make(ids: [NodeID], configure: @escaping (inout ClusterConfig) -> Void = { _ in }) async throws -> Harness {
+            var harness = try Harness(ids: ids, configure: configure)
+            for id in ids { try await harness.start(id) }
+            return harness
+        }
+
+        mutating func start(_ id: NodeID) async throws {
             var config = ClusterConfig(nodeID: id)
             config.tickMillis = 10
             config.requestTimeoutMillis = 3_000
             configure(&config)
             let machine = KeyValueMachine()
             machines[id] = machine
-            let node = try ClusterNode(config: config, persistence: persistence[id]!, transport: hub.transport(for: id),
+            let transport = hub.transport(for: id)
+            try await transport.start()
+            let node = try ClusterNode(config: config, persistence: persistence[id]!, transport: transport,
                                        stateMachine: machine, addresses: [:])
             nodes[id] = node
             node.start()
@@ -49,7 +56,7 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testSingleNodeCommitsAndReturnsTheResult() async throws {
-        let h = try Harness(ids: [1])
+        let h = try await Harness.make(ids: [1])
         let leader = try await XCTUnwrapAsync(try await h.leader())
         let first = try await leader.propose(Array("x=1".utf8))
         let second = try await leader.propose(Array("x=2".utf8))
@@ -59,7 +66,7 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testThreeNodesReplicateAndFollowersRefuseProposals() async throws {
-        let h = try Harness(ids: [1, 2, 3])
+        let h = try await Harness.make(ids: [1, 2, 3])
         let leader = try await XCTUnwrapAsync(try await h.leader())
         for i in 0..<50 { _ = try await leader.propose(Array("k\(i)=\(i)".utf8)) }
         let follower = h.nodes.values.first { $0.id != leader.id }!
@@ -76,7 +83,7 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testConcurrentProposersAreBatchedAndAllApplied() async throws {
-        let h = try Harness(ids: [1, 2, 3])
+        let h = try await Harness.make(ids: [1, 2, 3])
         let leader = try await XCTUnwrapAsync(try await h.leader())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<32 {
@@ -92,7 +99,7 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testLeaderLossElectsANewLeaderAndKeepsAcknowledgedWrites() async throws {
-        let h = try Harness(ids: [1, 2, 3])
+        let h = try await Harness.make(ids: [1, 2, 3])
         let old = try await XCTUnwrapAsync(try await h.leader())
         for i in 0..<10 { _ = try await old.propose(Array("a\(i)=1".utf8)) }
         h.hub.isolate(old.id)
@@ -108,7 +115,7 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testSnapshotsCompactAndALaggingFollowerCatchesUpBySnapshot() async throws {
-        let h = try Harness(ids: [1, 2, 3]) { config in
+        let h = try await Harness.make(ids: [1, 2, 3]) { config in
             config.snapshotEveryEntries = 50
             config.snapshotTrailingEntries = 5
         }
@@ -124,12 +131,12 @@ final class ClusterNodeTests: XCTestCase {
     }
 
     func testRestartRecoversFromPersistence() async throws {
-        var h = try Harness(ids: [1, 2, 3]) { $0.snapshotEveryEntries = 20 }
+        var h = try await Harness.make(ids: [1, 2, 3]) { $0.snapshotEveryEntries = 20 }
         let leader = try await XCTUnwrapAsync(try await h.leader())
         for i in 0..<45 { _ = try await leader.propose(Array("r\(i)=\(i)".utf8)) }
         await h.shutdown()
         h.hub = InMemoryNetwork(inboxMaxMessages: 100_000)
-        for id in h.ids { try h.start(id) }
+        for id in h.ids { try await h.start(id) }
         let recovered = try await waitUntil { h.machines.values.allSatisfy { $0.contents.count == 45 } }
         XCTAssertTrue(recovered)
         await h.shutdown()

@@ -16,7 +16,7 @@ final class FilePersistenceTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func startNode(network: InMemoryNetwork, snapshotEvery: Int) throws -> (ClusterNode, KeyValueMachine) {
+    private func startNode(network: InMemoryNetwork, snapshotEvery: Int) async throws -> (ClusterNode, KeyValueMachine) {
         let persistence = try FilePersistence(store: FileLogStore.open(directory: directory))
         if persistence.isEmpty { try persistence.bootstrap(.bootstrap([1])) }
         var config = ClusterConfig(nodeID: 1)
@@ -24,7 +24,9 @@ final class FilePersistenceTests: XCTestCase {
         config.snapshotEveryEntries = snapshotEvery
         config.snapshotTrailingEntries = 3
         let machine = KeyValueMachine()
-        let node = try ClusterNode(config: config, persistence: persistence, transport: network.transport(for: 1),
+        let transport = network.transport(for: 1)
+        try await transport.start()
+        let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
                                    stateMachine: machine, addresses: [:])
         node.start()
         return (node, machine)
@@ -32,14 +34,14 @@ final class FilePersistenceTests: XCTestCase {
 
     func testANodeOnTheWALRecoversEverythingAcrossRestarts() async throws {
         let network = InMemoryNetwork()
-        var (node, _) = try startNode(network: network, snapshotEvery: 25)
+        var (node, _) = try await startNode(network: network, snapshotEvery: 25)
         _ = try await waitUntil { node.status.role == .leader }
         for i in 0..<60 { _ = try await node.propose(Array("k\(i)=\(i)".utf8)) }
         XCTAssertGreaterThan(node.status.snapshotIndex, 0, "snapshots were taken and the log compacted")
         await node.shutdown()
 
         let machine: KeyValueMachine
-        (node, machine) = try startNode(network: network, snapshotEvery: 25)
+        (node, machine) = try await startNode(network: network, snapshotEvery: 25)
         _ = try await waitUntil { node.status.role == .leader }
         let recovered = try await waitUntil { machine.contents.count == 60 }
         XCTAssertTrue(recovered, "snapshot plus log replay restored all 60 keys")
@@ -50,12 +52,13 @@ final class FilePersistenceTests: XCTestCase {
     }
 
     func testMembershipSurvivesInSnapshotMetadata() throws {
-        let store = try FileLogStore.open(directory: directory)
-        let persistence = try FilePersistence(store: store)
-        try persistence.bootstrap(.bootstrap([1, 2, 3]))
+        var persistence: FilePersistence? = try FilePersistence(store: FileLogStore.open(directory: directory))
+        try persistence!.bootstrap(.bootstrap([1, 2, 3]))
         let snapshot = Snapshot(metadata: SnapshotMetadata(index: 3, term: 1, configuration: Configuration(voters: [1, 2], learners: [3])),
                                 data: [1, 2, 3])
-        try persistence.saveLocalSnapshot(snapshot)
+        try persistence!.saveLocalSnapshot(snapshot)
+        persistence!.close()
+        persistence = nil
         let reopened = try FilePersistence(store: FileLogStore.open(directory: directory))
         XCTAssertEqual(reopened.initialState().snapshot, snapshot)
         XCTAssertEqual(reopened.initialState().entries, [])
