@@ -130,6 +130,26 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(usage.stderr.contains("Unknown option '--colour'"), usage.stderr)
     }
 
+    func testJunkFilesGetOneClearErrorEach() throws {
+        var generator = SeededGenerator(seed: 7)
+        let junk = Data((0..<4_096).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try junk.write(to: directory.appendingPathComponent("workflows/junk.yaml"))
+        try write("workflows/deep.yaml", String(repeating: "[", count: 100_000))
+        try Data(repeating: UInt8(ascii: "{"), count: 10 << 20).write(to: directory.appendingPathComponent("workflows/huge.yaml"))
+        try write("workflows/list.yaml", "- a\n- b\n")
+        let start = Date()
+        let result = try run("validate")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        XCTAssertEqual(result.status, 2)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 5, result.stdout)
+        XCTAssertEqual(lines[0], "workflows/deep.yaml:1:65: error: nesting is deeper than 64 levels; a workflow needs only a few")
+        XCTAssertEqual(lines[1], "workflows/huge.yaml:1:1: error: file is 10485760 bytes, over the limit of 1048576 bytes for a workflow definition")
+        XCTAssertTrue(lines[2].hasPrefix("workflows/junk.yaml:1:") && lines[2].hasSuffix("is it a binary file?"), lines[2])
+        XCTAssertEqual(lines[3], "workflows/list.yaml:1:1: error: a workflow file must be a mapping with 'workflow', 'initial' and 'states', found a list")
+        XCTAssertEqual(lines[4], "4 files, 4 errors, 0 warnings")
+    }
+
     func testDuplicateNamesAcrossFilesFailValidation() throws {
         try write("workflows/a.yaml", minimalWorkflow)
         try write("workflows/b.yaml", minimalWorkflow)

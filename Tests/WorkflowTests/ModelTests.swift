@@ -59,6 +59,10 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(decoded.contentHash, definition.contentHash)
         XCTAssertEqual(decoded.transitions(from: "created").map(\.name), ["pay", "cancel", "abort"])
         XCTAssertEqual(try encoder.encode(decoded), data)
+        let json = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(json.contains(#""action":{"transition":"cancel","where":"created"}"#), json)
+        XCTAssertTrue(json.contains(#""from":"*""#), json)
+        XCTAssertTrue(json.contains(#""after":"72h""#), json)
     }
 
     func testContentHashIsStable() throws {
@@ -115,6 +119,17 @@ final class ModelTests: XCTestCase {
         let value: JSONValue = .object(["a": .array([.number(1), .string("s"), .bool(false), .null])])
         let data = try JSONEncoder().encode(value)
         XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: data), value)
+    }
+
+    func testThrowingEntryPointCarriesEveryDiagnostic() throws {
+        XCTAssertEqual(try WorkflowLoader.definition(text: minimalWorkflow, file: "w.yaml").name, "w")
+        do {
+            _ = try WorkflowLoader.definition(text: "workflow: W\n", file: "w.yaml")
+            XCTFail("expected an error")
+        } catch .invalid(let diagnostics) {
+            XCTAssertEqual(diagnostics.count, 3)
+            XCTAssertEqual(WorkflowError.invalid(diagnostics: diagnostics).description.split(separator: "\n").count, 3)
+        }
     }
 
     func testModelIsSendable() {
