@@ -95,3 +95,45 @@ final class HistoryAndQueryTests: XCTestCase {
         XCTAssertEqual(state.appliedIndex, 9)
     }
 }
+
+final class HistoryLogTests: XCTestCase {
+    private func entry(_ revision: UInt64) -> HistoryEntry {
+        HistoryEntry(kind: .transition, index: revision, timeMillis: 0, from: "a", to: "b", transition: "t", requestID: nil,
+                     revision: revision)
+    }
+
+    func testRingKeepsTheNewestInOrder() {
+        var log = HistoryLog()
+        for revision: UInt64 in 1...10 { log.append(entry(revision), max: 3) }
+        XCTAssertEqual(log.entries.map(\.revision), [8, 9, 10])
+        XCTAssertEqual(log.dropped, 7)
+        XCTAssertEqual(log.last?.revision, 10)
+        XCTAssertEqual(log, HistoryLog(entries: [entry(8), entry(9), entry(10)], dropped: 7))
+    }
+
+    func testLimitChangesAreHandled() {
+        var log = HistoryLog()
+        for revision: UInt64 in 1...10 { log.append(entry(revision), max: 4) }
+        // Lowered: trimmed to the new limit on the next append.
+        log.append(entry(11), max: 2)
+        XCTAssertEqual(log.entries.map(\.revision), [10, 11])
+        XCTAssertEqual(log.dropped, 9)
+        // Raised while rotated: grows again.
+        for revision: UInt64 in 12...13 { log.append(entry(revision), max: 3) }
+        XCTAssertEqual(log.entries.map(\.revision), [11, 12, 13])
+        log.append(entry(14), max: 5)
+        log.append(entry(15), max: 5)
+        XCTAssertEqual(log.entries.map(\.revision), [11, 12, 13, 14, 15])
+        XCTAssertEqual(UInt64(log.count) + log.dropped, 15)
+    }
+
+    func testSnapshotOfARotatedHistoryIsIdentical() throws {
+        var h = Harness(settings: EngineSettings(historyEntriesPerInstanceMax: 3))
+        h.start("cookbook", id: "c")
+        for name in ["second", "third", "first", "second"] { h.move("c", name) }
+        let bytes = h.state.snapshot()
+        let restored = try EngineState(restoring: bytes, settings: h.state.settings)
+        XCTAssertEqual(restored.snapshot(), bytes)
+        XCTAssertEqual(restored.history(of: "c"), h.state.history(of: "c"))
+    }
+}

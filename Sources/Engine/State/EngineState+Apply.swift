@@ -100,7 +100,8 @@ extension EngineState {
                                 updatedIndex: index, updatedAtMillis: clockMillis, isFinal: definition.isFinal(state))
         let entry = HistoryEntry(kind: .start, index: index, timeMillis: clockMillis, from: nil, to: state,
                                  transition: nil, requestID: command.requestID, revision: 1)
-        instances[command.id] = InstanceRecord(instance: instance, history: [entry], historyDropped: 0)
+        instances[command.id] = instance
+        histories[command.id] = HistoryLog(entries: [entry])
         order.append(OrderEntry(createdIndex: index, id: command.id))
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
         return .instanceStarted(InstanceStarted(id: command.id, workflow: command.workflow, version: pinned.version,
@@ -110,14 +111,12 @@ extension EngineState {
     // MARK: transition
 
     mutating func transition(_ command: TransitionRequest, index: UInt64) -> Outcome {
-        guard let position = instances.index(forKey: command.instance) else {
+        guard let current = instances[command.instance] else {
             return .rejected(.unknownInstance(id: command.instance))
         }
-        let current = instances.values[position].instance
-        guard let pinned = workflows[current.workflow]?.versions[current.version - 1] else {
+        guard let definition = workflows[current.workflow]?.versions[current.version - 1].definition else {
             preconditionFailure("instance \(current.id) is pinned to a missing workflow version")
         }
-        let definition = pinned.definition
         let id = current.id
         let from = current.state
 
@@ -133,32 +132,21 @@ extension EngineState {
         case .failure(let rejection): return .rejected(rejection)
         }
 
-        var data = current.data
+        var patched: [String: JSONValue]?
         if let patch = command.dataPatch {
+            var data = current.data
             EngineState.merge(patch, into: &data)
             if let problem = dataProblem(data) { return .rejected(.invalidData(instance: id, reason: problem)) }
+            patched = data
         }
 
         let revision = current.revision + 1
         let to = chosen.to
         let entry = HistoryEntry(kind: .transition, index: index, timeMillis: clockMillis, from: from, to: to,
                                  transition: chosen.name, requestID: command.requestID, revision: revision)
-        let historyMax = settings.historyEntriesPerInstanceMax
-        let now = clockMillis
-        let isFinal = definition.isFinal(to)
-        // Mutate in place through the dictionary's storage: one hash lookup per transition.
-        instances.values[position].instance.state = to
-        instances.values[position].instance.data = data
-        instances.values[position].instance.revision = revision
-        instances.values[position].instance.updatedIndex = index
-        instances.values[position].instance.updatedAtMillis = now
-        instances.values[position].instance.isFinal = isFinal
-        instances.values[position].history.append(entry)
-        let excess = instances.values[position].history.count - historyMax
-        if excess > 0 {
-            instances.values[position].history.removeFirst(excess)
-            instances.values[position].historyDropped += UInt64(excess)
-        }
+        instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
+                               isFinal: definition.isFinal(to))
+        histories[id, default: HistoryLog()].append(entry, max: settings.historyEntriesPerInstanceMax)
         if from != to {
             stateCounts[current.workflow, default: [:]][from, default: 0] -= 1
             stateCounts[current.workflow, default: [:]][to, default: 0] += 1
