@@ -94,7 +94,10 @@ let package = Package(
         // Benchmarks (release build): `swift run -c release orchestrator-bench --help`.
         .executableTarget(
             name: "OrchestratorBench",
-            dependencies: ["Raft", "RaftSimulation", "RaftStorage", "Workflow"],
+            dependencies: [
+                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Benchmarks"
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),

@@ -8,6 +8,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("workflow", "parse+validate a 5,000-state workflow and 1,000 small files", workflowBenchmark),
     ("storage", "WAL: raw fsync rate, append throughput by batch size, recovery", runStorageBenchmark),
+    ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency", runClusterBenchmark),
 ]
 
 @MainActor func usage() {
