@@ -58,7 +58,7 @@ let package = Package(
         // Benchmarks (release build): `swift run -c release orchestrator-bench --help`.
         .executableTarget(
             name: "OrchestratorBench",
-            dependencies: ["Raft", "RaftSimulation", "RaftStorage", "Workflow"],
+            dependencies: ["Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Workflow"],
             path: "Benchmarks"
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),

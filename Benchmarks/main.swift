@@ -6,6 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
 ]
 
 @MainActor func usage() {

@@ -76,8 +76,9 @@ public enum WireCodec {
 
     /// One message as a standalone frame.
     public static func encode(_ message: Message) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        encode(.message(message), into: &buffer)
+        let frame = WireFrame.message(message)
+        var buffer = ByteBufferAllocator().buffer(capacity: frameBytes(of: frame))
+        encode(frame, into: &buffer)
         return buffer
     }
 
