@@ -85,6 +85,8 @@ final class PeerLink: Sendable {
         var everConnected = false
         var drainScheduled = false
         var stopped = false
+        /// Messages dropped since the queue last overflowed; logged when it empties again.
+        var droppedSinceFull = 0
         var random: SplitMix64
     }
 
@@ -105,8 +107,8 @@ final class PeerLink: Sendable {
     /// Never blocks beyond the mutex.
     func enqueue(_ frames: [ByteBuffer]) -> Int {
         let options = context.options
-        let (dropped, schedule) = state.withLock { state -> (Int, Bool) in
-            if state.stopped { return (frames.count, false) }
+        let (dropped, schedule, startedDropping) = state.withLock { state -> (Int, Bool, Bool) in
+            if state.stopped { return (frames.count, false, false) }
             var dropped = 0
             for frame in frames {
                 if state.queue.count >= options.sendQueueMaxMessages
@@ -116,9 +118,14 @@ final class PeerLink: Sendable {
                     state.queue.append(frame)
                 }
             }
-            return (dropped, Self.claimDrain(&state))
+            let startedDropping = dropped > 0 && state.droppedSinceFull == 0
+            state.droppedSinceFull += dropped
+            return (dropped, Self.claimDrain(&state), startedDropping)
         }
         if schedule { eventLoop.execute { self.drain() } }
+        if startedDropping {
+            logger.warning("send queue full (\(options.sendQueueMaxMessages) messages or \(options.sendQueueMaxBytes) bytes): dropping messages to this peer")
+        }
         return dropped
     }
 
@@ -138,8 +145,8 @@ final class PeerLink: Sendable {
     /// Points the link at a new address: the current connection (if any) is closed and the
     /// next attempt dials the new address.
     func updateAddress(_ address: PeerAddress) {
-        let (channel, connectNow) = state.withLock { state -> ((any Channel)?, Bool) in
-            guard state.address != address else { return (nil, false) }
+        let change = state.withLock { state -> (channel: (any Channel)?, connectNow: Bool)? in
+            guard state.address != address else { return nil }
             state.address = address
             state.failures = 0
             switch state.connection {
@@ -154,9 +161,10 @@ final class PeerLink: Sendable {
                 return (nil, false)  // the next attempt uses the new address
             }
         }
+        guard let change else { return }
         logger.info("peer address changed to \(address)")
-        channel?.close(promise: nil)
-        if connectNow { eventLoop.execute { self.connect() } }
+        change.channel?.close(promise: nil)
+        if change.connectNow { eventLoop.execute { self.connect() } }
     }
 
     /// Starts connecting. Call once.
@@ -248,15 +256,18 @@ final class PeerLink: Sendable {
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
         context.counters.connectFailures.add(1)
-        logger.debug("cannot connect to peer at \(address): \(error)")
-        scheduleReconnect(generation: generation)
+        guard let (delay, failures) = scheduleReconnect(generation: generation) else { return }
+        // The first failure in a row at info, the retries at debug: a peer that is down stays quiet.
+        logger.log(level: failures == 1 ? .info : .debug,
+                   "cannot connect to peer at \(address): \(error); retrying in \(delay.nanoseconds / 1_000_000) ms")
     }
 
     /// The outbound connection of `generation` closed.
     func connectionClosed(generation: UInt64) {
         eventLoop.preconditionInEventLoop()
-        logger.info("connection to peer lost")
-        scheduleReconnect(generation: generation)
+        if let (delay, _) = scheduleReconnect(generation: generation) {
+            logger.info("connection to peer lost: reconnecting in \(delay.nanoseconds / 1_000_000) ms")
+        }
     }
 
     /// The peer sent a refusal on our connection: back off the longest delay before trying again.
@@ -265,10 +276,11 @@ final class PeerLink: Sendable {
         state.withLock { $0.refused = true }
     }
 
-    private func scheduleReconnect(generation: UInt64) {
+    /// Returns the delay and the failures in a row, or nil if `generation` is no longer the current attempt.
+    private func scheduleReconnect(generation: UInt64) -> (TimeAmount, Int)? {
         let options = context.options
-        state.withLock { state in
-            guard !state.stopped else { return }
+        return state.withLock { state -> (TimeAmount, Int)? in
+            guard !state.stopped else { return nil }
             switch state.connection {
             case .connecting(generation):
                 state.failures += 1
@@ -277,12 +289,13 @@ final class PeerLink: Sendable {
                 let healthy = NIODeadline.now() - since >= options.reconnectBackoffMax.timeAmount
                 state.failures = healthy ? 0 : state.failures + 1
             default:
-                return
+                return nil
             }
             if state.refused { state.failures = max(state.failures, 64) }
             let delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
             state.drainScheduled = false
             state.connection = .backingOff(eventLoop.scheduleTask(in: delay) { self.connect() })
+            return (delay, state.failures)
         }
     }
 
@@ -303,6 +316,7 @@ final class PeerLink: Sendable {
         var target: (any Channel)?
         var messages = 0
         var bytes = 0
+        var recoveredAfterDropping = 0
         while true {
             let batch = state.withLock { state -> [ByteBuffer] in
                 guard case .connected(_, let channel, _) = state.connection, channel.isWritable else {
@@ -317,6 +331,10 @@ final class PeerLink: Sendable {
                     batch.append(frame)
                 }
                 if batch.isEmpty { state.drainScheduled = false }
+                if state.queue.isEmpty, state.droppedSinceFull > 0 {
+                    recoveredAfterDropping = state.droppedSinceFull
+                    state.droppedSinceFull = 0
+                }
                 return batch
             }
             guard let channel = target, !batch.isEmpty else { break }
@@ -329,6 +347,9 @@ final class PeerLink: Sendable {
         if messages > 0 || flushAlways { target?.flush() }
         context.counters.messagesSent.add(messages)
         context.counters.bytesSent.add(bytes)
+        if recoveredAfterDropping > 0 {
+            logger.warning("send queue drained after dropping \(recoveredAfterDropping) messages to this peer")
+        }
     }
 
     /// Queue length, for tests.
