@@ -15,7 +15,7 @@ struct LinkContext: Sendable {
 
 /// FIFO of encoded frames for one peer. Bounded by the caller.
 struct FrameQueue {
-    private var frames: [ByteBuffer] = []
+    private var frames: [ByteBuffer?] = []
     private var head = 0
     private(set) var bytes = 0
 
@@ -28,9 +28,8 @@ struct FrameQueue {
     }
 
     mutating func popFirst() -> ByteBuffer? {
-        guard head < frames.count else { return nil }
-        let frame = frames[head]
-        frames[head] = ByteBuffer()
+        guard head < frames.count, let frame = frames[head] else { return nil }
+        frames[head] = nil  // release the bytes now
         head += 1
         bytes -= frame.readableBytes
         if head == frames.count {
