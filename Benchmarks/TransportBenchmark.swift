@@ -22,6 +22,7 @@ enum TransportBenchmark {
         print("cores: \(ProcessInfo.processInfo.activeProcessorCount)")
         codec(messages: messages)
         try blocking { [messages, chunks] in
+            try await roundTrips(count: min(messages, 20_000))
             try await loopback(name: "append, 1 entry of 128 B", count: messages, window: 2048, batch: 64) { index in
                 Message(from: 1, to: 2, term: 1, payload: .append(Message.Append(
                     prevIndex: UInt64(index), prevTerm: 1, entries: [Entry(term: 1, index: UInt64(index) + 1, data: payload128)], commit: UInt64(index))))
@@ -96,6 +97,40 @@ enum TransportBenchmark {
         await sender.shutdown()
         await receiver.shutdown()
         _ = await consumer.value
+    }
+
+    /// Heartbeat → heartbeatResponse ping-pong, one at a time: the loopback round-trip latency
+    /// through both transports (encode, queue, event loop, socket, decode, `incoming`, and back).
+    static func roundTrips(count: Int) async throws {
+        let one = TCPTransport(nodeID: 1, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:])
+        let two = TCPTransport(nodeID: 2, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:])
+        try await one.start()
+        try await two.start()
+        one.updatePeers([2: two.listenAddress!])
+        two.updatePeers([1: one.listenAddress!])
+        let echo = Task {
+            for await message in two.incoming {
+                guard case .heartbeat(let beat) = message.payload else { continue }
+                two.send([Message(from: 2, to: 1, term: 1, payload: .heartbeatResponse(Message.HeartbeatResponse(readRound: beat.readRound)))])
+            }
+        }
+        var replies = one.incoming.makeAsyncIterator()
+        var nanos: [Int64] = []
+        nanos.reserveCapacity(count)
+        for round in 0..<(count + 100) {  // the first 100 warm up and are not counted
+            let start = ContinuousClock.now
+            one.send([Message(from: 1, to: 2, term: 1, payload: .heartbeat(Message.Heartbeat(commit: 0, readRound: UInt64(round))))])
+            guard await replies.next() != nil else { throw BenchError("reply stream ended") }
+            let elapsed = ContinuousClock.now - start
+            if round >= 100 { nanos.append(elapsed.components.attoseconds / 1_000_000_000 + elapsed.components.seconds * 1_000_000_000) }
+        }
+        nanos.sort()
+        func percentile(_ p: Double) -> Double { Double(nanos[min(nanos.count - 1, Int(Double(nanos.count) * p))]) / 1000 }
+        print(String(format: "loopback round trip (heartbeat and response, one at a time, %d rounds): p50 %.0f µs, p99 %.0f µs, max %.0f µs",
+                     count, percentile(0.5), percentile(0.99), Double(nanos.last!) / 1000))
+        await one.shutdown()
+        await two.shutdown()
+        _ = await echo.value
     }
 
     /// CPU time of the whole process (sender, receiver and their event loops).
