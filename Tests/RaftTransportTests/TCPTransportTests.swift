@@ -124,6 +124,19 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(two.stats.messagesReceived, 0)
     }
 
+    func testHandshakeClaimingTheReceiversOwnIDIsRefusedWithAReason() async throws {
+        let node = makeTransport(2, peers: [1: PeerAddress(host: "127.0.0.1", port: try unusedPort())])
+        try await node.start()
+        let (channel, collector) = try await rawConnectionCollectingFrames(to: node.listenAddress!)
+        var handshake = ByteBuffer()
+        WireCodec.encode(.handshake(Handshake(clusterID: "test", from: 2, to: 2)), into: &handshake)
+        try await channel.writeAndFlush(handshake)
+        let closed = await isClosedByPeer(channel)
+        XCTAssertTrue(closed)
+        XCTAssertEqual(collector.frames.withLock { $0 }, [.refuse(reason: "node 2 is this node's own id (duplicate node id?)")])
+        XCTAssertEqual(node.stats.inboundRefused, 1)
+    }
+
     func testGarbageClosesOnlyThatConnection() async throws {
         let nodes = try await makeCluster(2)
         let inbox = Collector(nodes[1].incoming)
