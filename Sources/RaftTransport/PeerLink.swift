@@ -68,7 +68,11 @@ final class PeerLink: Sendable {
     private enum Connection {
         /// Not started, or stopped.
         case idle
+        /// TCP connect in flight.
         case connecting(generation: UInt64)
+        /// Handshake written; waiting for the peer's accept (or refusal) until `timeout` fires.
+        case handshaking(generation: UInt64, channel: any Channel, timeout: Scheduled<Void>)
+        /// Accepted: messages flow.
         case connected(generation: UInt64, channel: any Channel, since: NIODeadline)
         case backingOff(Scheduled<Void>)
     }
@@ -149,7 +153,7 @@ final class PeerLink: Sendable {
             state.address = address
             state.failures = 0
             switch state.connection {
-            case .connected(_, let channel, _):
+            case .connected(_, let channel, _), .handshaking(_, let channel, _):
                 return (channel, false)  // its closing reconnects, to the new address
             case .connecting:
                 // The attempt in flight dials the old address: orphan it (its result no longer
@@ -180,6 +184,7 @@ final class PeerLink: Sendable {
             defer { state.connection = .idle }
             switch state.connection {
             case .connected(_, let channel, _): return (channel, nil, dropped)
+            case .handshaking(_, let channel, let timeout): return (channel, timeout, dropped)
             case .backingOff(let scheduled): return (nil, scheduled, dropped)
             case .idle, .connecting: return (nil, nil, dropped)
             }
@@ -198,7 +203,7 @@ final class PeerLink: Sendable {
             guard !state.stopped else { return nil }
             switch state.connection {
             case .idle, .backingOff: break
-            case .connecting, .connected: return nil
+            case .connecting, .handshaking, .connected: return nil
             }
             state.generation += 1
             state.connection = .connecting(generation: state.generation)
@@ -223,34 +228,65 @@ final class PeerLink: Sendable {
         }
         future.whenComplete { result in
             switch result {
-            case .success(let channel): self.connected(channel, generation: generation, address: address)
+            case .success(let channel): self.tcpConnected(channel, generation: generation, address: address)
             case .failure(let error): self.connectFailed(generation: generation, address: address, error: error)
             }
         }
     }
 
-    private func connected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
+    /// TCP is up: send the handshake and wait for the peer's answer. Messages are written only
+    /// after it accepts, so a refused connection loses none (they stay queued).
+    private func tcpConnected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
         eventLoop.preconditionInEventLoop()
-        let (current, reconnect) = state.withLock { state -> (Bool, Bool) in
-            guard !state.stopped, case .connecting(generation) = state.connection else { return (false, false) }
-            state.connection = .connected(generation: generation, channel: channel, since: .now())
-            state.refused = false
-            defer { state.everConnected = true }
-            return (true, state.everConnected)
+        let timeoutAmount = context.options.handshakeTimeout
+        let current = state.withLock { state -> Bool in
+            guard !state.stopped, case .connecting(generation) = state.connection else { return false }
+            let timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
+            state.connection = .handshaking(generation: generation, channel: channel, timeout: timeout)
+            return true
         }
         guard current else {
             channel.close(promise: nil)
             return
         }
-        // The handshake is the first frame: nothing else writes before `connected` is set above,
-        // and the drain below runs after this write on the same loop.
         var handshake = channel.allocator.buffer(capacity: 64)
         WireCodec.encode(.handshake(Handshake(clusterID: context.clusterID, from: context.nodeID, to: peerID)), into: &handshake)
-        channel.write(handshake, promise: nil)
+        channel.writeAndFlush(handshake, promise: nil)
+        logger.debug("TCP connection to \(address) up: handshake sent")
+    }
+
+    /// The peer accepted the handshake on the connection of `generation`. Returns false if
+    /// that is a protocol error (then the caller closes the connection).
+    func accepted(generation: UInt64, by node: NodeID) -> Bool {
+        eventLoop.preconditionInEventLoop()
+        guard node == peerID else {
+            logger.warning("closing outbound connection: accepted by node \(node), expected node \(peerID)")
+            return false
+        }
+        let accepted = state.withLock { state -> (reconnect: Bool, address: PeerAddress)? in
+            guard case .handshaking(generation, let channel, let timeout) = state.connection else { return nil }
+            timeout.cancel()
+            state.connection = .connected(generation: generation, channel: channel, since: .now())
+            state.refused = false
+            defer { state.everConnected = true }
+            return (state.everConnected, state.address)
+        }
+        guard let accepted else { return false }
         context.counters.connectionsEstablished.add(1)
-        if reconnect { context.counters.reconnects.add(1) }
-        logger.info("connected to peer at \(address)")
-        drain(flushAlways: true)
+        if accepted.reconnect { context.counters.reconnects.add(1) }
+        logger.info("connected to peer at \(accepted.address)")
+        drain()
+        return true
+    }
+
+    private func handshakeTimedOut(generation: UInt64) {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard case .handshaking(generation, let channel, _) = state.connection else { return nil }
+            return channel
+        }
+        guard let channel else { return }
+        logger.warning("closing outbound connection: no answer to the handshake within \(context.options.handshakeTimeout)")
+        channel.close(promise: nil)  // channelInactive schedules the reconnect
     }
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
@@ -282,6 +318,9 @@ final class PeerLink: Sendable {
             guard !state.stopped else { return nil }
             switch state.connection {
             case .connecting(generation):
+                state.failures += 1
+            case .handshaking(generation, _, let timeout):
+                timeout.cancel()
                 state.failures += 1
             case .connected(generation, _, let since):
                 // A connection that lived longer than the longest backoff counts as healthy.
@@ -355,8 +394,9 @@ final class PeerLink: Sendable {
     var queuedMessages: Int { state.withLock { $0.queue.count } }
 }
 
-/// Handler of an outbound connection. The peer never sends messages on it, only a
-/// possible refusal; it also relays writability and closure to the link.
+/// Handler of an outbound connection. The peer answers the handshake with one accept or
+/// refuse frame and sends nothing else on it; the handler also relays writability and
+/// closure to the link.
 final class OutboundConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -364,6 +404,7 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     private let generation: UInt64
     private var decoder: FrameDecoder
     private let logger: Logger
+    private var accepted = false
 
     init(link: PeerLink, generation: UInt64, maxFrameBytes: Int, logger: Logger) {
         self.link = link
@@ -376,12 +417,15 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
         decoder.append(unwrapInboundIn(data))
         do {
             while let frame = try decoder.next() {
-                switch frame {
-                case .refuse(let reason):
+                switch (accepted, frame) {
+                case (false, .accept(let node)):
+                    accepted = link.accepted(generation: generation, by: node)
+                    if accepted { continue }
+                case (false, .refuse(let reason)):
                     logger.error("peer refused our connection: \(reason)")
                     link.refused()
-                case .handshake, .message:
-                    logger.warning("peer sent an unexpected frame on our outbound connection: closing it")
+                default:
+                    logger.warning("closing outbound connection: peer sent an unexpected \(frame.frameType) frame")
                 }
                 context.close(promise: nil)
                 return

@@ -109,6 +109,24 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(inbox.messages, [])
     }
 
+    /// A peer that does not know us yet (its membership lags) refuses us; what we queued
+    /// meanwhile is not written into the refused connection but delivered once it accepts.
+    func testMessagesQueuedDuringARefusalArriveOnceAccepted() async throws {
+        let two = makeTransport(2)
+        try await two.start()
+        let inbox = Collector(two.incoming)
+        let one = makeTransport(1, peers: [2: two.listenAddress!])
+        try await one.start()
+        let messages = (0..<10).map { heartbeat(from: 1, to: 2, $0) }
+        one.send(messages)
+        let refused = await eventually { one.stats.refusedByPeer >= 1 }
+        XCTAssertTrue(refused, "\(one.stats)")
+        two.updatePeers([1: one.listenAddress!])
+        let received = await inbox.waitFor(10)
+        XCTAssertEqual(received, messages)
+        XCTAssertEqual(one.stats.sendDropped, 0)
+    }
+
     func testUnknownNodeAndWrongTargetAreRefused() async throws {
         let two = makeTransport(2, peers: [3: PeerAddress(host: "127.0.0.1", port: 1)])
         try await two.start()
