@@ -37,11 +37,14 @@ public final class InMemoryNetwork: Sendable {
         self.inboxMaxMessages = inboxMaxMessages
     }
 
-    /// A transport for `node`. Call once per node (a second call replaces the first's inbox,
-    /// as a restarted process would).
+    /// A transport for `node`, attached at once: it can send and receive before `start()`
+    /// (which does nothing here). Call once per node; a second call replaces the first's
+    /// inbox, as a restarted process would.
     public func transport(for node: NodeID) -> InMemoryTransport {
         precondition(node != 0, "node id 0 means none")
-        return InMemoryTransport(nodeID: node, network: self)
+        let transport = InMemoryTransport(nodeID: node, network: self)
+        attach(node, transport.continuation)
+        return transport
     }
 
     /// Counters for the whole network.
@@ -128,9 +131,9 @@ public final class InMemoryNetwork: Sendable {
 public final class InMemoryTransport: RaftTransport {
     public let nodeID: NodeID
     public let incoming: AsyncStream<Message>
-    private let continuation: AsyncStream<Message>.Continuation
+    let continuation: AsyncStream<Message>.Continuation
     private let network: InMemoryNetwork
-    private let running = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(true)
 
     init(nodeID: NodeID, network: InMemoryNetwork) {
         self.nodeID = nodeID
@@ -138,14 +141,11 @@ public final class InMemoryTransport: RaftTransport {
         (incoming, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingOldest(network.inboxMaxMessages))
     }
 
-    /// Attaches this node to the network: from now on it receives.
-    public func start() async throws {
-        running.store(true, ordering: .relaxed)
-        network.attach(nodeID, continuation)
-    }
+    /// Nothing to do: the transport was attached when ``InMemoryNetwork/transport(for:)`` made it.
+    public func start() async throws {}
 
     /// Delivers each message to its receiver's inbox now; drops (and counts) messages to
-    /// nodes not attached, across cut links, into full inboxes, or sent before `start`.
+    /// nodes not attached, across cut links, into full inboxes, or sent after `shutdown`.
     public func send(_ messages: [Message]) {
         guard running.load(ordering: .relaxed) else {
             network.counters.sendDropped.add(messages.count)

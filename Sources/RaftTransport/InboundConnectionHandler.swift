@@ -72,6 +72,9 @@ final class InboundConnectionHandler: ChannelInboundHandler {
             logger[metadataKey: "peer"] = "\(handshake.from)"
             logger.info("accepted inbound connection")
             phase = .established(peer: handshake.from)
+            var accept = context.channel.allocator.buffer(capacity: WireCodec.headerBytes + 8)
+            WireCodec.encode(.accept(node: transport.nodeID), into: &accept)
+            context.writeAndFlush(wrapOutboundOut(accept), promise: nil)
             return true
         case (.established(let peer), .message(let message)):
             guard message.from == peer, message.to == transport.nodeID else {

@@ -15,7 +15,7 @@ struct LinkContext: Sendable {
 
 /// FIFO of encoded frames for one peer. Bounded by the caller.
 struct FrameQueue {
-    private var frames: [ByteBuffer] = []
+    private var frames: [ByteBuffer?] = []
     private var head = 0
     private(set) var bytes = 0
 
@@ -28,9 +28,8 @@ struct FrameQueue {
     }
 
     mutating func popFirst() -> ByteBuffer? {
-        guard head < frames.count else { return nil }
-        let frame = frames[head]
-        frames[head] = ByteBuffer()
+        guard head < frames.count, let frame = frames[head] else { return nil }
+        frames[head] = nil  // release the bytes now
         head += 1
         bytes -= frame.readableBytes
         if head == frames.count {
@@ -69,7 +68,11 @@ final class PeerLink: Sendable {
     private enum Connection {
         /// Not started, or stopped.
         case idle
+        /// TCP connect in flight.
         case connecting(generation: UInt64)
+        /// Handshake written; waiting for the peer's accept (or refusal) until `timeout` fires.
+        case handshaking(generation: UInt64, channel: any Channel, timeout: Scheduled<Void>)
+        /// Accepted: messages flow.
         case connected(generation: UInt64, channel: any Channel, since: NIODeadline)
         case backingOff(Scheduled<Void>)
     }
@@ -85,6 +88,8 @@ final class PeerLink: Sendable {
         var everConnected = false
         var drainScheduled = false
         var stopped = false
+        /// Messages dropped since the queue last overflowed; logged when it empties again.
+        var droppedSinceFull = 0
         var random: SplitMix64
     }
 
@@ -105,8 +110,8 @@ final class PeerLink: Sendable {
     /// Never blocks beyond the mutex.
     func enqueue(_ frames: [ByteBuffer]) -> Int {
         let options = context.options
-        let (dropped, schedule) = state.withLock { state -> (Int, Bool) in
-            if state.stopped { return (frames.count, false) }
+        let (dropped, schedule, startedDropping) = state.withLock { state -> (Int, Bool, Bool) in
+            if state.stopped { return (frames.count, false, false) }
             var dropped = 0
             for frame in frames {
                 if state.queue.count >= options.sendQueueMaxMessages
@@ -116,9 +121,14 @@ final class PeerLink: Sendable {
                     state.queue.append(frame)
                 }
             }
-            return (dropped, Self.claimDrain(&state))
+            let startedDropping = dropped > 0 && state.droppedSinceFull == 0
+            state.droppedSinceFull += dropped
+            return (dropped, Self.claimDrain(&state), startedDropping)
         }
         if schedule { eventLoop.execute { self.drain() } }
+        if startedDropping {
+            logger.warning("send queue full (\(options.sendQueueMaxMessages) messages or \(options.sendQueueMaxBytes) bytes): dropping messages to this peer")
+        }
         return dropped
     }
 
@@ -138,12 +148,12 @@ final class PeerLink: Sendable {
     /// Points the link at a new address: the current connection (if any) is closed and the
     /// next attempt dials the new address.
     func updateAddress(_ address: PeerAddress) {
-        let (channel, connectNow) = state.withLock { state -> ((any Channel)?, Bool) in
-            guard state.address != address else { return (nil, false) }
+        let change = state.withLock { state -> (channel: (any Channel)?, connectNow: Bool)? in
+            guard state.address != address else { return nil }
             state.address = address
             state.failures = 0
             switch state.connection {
-            case .connected(_, let channel, _):
+            case .connected(_, let channel, _), .handshaking(_, let channel, _):
                 return (channel, false)  // its closing reconnects, to the new address
             case .connecting:
                 // The attempt in flight dials the old address: orphan it (its result no longer
@@ -154,9 +164,10 @@ final class PeerLink: Sendable {
                 return (nil, false)  // the next attempt uses the new address
             }
         }
+        guard let change else { return }
         logger.info("peer address changed to \(address)")
-        channel?.close(promise: nil)
-        if connectNow { eventLoop.execute { self.connect() } }
+        change.channel?.close(promise: nil)
+        if change.connectNow { eventLoop.execute { self.connect() } }
     }
 
     /// Starts connecting. Call once.
@@ -173,6 +184,7 @@ final class PeerLink: Sendable {
             defer { state.connection = .idle }
             switch state.connection {
             case .connected(_, let channel, _): return (channel, nil, dropped)
+            case .handshaking(_, let channel, let timeout): return (channel, timeout, dropped)
             case .backingOff(let scheduled): return (nil, scheduled, dropped)
             case .idle, .connecting: return (nil, nil, dropped)
             }
@@ -191,7 +203,7 @@ final class PeerLink: Sendable {
             guard !state.stopped else { return nil }
             switch state.connection {
             case .idle, .backingOff: break
-            case .connecting, .connected: return nil
+            case .connecting, .handshaking, .connected: return nil
             }
             state.generation += 1
             state.connection = .connecting(generation: state.generation)
@@ -216,47 +228,81 @@ final class PeerLink: Sendable {
         }
         future.whenComplete { result in
             switch result {
-            case .success(let channel): self.connected(channel, generation: generation, address: address)
+            case .success(let channel): self.tcpConnected(channel, generation: generation, address: address)
             case .failure(let error): self.connectFailed(generation: generation, address: address, error: error)
             }
         }
     }
 
-    private func connected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
+    /// TCP is up: send the handshake and wait for the peer's answer. Messages are written only
+    /// after it accepts, so a refused connection loses none (they stay queued).
+    private func tcpConnected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
         eventLoop.preconditionInEventLoop()
-        let (current, reconnect) = state.withLock { state -> (Bool, Bool) in
-            guard !state.stopped, case .connecting(generation) = state.connection else { return (false, false) }
-            state.connection = .connected(generation: generation, channel: channel, since: .now())
-            state.refused = false
-            defer { state.everConnected = true }
-            return (true, state.everConnected)
+        let timeoutAmount = context.options.handshakeTimeout
+        let current = state.withLock { state -> Bool in
+            guard !state.stopped, case .connecting(generation) = state.connection else { return false }
+            let timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
+            state.connection = .handshaking(generation: generation, channel: channel, timeout: timeout)
+            return true
         }
         guard current else {
             channel.close(promise: nil)
             return
         }
-        // The handshake is the first frame: nothing else writes before `connected` is set above,
-        // and the drain below runs after this write on the same loop.
         var handshake = channel.allocator.buffer(capacity: 64)
         WireCodec.encode(.handshake(Handshake(clusterID: context.clusterID, from: context.nodeID, to: peerID)), into: &handshake)
-        channel.write(handshake, promise: nil)
+        channel.writeAndFlush(handshake, promise: nil)
+        logger.debug("TCP connection to \(address) up: handshake sent")
+    }
+
+    /// The peer accepted the handshake on the connection of `generation`. Returns false if
+    /// that is a protocol error (then the caller closes the connection).
+    func accepted(generation: UInt64, by node: NodeID) -> Bool {
+        eventLoop.preconditionInEventLoop()
+        guard node == peerID else {
+            logger.warning("closing outbound connection: accepted by node \(node), expected node \(peerID)")
+            return false
+        }
+        let accepted = state.withLock { state -> (reconnect: Bool, address: PeerAddress)? in
+            guard case .handshaking(generation, let channel, let timeout) = state.connection else { return nil }
+            timeout.cancel()
+            state.connection = .connected(generation: generation, channel: channel, since: .now())
+            state.refused = false
+            defer { state.everConnected = true }
+            return (state.everConnected, state.address)
+        }
+        guard let accepted else { return false }
         context.counters.connectionsEstablished.add(1)
-        if reconnect { context.counters.reconnects.add(1) }
-        logger.info("connected to peer at \(address)")
-        drain(flushAlways: true)
+        if accepted.reconnect { context.counters.reconnects.add(1) }
+        logger.info("connected to peer at \(accepted.address)")
+        drain()
+        return true
+    }
+
+    private func handshakeTimedOut(generation: UInt64) {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard case .handshaking(generation, let channel, _) = state.connection else { return nil }
+            return channel
+        }
+        guard let channel else { return }
+        logger.warning("closing outbound connection: no answer to the handshake within \(context.options.handshakeTimeout)")
+        channel.close(promise: nil)  // channelInactive schedules the reconnect
     }
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
         context.counters.connectFailures.add(1)
-        logger.debug("cannot connect to peer at \(address): \(error)")
-        scheduleReconnect(generation: generation)
+        guard let (delay, failures) = scheduleReconnect(generation: generation) else { return }
+        // The first failure in a row at info, the retries at debug: a peer that is down stays quiet.
+        logger.log(level: failures == 1 ? .info : .debug,
+                   "cannot connect to peer at \(address): \(error); retrying in \(delay.nanoseconds / 1_000_000) ms")
     }
 
     /// The outbound connection of `generation` closed.
     func connectionClosed(generation: UInt64) {
         eventLoop.preconditionInEventLoop()
-        logger.info("connection to peer lost")
-        scheduleReconnect(generation: generation)
+        if let (delay, _) = scheduleReconnect(generation: generation) {
+            logger.info("connection to peer lost: reconnecting in \(delay.nanoseconds / 1_000_000) ms")
+        }
     }
 
     /// The peer sent a refusal on our connection: back off the longest delay before trying again.
@@ -265,24 +311,29 @@ final class PeerLink: Sendable {
         state.withLock { $0.refused = true }
     }
 
-    private func scheduleReconnect(generation: UInt64) {
+    /// Returns the delay and the failures in a row, or nil if `generation` is no longer the current attempt.
+    private func scheduleReconnect(generation: UInt64) -> (TimeAmount, Int)? {
         let options = context.options
-        state.withLock { state in
-            guard !state.stopped else { return }
+        return state.withLock { state -> (TimeAmount, Int)? in
+            guard !state.stopped else { return nil }
             switch state.connection {
             case .connecting(generation):
+                state.failures += 1
+            case .handshaking(generation, _, let timeout):
+                timeout.cancel()
                 state.failures += 1
             case .connected(generation, _, let since):
                 // A connection that lived longer than the longest backoff counts as healthy.
                 let healthy = NIODeadline.now() - since >= options.reconnectBackoffMax.timeAmount
                 state.failures = healthy ? 0 : state.failures + 1
             default:
-                return
+                return nil
             }
             if state.refused { state.failures = max(state.failures, 64) }
             let delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
             state.drainScheduled = false
             state.connection = .backingOff(eventLoop.scheduleTask(in: delay) { self.connect() })
+            return (delay, state.failures)
         }
     }
 
@@ -303,6 +354,7 @@ final class PeerLink: Sendable {
         var target: (any Channel)?
         var messages = 0
         var bytes = 0
+        var recoveredAfterDropping = 0
         while true {
             let batch = state.withLock { state -> [ByteBuffer] in
                 guard case .connected(_, let channel, _) = state.connection, channel.isWritable else {
@@ -317,6 +369,10 @@ final class PeerLink: Sendable {
                     batch.append(frame)
                 }
                 if batch.isEmpty { state.drainScheduled = false }
+                if state.queue.isEmpty, state.droppedSinceFull > 0 {
+                    recoveredAfterDropping = state.droppedSinceFull
+                    state.droppedSinceFull = 0
+                }
                 return batch
             }
             guard let channel = target, !batch.isEmpty else { break }
@@ -329,14 +385,18 @@ final class PeerLink: Sendable {
         if messages > 0 || flushAlways { target?.flush() }
         context.counters.messagesSent.add(messages)
         context.counters.bytesSent.add(bytes)
+        if recoveredAfterDropping > 0 {
+            logger.warning("send queue drained after dropping \(recoveredAfterDropping) messages to this peer")
+        }
     }
 
     /// Queue length, for tests.
     var queuedMessages: Int { state.withLock { $0.queue.count } }
 }
 
-/// Handler of an outbound connection. The peer never sends messages on it, only a
-/// possible refusal; it also relays writability and closure to the link.
+/// Handler of an outbound connection. The peer answers the handshake with one accept or
+/// refuse frame and sends nothing else on it; the handler also relays writability and
+/// closure to the link.
 final class OutboundConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -344,6 +404,7 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     private let generation: UInt64
     private var decoder: FrameDecoder
     private let logger: Logger
+    private var accepted = false
 
     init(link: PeerLink, generation: UInt64, maxFrameBytes: Int, logger: Logger) {
         self.link = link
@@ -356,12 +417,15 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
         decoder.append(unwrapInboundIn(data))
         do {
             while let frame = try decoder.next() {
-                switch frame {
-                case .refuse(let reason):
+                switch (accepted, frame) {
+                case (false, .accept(let node)):
+                    accepted = link.accepted(generation: generation, by: node)
+                    if accepted { continue }
+                case (false, .refuse(let reason)):
                     logger.error("peer refused our connection: \(reason)")
                     link.refused()
-                case .handshake, .message:
-                    logger.warning("peer sent an unexpected frame on our outbound connection: closing it")
+                default:
+                    logger.warning("closing outbound connection: peer sent an unexpected \(frame.frameType) frame")
                 }
                 context.close(promise: nil)
                 return

@@ -33,6 +33,7 @@ public final class TCPTransport: RaftTransport {
     private let logger: Logger
     private let listen: PeerAddress
     private let state: Mutex<State>
+    private let allocator = ByteBufferAllocator()
 
     private enum Phase { case idle, starting, running, shutDown }
 
@@ -141,8 +142,7 @@ public final class TCPTransport: RaftTransport {
                 dropped += 1
                 continue
             }
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(size)
+            var buffer = allocator.buffer(capacity: size)
             WireCodec.encode(frame, into: &buffer)
             framesByPeer[link.peerID, default: []].append(buffer)
         }

@@ -14,7 +14,7 @@ public struct TransportStats: Sendable, Hashable, CustomStringConvertible {
     public var sendDropped = 0
     /// Messages dropped because `incoming` was full (or an in-memory inbox was full).
     public var receiveDropped = 0
-    /// Outbound connections established (handshake written).
+    /// Outbound connections established (handshake accepted by the peer).
     public var connectionsEstablished = 0
     /// Outbound connections established after the first one to the same peer.
     public var reconnects = 0

@@ -70,14 +70,18 @@ public enum WireCodec {
             let text = truncatedReason(reason)
             buffer.writeInteger(UInt16(text.count), endianness: .big)
             buffer.writeBytes(text)
+        case .accept(let node):
+            precondition(node != 0, "node id 0 means none")
+            buffer.writeInteger(node, endianness: .big)
         }
         assert(buffer.writerIndex - bodyStart == bodyBytes, "bodySize disagrees with the encoder")
     }
 
     /// One message as a standalone frame.
     public static func encode(_ message: Message) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        encode(.message(message), into: &buffer)
+        let frame = WireFrame.message(message)
+        var buffer = ByteBufferAllocator().buffer(capacity: frameBytes(of: frame))
+        encode(frame, into: &buffer)
         return buffer
     }
 
@@ -95,6 +99,7 @@ public enum WireCodec {
         switch frame {
         case .handshake(let handshake): return 2 + handshake.clusterID.utf8.count + 16
         case .refuse(let reason): return 2 + truncatedReason(reason).count
+        case .accept: return 8
         case .message(let message): return 8 * 3 + 1 + payloadSize(message.payload)
         }
     }
@@ -210,6 +215,8 @@ public enum WireCodec {
             frame = .refuse(reason: try reader.readText("refuse.reason", maxBytes: maxReasonBytes, allowEmpty: true))
         case .message:
             frame = .message(try readMessage(&reader))
+        case .accept:
+            frame = .accept(node: try reader.readNodeID("accept.node"))
         }
         if reader.remaining > 0 { throw WireError(.trailingBytes(reader.remaining), at: reader.offset) }
         return frame

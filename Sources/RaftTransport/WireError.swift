@@ -6,7 +6,7 @@
 ///
 /// ```
 /// bad magic 0x47 0x45 0x54 0x20 (expected "ORFT") at byte 0
-/// append.entries count 4294967295 needs at least 90194313195 bytes but 37 remain at byte 52
+/// append.entries count 4294967295 needs at least 90194313195 bytes but 0 remain at byte 59
 /// ```
 public struct WireError: Error, CustomStringConvertible, Hashable, Sendable {
     /// What was wrong.

@@ -8,12 +8,15 @@ public enum WireFrame: Sendable, Hashable {
     case message(Message)
     /// The accepting node refuses the connection (wrong cluster, unknown node, …) and closes it.
     case refuse(reason: String)
+    /// The accepting node (`node`) admitted the connection: the dialer may now send messages.
+    case accept(node: NodeID)
 
     /// The frame type byte of each case.
     public enum FrameType: UInt8, Sendable {
         case handshake = 1
         case message = 2
         case refuse = 3
+        case accept = 4
     }
 
     public var frameType: FrameType {
@@ -21,6 +24,7 @@ public enum WireFrame: Sendable, Hashable {
         case .handshake: .handshake
         case .message: .message
         case .refuse: .refuse
+        case .accept: .accept
         }
     }
 }

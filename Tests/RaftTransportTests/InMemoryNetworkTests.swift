@@ -117,6 +117,17 @@ final class InMemoryNetworkTests: XCTestCase {
         XCTAssertEqual(network.stats.messagesSent, 0)
     }
 
+    func testTransportsWorkWithoutStart() async throws {
+        let network = InMemoryNetwork()
+        let one = network.transport(for: 1), two = network.transport(for: 2)
+        let inbox = Collector(two.incoming)
+        one.send([heartbeat(from: 1, to: 2, 1)])
+        let received = await inbox.waitFor(1)
+        XCTAssertEqual(received, [heartbeat(from: 1, to: 2, 1)])
+        await one.shutdown()
+        await two.shutdown()
+    }
+
     func testRestartedNodeReceivesOnItsNewTransport() async throws {
         let network = InMemoryNetwork()
         let nodes = try await startedNodes(network, [1, 2])

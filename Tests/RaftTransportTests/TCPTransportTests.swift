@@ -109,6 +109,24 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(inbox.messages, [])
     }
 
+    /// A peer that does not know us yet (its membership lags) refuses us; what we queued
+    /// meanwhile is not written into the refused connection but delivered once it accepts.
+    func testMessagesQueuedDuringARefusalArriveOnceAccepted() async throws {
+        let two = makeTransport(2)
+        try await two.start()
+        let inbox = Collector(two.incoming)
+        let one = makeTransport(1, peers: [2: two.listenAddress!])
+        try await one.start()
+        let messages = (0..<10).map { heartbeat(from: 1, to: 2, $0) }
+        one.send(messages)
+        let refused = await eventually { one.stats.refusedByPeer >= 1 }
+        XCTAssertTrue(refused, "\(one.stats)")
+        two.updatePeers([1: one.listenAddress!])
+        let received = await inbox.waitFor(10)
+        XCTAssertEqual(received, messages)
+        XCTAssertEqual(one.stats.sendDropped, 0)
+    }
+
     func testUnknownNodeAndWrongTargetAreRefused() async throws {
         let two = makeTransport(2, peers: [3: PeerAddress(host: "127.0.0.1", port: 1)])
         try await two.start()
@@ -122,6 +140,19 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertTrue(refused, "one: \(one.stats); three: \(three.stats); two: \(two.stats)")
         XCTAssertGreaterThanOrEqual(two.stats.inboundRefused, 2)
         XCTAssertEqual(two.stats.messagesReceived, 0)
+    }
+
+    func testHandshakeClaimingTheReceiversOwnIDIsRefusedWithAReason() async throws {
+        let node = makeTransport(2, peers: [1: PeerAddress(host: "127.0.0.1", port: try unusedPort())])
+        try await node.start()
+        let (channel, collector) = try await rawConnectionCollectingFrames(to: node.listenAddress!)
+        var handshake = ByteBuffer()
+        WireCodec.encode(.handshake(Handshake(clusterID: "test", from: 2, to: 2)), into: &handshake)
+        try await channel.writeAndFlush(handshake)
+        let closed = await isClosedByPeer(channel)
+        XCTAssertTrue(closed)
+        XCTAssertEqual(collector.frames.withLock { $0 }, [.refuse(reason: "node 2 is this node's own id (duplicate node id?)")])
+        XCTAssertEqual(node.stats.inboundRefused, 1)
     }
 
     func testGarbageClosesOnlyThatConnection() async throws {

@@ -115,6 +115,17 @@ class TransportTestCase: XCTestCase {
         try await ClientBootstrap(group: group).connect(host: address.host, port: address.port).get()
     }
 
+    /// A raw client connection whose received bytes are decoded into frames.
+    func rawConnectionCollectingFrames(to address: PeerAddress) async throws -> (any Channel, FrameCollector) {
+        let collector = FrameCollector()
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FrameCollectingHandler(collector)) }
+            }
+            .connect(host: address.host, port: address.port).get()
+        return (channel, collector)
+    }
+
     /// Whether the server closed `channel` within `timeout`.
     func isClosedByPeer(_ channel: any Channel, within timeout: Duration = .seconds(5)) async -> Bool {
         await eventually(timeout: timeout) { !channel.isActive }
@@ -123,4 +134,21 @@ class TransportTestCase: XCTestCase {
 
 extension Array where Element == UInt8 {
     var buffer: ByteBuffer { ByteBuffer(bytes: self) }
+}
+
+final class FrameCollector: Sendable {
+    let frames = Mutex<[WireFrame]>([])
+}
+
+final class FrameCollectingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let collector: FrameCollector
+    private var decoder = FrameDecoder()
+
+    init(_ collector: FrameCollector) { self.collector = collector }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        decoder.append(unwrapInboundIn(data))
+        while let frame = try? decoder.next() { collector.frames.withLock { $0.append(frame) } }
+    }
 }

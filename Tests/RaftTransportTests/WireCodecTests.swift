@@ -48,6 +48,7 @@ final class WireCodecTests: XCTestCase {
             .handshake(Handshake(clusterID: String(repeating: "é", count: 127), from: 1, to: .max)),
             .refuse(reason: "cluster id mismatch"),
             .refuse(reason: ""),
+            .accept(node: 2),
         ]
         for frame in frames { XCTAssertEqual(try WireCodec.decodeAll(bytes(frame)), [frame]) }
     }
@@ -74,6 +75,8 @@ final class WireCodecTests: XCTestCase {
         XCTAssertEqual(bytes(.message(message)), expected)
         let handshake: [UInt8] = [0x4F, 0x52, 0x46, 0x54, 0x01, 0x01, 0x00, 0x00, 0x00, 0x13, 0x00, 0x01, 0x63] + be64(2) + be64(1)
         XCTAssertEqual(bytes(.handshake(Handshake(clusterID: "c", from: 2, to: 1))), handshake)
+        XCTAssertEqual(bytes(.accept(node: 1)), [0x4F, 0x52, 0x46, 0x54, 0x01, 0x04, 0x00, 0x00, 0x00, 0x08] + be64(1))
+        XCTAssertEqual(decodeError(rawFrame(type: 4, body: be64(0))), WireError(.zeroNodeID(field: "accept.node"), at: 10))
     }
 
     // MARK: - Errors name what and where
@@ -185,7 +188,8 @@ final class WireCodecTests: XCTestCase {
     // MARK: - Streaming
 
     func testFramesSplitAtEveryByteBoundaryDecode() throws {
-        let frames: [WireFrame] = [.handshake(Handshake(clusterID: "c1", from: 1, to: 2))] + MessageSamples.everyCase.map { .message($0) } + [.refuse(reason: "bye")]
+        let frames: [WireFrame] = [.handshake(Handshake(clusterID: "c1", from: 1, to: 2)), .accept(node: 2)]
+            + MessageSamples.everyCase.map { .message($0) } + [.refuse(reason: "bye")]
         let stream = frames.flatMap(bytes)
         for split in 0...stream.count {
             var decoder = FrameDecoder()
@@ -305,6 +309,7 @@ final class WireCodecTests: XCTestCase {
         var frames: [WireFrame] = (0..<(1 + Int(rng.next() % 3))).map { _ in .message(MessageSamples.random(using: &rng, maxDataBytes: 40)) }
         if rng.next() % 8 == 0 { frames.insert(.handshake(Handshake(clusterID: "fuzz", from: 1, to: 2)), at: 0) }
         if rng.next() % 16 == 0 { frames.append(.refuse(reason: "no")) }
+        if rng.next() % 16 == 0 { frames.insert(.accept(node: 1 + rng.next() % 5), at: 0) }
         var input: [UInt8] = []
         var frameStarts: [Int] = []
         for frame in frames {
