@@ -42,7 +42,12 @@ extension FileLogStore {
         var log = ReplayLog()
         var buffer: [UInt8] = []
         var offsets: [Int] = []
+        if let first = segmentFiles.first { FileDescriptor.adviseWillNeed(path: path(first.name)) }
         for (k, info) in segmentFiles.enumerated() {
+            if k + 1 < segmentFiles.count {
+                // Let the kernel read the next segment while this one is checksummed.
+                FileDescriptor.adviseWillNeed(path: path(segmentFiles[k + 1].name))
+            }
             try replaySegment(
                 name: info.name, seq: info.seq, firstIndex: info.firstIndex, isNewest: k == segmentFiles.count - 1,
                 log: &log, buffer: &buffer, offsets: &offsets)
