@@ -121,8 +121,13 @@ enum FileSystem {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
+    /// Creates `path` if missing; a new directory's entry in its parent is made durable.
     static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+        if mkdir(path, 0o755) == 0 {
+            var parent = String(path.reversed().drop { $0 == "/" }.drop { $0 != "/" }.reversed())
+            if parent.isEmpty { parent = "." }
+            try syncDirectory(parent)
+        } else if errno != EEXIST {
             throw StorageError.io(operation: "mkdir", path: path, errno: errno)
         }
     }
