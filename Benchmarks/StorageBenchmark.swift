@@ -292,15 +292,19 @@ func runStorageBenchmark(_ arguments: [String]) throws {
 
     print("targets:")
     func sum(_ values: [Double]) -> Double { values.reduce(0, +) }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     if !rawSmall.isEmpty {
-        let ratio = sum(walSmall) / sum(rawSmall) * 100
-        print(String(format: "  batch-1 appends within 90%% of raw fsync rate (all rounds): %.0f%% -> %@", ratio, ratio >= 90 ? "met" : "NOT met"))
-        let payload = sum(walBig) / Double(walBig.count) * 128 / 160
+        // Per-round ratios, then their median: the disk's latency can change tenfold between
+        // two measurements of one round, which a ratio of sums would let dominate.
+        let ratio = median(zip(walSmall, rawSmall).map { $0 / $1 * 100 })
+        print(String(format: "  batch-1 appends within 90%% of raw fsync rate (median of rounds): %.0f%% -> %@", ratio, ratio >= 90 ? "met" : "NOT met"))
+        let payloadBest = (walBig.max() ?? 0) * 128 / 160
+        let payloadMedian = median(walBig) * 128 / 160
         let seq = sequential ?? 0
-        print(String(format: "  batch-4096 >= 150 MB/s or >= 80%% of sequential (%.0f MB/s): %.1f MB/s payload (%.0f MB/s WAL) -> %@", seq, payload,
-                     sum(walBig) / Double(walBig.count), payload >= 150 || sum(walBig) / Double(walBig.count) >= 0.8 * seq ? "met" : "NOT met"))
-        print(String(format: "  (batch-4096 WAL bytes vs raw same-size pwrite+fdatasync, all rounds: %.0f%%; raw 640 KiB costs %.0f us CPU per op, a WAL save %.0f us)",
-                     sum(walBig) / sum(rawBig) * 100, sum(rawBigCPU) / Double(rawBigCPU.count), results[4096]?.cpuMicrosPerSave ?? 0))
+        print(String(format: "  batch-4096 >= 150 MB/s or >= 80%% of sequential (%.0f MB/s): median %.1f MB/s payload, best round %.1f MB/s -> %@", seq,
+                     payloadMedian, payloadBest, payloadMedian >= 150 || median(walBig) >= 0.8 * seq ? "met" : (payloadBest >= 150 ? "met in the best round only" : "NOT met")))
+        print(String(format: "  (batch-4096 WAL bytes vs raw same-size data-only pwrite+fdatasync, median of rounds: %.0f%%; raw 640 KiB costs %.0f us CPU per op, a WAL save %.0f us)",
+                     median(zip(walBig, rawBig).map { $0 / $1 * 100 }), sum(rawBigCPU) / Double(rawBigCPU.count), results[4096]?.cpuMicrosPerSave ?? 0))
     }
     if let recoveryMBs {
         print(String(format: "  recovery >= 500 MB/s: warm %.0f MB/s, cold %.0f MB/s, %.0f MB per CPU-second -> %@", recoveryMBs.warm, recoveryMBs.cold,
