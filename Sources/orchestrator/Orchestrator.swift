@@ -6,7 +6,7 @@ import Foundation
 /// Exit codes (docs/cli.md): 0 ok, 1 rejected, 2 usage or validation error, 3 cluster
 /// unavailable. ArgumentParser's own usage errors (64) are mapped to 2 here.
 @main
-struct Orchestrator: ParsableCommand {
+struct Orchestrator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orchestrator",
         abstract: "A workflow orchestrator built on its own Raft implementation.",
@@ -18,14 +18,20 @@ struct Orchestrator: ParsableCommand {
               orchestrator validate                       # every workflow in ./workflows
               orchestrator graph order --format dot | dot -Tsvg > order.svg
             """,
-        subcommands: [Validate.self, Graph.self]
+        subcommands: [Validate.self, Graph.self,
+                      Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
+                      ClusterCommand.self, BenchCommand.self]
     )
 
     /// Runs the command, exiting with 2 (not ArgumentParser's 64) on a usage error.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
