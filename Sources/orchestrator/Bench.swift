@@ -8,10 +8,10 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Drive running nodes with concurrent clients and report throughput and latency.",
         discussion: """
-            Each client starts its own instance and cycles it through the workflow (for the
-            cookbook: first → second → third → first) with submit, until --duration or
-            --transitions-max. Prints acknowledged transitions/s, p50/p99/p99.9 latency
-            (HdrHistogram) and errors by code. Loopback servers only; start a cluster with
+            Each client starts its own instance and cycles it through the workflow (for the \
+            cookbook: first → second → third → first) with submit, until --duration or \
+            --transitions-max. Prints acknowledged transitions/s, p50/p99/p99.9 latency \
+            (HdrHistogram) and errors by code. Loopback servers only; start a cluster with \
             `orchestrator dev --nodes 3` and register the workflow first.
 
             Exit status: 0 ok, 2 bad settings, 3 cluster unavailable.

@@ -15,6 +15,10 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print the server's JSON answer (keys sorted) instead of the short summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Keep retrying an unavailable cluster (same request id) for up to this many seconds.",
+                               valueName: "seconds"))
+    var timeout: Double = 15
+
     /// `--server`, else `ORCHESTRATOR_ADDR`, else the default.
     var address: String {
         if let server, !server.isEmpty { return server }
@@ -24,8 +28,13 @@ struct ClientOptions: ParsableArguments {
 
     /// Runs `body` with a client of `address`, shuts the client down, and turns client errors
     /// into a message on standard error and the documented exit status.
-    func withClient(retry: RetryPolicy = RetryPolicy(), _ body: (OrchestratorClient) async throws -> Void) async throws {
-        let client = OrchestratorClient(baseURL: address, configuration: .init(retry: retry))
+    func withClient(retry: RetryPolicy? = nil, _ body: (OrchestratorClient) async throws -> Void) async throws {
+        guard timeout >= 0, timeout <= 3_600 else {
+            throw ValidationError("--timeout must be between 0 and 3600 seconds, not \(timeout)")
+        }
+        let policy = retry ?? RetryPolicy(deadlineSeconds: timeout)
+        let client = OrchestratorClient(baseURL: address,
+                                        configuration: .init(requestTimeoutSeconds: max(1, min(10, timeout)), retry: policy))
         do {
             try await body(client)
             try? await client.shutdown()
@@ -102,7 +111,8 @@ struct ClientOptions: ParsableArguments {
     static func parseData(_ text: String?, option: String = "--data") throws -> [String: JSONValue]? {
         guard let text else { return nil }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), let object = value.objectValue else {
-            throw ValidationError("\(option) must be a JSON object, e.g. \(option) '{\"priority\":\"high\"}'; got: \(text)")
+            printError("error: \(option) must be a JSON object, e.g. \(option) '{\"priority\":\"high\"}'; got: \(text)")
+            throw ExitCode(ExitStatus.usage)
         }
         return object
     }

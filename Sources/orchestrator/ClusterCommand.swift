@@ -7,7 +7,7 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster",
         abstract: "Show and change the cluster's membership.",
         discussion: """
-            Membership changes go through the leader (any node forwards them) one at a time.
+            Membership changes go through the leader (any node forwards them) one at a time. \
             Add a new node as a --learner first, let it catch up, then promote it.
 
             Examples:
@@ -83,7 +83,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            try await options.withClient(retry: .none) { client in
+            try await options.withClient(retry: RetryPolicy.none) { client in
                 let reply = try await client.call(.addMember(id: id, raft: raft, api: api, learner: learner))
                 options.emit(reply) { "added node \(id) as a \(learner ? "learner" : "voter")\n" + ClusterCommand.describe($0) }
             }
@@ -108,7 +108,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            try await options.withClient(retry: .none) { client in
+            try await options.withClient(retry: RetryPolicy.none) { client in
                 let reply = try await client.call(.promoteMember(id: id))
                 options.emit(reply) { "promoted node \(id) to voter\n" + ClusterCommand.describe($0) }
             }
@@ -133,7 +133,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            try await options.withClient(retry: .none) { client in
+            try await options.withClient(retry: RetryPolicy.none) { client in
                 let reply = try await client.call(.removeMember(id: id))
                 options.emit(reply) { "removed node \(id)\n" + ClusterCommand.describe($0) }
             }
@@ -159,7 +159,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            try await options.withClient(retry: .none) { client in
+            try await options.withClient(retry: RetryPolicy.none) { client in
                 let reply = try await client.call(.transferLeader(to: id))
                 options.emit(reply) { "leadership transferred to node \(id)\n" + ClusterCommand.describe($0) }
             }

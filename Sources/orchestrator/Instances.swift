@@ -6,7 +6,7 @@ struct Instances: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List instances, oldest first, one page at a time.",
         discussion: """
-            When there are more, the last line (on standard error) gives the --cursor for the
+            When there are more, the last line (on standard error) gives the --cursor for the \
             next page.
 
             Exit status: 0 ok, 2 bad filter or limit, 3 cluster unavailable.

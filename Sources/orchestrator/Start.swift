@@ -6,11 +6,11 @@ struct Start: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start an instance of a registered workflow.",
         discussion: """
-            The instance starts in the workflow's initial state, pinned to its latest version.
-            Without --id the server picks an id. The request is retried with the same request
+            The instance starts in the workflow's initial state, pinned to its latest version. \
+            Without --id the server picks an id. The request is retried with the same request \
             id while the cluster is unavailable, so it is never applied twice.
 
-            Exit status: 0 started, 1 rejected (unknown workflow, id taken), 2 bad input,
+            Exit status: 0 started, 1 rejected (unknown workflow, id taken), 2 bad input, \
             3 cluster unavailable.
 
             Examples:

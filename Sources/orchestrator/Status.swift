@@ -6,8 +6,8 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an instance, or without one the node's health.",
         discussion: """
-            An instance is read linearizably (the node confirms it is up to date with the
-            leader first) unless --stale, which answers from the node's own state even
+            An instance is read linearizably (the node confirms it is up to date with the \
+            leader first) unless --stale, which answers from the node's own state even \
             without a leader.
 
             Exit status: 0 ok, 1 unknown instance, 3 cluster unavailable.

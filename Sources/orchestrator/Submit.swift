@@ -6,12 +6,12 @@ struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move an instance along a transition.",
         discussion: """
-            Name the transition, or the state to move to with --to (or both, which must agree).
-            --expect applies the move only if the instance is in that state (compare-and-set).
-            A request id is generated when none is given, and the request is retried with that
+            Name the transition, or the state to move to with --to (or both, which must agree). \
+            --expect applies the move only if the instance is in that state (compare-and-set). \
+            A request id is generated when none is given, and the request is retried with that \
             same id while the cluster is unavailable: a retried submit is never applied twice.
 
-            Exit status: 0 moved, 1 rejected (not allowed from the current state, expectation
+            Exit status: 0 moved, 1 rejected (not allowed from the current state, expectation \
             failed, unknown instance), 2 bad input, 3 cluster unavailable.
 
             Examples:

@@ -89,8 +89,8 @@ struct Workflows: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a definition file as the workflow's next version.",
             discussion: """
-                The file is checked locally first (as `orchestrator validate` does) and again by
-                the server. Running instances keep the version they started with; an unchanged
+                The file is checked locally first (as `orchestrator validate` does) and again by \
+                the server. Running instances keep the version they started with; an unchanged \
                 definition registers nothing.
 
                 Exit status: 0 registered or unchanged, 2 invalid definition, 3 cluster unavailable.
