@@ -6,6 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("workflow", "parse+validate a 5,000-state workflow and 1,000 small files", workflowBenchmark),
 ]
 
 @MainActor func usage() {

@@ -23,6 +23,33 @@ public enum WorkflowLoader {
         return (result.definition, result.diagnostics)
     }
 
+    /// Time spent in each loading phase for `text` (for `orchestrator-bench workflow`):
+    /// text checks, YAML composition, validation and compilation (with hashing). `now` reads
+    /// the clock to use (the benchmark passes thread CPU time).
+    @_spi(Benchmarks)
+    public static func phaseDurations(text: String, limits: WorkflowLimits = WorkflowLimits(),
+                                      now: () -> Duration) -> [(phase: String, duration: Duration)] {
+        var phases: [(String, Duration)] = []
+        var start = now()
+        func lap(_ phase: String) {
+            let now = now()
+            phases.append((phase, now - start))
+            start = now
+        }
+        let bytes = Array(text.utf8)
+        _ = TextChecks.checkCharacters(bytes)
+        _ = TextChecks.checkFlowDepth(bytes, depthMax: limits.nestingDepthMax)
+        lap("text checks")
+        let composed = YAMLComposer(limits: limits).compose(text)
+        lap("YAML compose (libyaml events)")
+        if let root = composed.root {
+            var compiler = WorkflowCompiler(file: "bench", pluginNames: nil)
+            _ = compiler.compile(root)
+            lap("validate + build model + hash")
+        }
+        return phases
+    }
+
     struct Compiled {
         var definition: WorkflowDefinition?
         var diagnostics: [Diagnostic]

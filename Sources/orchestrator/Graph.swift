@@ -7,8 +7,8 @@ struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a workflow's state diagram as Mermaid or Graphviz DOT.",
         discussion: """
-            WORKFLOW is a definition file, or the name of a workflow in the workflows directory.
-            Final states are marked, transitions labelled, and state timeouts and cron
+            WORKFLOW is a definition file, or the name of a workflow in the workflows directory. \
+            Final states are marked, transitions labelled, and state timeouts and cron \
             triggers shown on the transitions they request. Output is sorted, so it diffs well.
 
             Exit status: 0 on success, 2 when the workflow is not found or has errors.

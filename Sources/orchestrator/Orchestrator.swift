@@ -11,7 +11,7 @@ struct Orchestrator: AsyncParsableCommand {
         commandName: "orchestrator",
         abstract: "A workflow orchestrator built on its own Raft implementation.",
         discussion: """
-            Workflows are state machines declared in YAML (see docs/workflows.md). Today the
+            Workflows are state machines declared in YAML (see docs/workflows.md). Today the \
             command line checks and draws them; serving them comes with later verbs.
 
             Examples:

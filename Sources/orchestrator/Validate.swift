@@ -7,13 +7,13 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check workflow definitions and report every problem at once.",
         discussion: """
-            Loads each FILE, and the *.yaml and *.yml files of each DIRECTORY (default:
-            ./workflows), and prints each problem as `file:line:column: error|warning: message`,
-            then a summary line. Workflow names must be unique across everything checked.
-            With --plugins, hooks must name plugins found in that directory (an executable
+            Loads each FILE, and the *.yaml and *.yml files of each DIRECTORY (default: \
+            ./workflows), and prints each problem as `file:line:column: error|warning: message`, \
+            then a summary line. Workflow names must be unique across everything checked. \
+            With --plugins, hooks must name plugins found in that directory (an executable \
             `DIR/NAME`, or `DIR/NAME/plugin.yaml`).
 
-            Exit status: 0 when there is no error (warnings are allowed), 2 when there is any
+            Exit status: 0 when there is no error (warnings are allowed), 2 when there is any \
             error or the command line is wrong.
 
             Examples:

@@ -181,6 +181,34 @@ final class DocumentTests: XCTestCase {
         }
     }
 
+    /// Mutations of a real workflow (lines dropped, duplicated or swapped, characters
+    /// replaced) must produce diagnostics or a definition, never a crash.
+    func testMutatedWorkflowsNeverCrash() throws {
+        let original = try String(contentsOf: repositoryRoot.appendingPathComponent("workflows/deploy.yaml"), encoding: .utf8)
+        let lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var generator = SeededGenerator(seed: 2026)
+        let replacements = ["", "~", "[]", "{}", "*", "\"*\"", "x", "- a", ": :", "&a", "*a", "true", "0", "-1", "1h30x"]
+        for _ in 0..<250 {
+            var mutated = lines
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let index = Int.random(in: 0..<mutated.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: mutated.remove(at: index)
+                case 1: mutated.insert(mutated[index], at: index)
+                case 2: mutated.swapAt(index, Int.random(in: 0..<mutated.count, using: &generator))
+                default:
+                    var line = mutated[index]
+                    if let colon = line.firstIndex(of: ":") {
+                        line = String(line[...colon]) + " " + replacements.randomElement(using: &generator)!
+                    }
+                    mutated[index] = line
+                }
+            }
+            let result = WorkflowLoader.load(text: mutated.joined(separator: "\n"), file: "deploy.yaml")
+            XCTAssertTrue(result.definition != nil || result.diagnostics.contains(where: \.isError))
+        }
+    }
+
     func testInvalidUTF8ReportsTheByteAndPosition() {
         let bytes: [UInt8] = Array("workflow: w\ndescription: caf".utf8) + [0xC3, 0x28] + Array("\n".utf8)
         XCTAssertEqual(WorkflowLoader.load(bytes: bytes, file: "w.yaml").diagnostics.map(\.description),

@@ -38,12 +38,9 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(diagnostics(yaml), [
             "w.yaml:4:8: error: unknown key 'fianl' in state 'a' (did you mean 'final'?)",
             "w.yaml:4:68: error: unknown key 'backof' in retry of on_enter hook 1 of state 'a' (did you mean 'backoff'?)",
-            "w.yaml:6:17: error: timeout of state 'c' is missing required key 'after'",
             "w.yaml:6:19: error: unknown key 'afer' in timeout of state 'c' (did you mean 'after'?)",
             "w.yaml:6:41: error: timeout of state 'c' names transition 'go', which does not leave 'c'",
-            "w.yaml:8:7: error: transition 'go' is missing required key 'from'",
             "w.yaml:8:9: error: unknown key 'form' in transition 'go' (did you mean 'from'?)",
-            "w.yaml:10:55: error: 'where' of trigger 't' is missing required key 'state'",
             "w.yaml:10:57: error: unknown key 'stat' in 'where' of trigger 't' (did you mean 'state'?)",
         ])
     }
@@ -81,6 +78,13 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(diagnostics(yaml), ["w.yaml:4:6: error: state 'a' must be a mapping, found string 'final'"])
         // An empty value is a plain state.
         XCTAssertNotNil(definition(minimalWorkflow.replacingOccurrences(of: "  a: {}", with: "  a:")))
+    }
+
+    func testOptionalSectionsMayBeEmpty() throws {
+        let definition = try XCTUnwrap(definition("workflow: w\ninitial: done\nstates: { done: { final: true } }\ntransitions:\ntriggers:\ndata:\n"))
+        XCTAssertEqual(definition.transitions, [])
+        XCTAssertEqual(definition.triggers, [])
+        XCTAssertEqual(definition.data, [:])
     }
 
     func testKeysMustBeNames() {

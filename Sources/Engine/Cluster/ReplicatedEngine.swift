@@ -33,6 +33,11 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.apply(index: index, bytes: bytes) }
     }
 
+    /// Applies a batch of committed entries, in order, under one lock acquisition.
+    public func apply(entries: [(index: UInt64, bytes: [UInt8])]) -> [Outcome] {
+        state.withLock { state in entries.map { state.apply(index: $0.index, bytes: $0.bytes) } }
+    }
+
     /// Applies `command` as the entry at `index` (tests and `LocalConsensus`).
     public func apply(index: UInt64, command: Command) -> Outcome {
         state.withLock { $0.apply(index: index, command: command) }
@@ -42,6 +47,8 @@ public final class ReplicatedEngine: Sendable {
     public var appliedIndex: UInt64 { state.withLock { $0.appliedIndex } }
 
     /// The whole state as snapshot bytes (see `EngineState.snapshot()`), with its index.
+    /// Encoding happens outside the lock; while it runs, the first apply that touches the
+    /// instance table copies it (copy-on-write), which is cheaper than encoding under the lock.
     public func snapshot() -> (bytes: [UInt8], appliedIndex: UInt64) {
         let copy = state.withLock { $0 }
         return (copy.snapshot(), copy.appliedIndex)
@@ -55,6 +62,8 @@ public final class ReplicatedEngine: Sendable {
     }
 
     /// A copy of the current state, for several queries that must see one point in time.
+    /// O(1) now, but the next apply then copies the parts it changes (copy-on-write), so
+    /// prefer the single queries below on hot paths.
     public func current() -> EngineState {
         state.withLock { $0 }
     }

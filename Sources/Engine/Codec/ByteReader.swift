@@ -87,7 +87,14 @@ struct ByteReader {
         let at = offset
         let count = try readCount(what(), max: maxBytes)
         let slice = bytes[offset..<(offset + count)]
-        guard let text = String(validating: slice, as: UTF8.self) else {
+        // ASCII (ids, names) needs no validation and takes the fast path; anything else is
+        // validated by the standard library.
+        let text: String
+        if slice.allSatisfy({ $0 < 0x80 }) {
+            text = String(decoding: slice, as: UTF8.self)
+        } else if let validated = String(validating: slice, as: UTF8.self) {
+            text = validated
+        } else {
             throw .invalid(what: what(), offset: at, reason: "not valid UTF-8")
         }
         offset += count

@@ -92,40 +92,6 @@ extension JSONValue {
         }
         return members
     }
-
-    /// The nesting depth: 1 for a scalar, one more per array or object level.
-    var depth: Int {
-        switch self {
-        case .array(let values): return 1 + (values.map(\.depth).max() ?? 0)
-        case .object(let members): return 1 + (members.values.map(\.depth).max() ?? 0)
-        default: return 1
-        }
-    }
-
-    /// The size of this value's binary encoding in bytes, computed without encoding it.
-    var encodedByteCount: Int {
-        switch self {
-        case .null, .bool: return 1
-        case .number: return 9
-        case .string(let value): return 1 + JSONValue.stringByteCount(value)
-        case .array(let values): return 1 + varintByteCount(values.count) + values.reduce(0) { $0 + $1.encodedByteCount }
-        case .object(let members): return 1 + JSONValue.membersByteCount(members)
-        }
-    }
-
-    static func membersByteCount(_ members: [String: JSONValue]) -> Int {
-        members.reduce(varintByteCount(members.count)) { $0 + stringByteCount($1.key) + $1.value.encodedByteCount }
-    }
-
-    private static func stringByteCount(_ value: String) -> Int {
-        let count = value.utf8.count
-        return varintByteCount(count) + count
-    }
-}
-
-/// The object's depth as `JSONValue.depth` counts it.
-func jsonDepth(_ members: [String: JSONValue]) -> Int {
-    1 + (members.values.map(\.depth).max() ?? 0)
 }
 
 /// Orders strings by their UTF-8 bytes: the one order every encoding here uses, since it is

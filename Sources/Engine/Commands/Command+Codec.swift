@@ -134,6 +134,20 @@ extension Command {
         return command
     }
 
+    /// Replaces `proposedAtMillis` in already encoded command bytes, without decoding them:
+    /// how a leader stamps a command a follower forwarded as bytes. Returns false (and leaves
+    /// `bytes` alone) when they are not a command of this format version.
+    ///
+    /// ```swift
+    /// guard Command.stamp(&entry, atMillis: clock.nowMillis) else { throw … }
+    /// ```
+    public static func stamp(_ bytes: inout [UInt8], atMillis millis: Int64) -> Bool {
+        guard bytes.count >= 10, bytes[0] == formatVersion else { return false }
+        let value = UInt64(bitPattern: millis)
+        for offset in 0..<8 { bytes[2 + offset] = UInt8(truncatingIfNeeded: value >> UInt64(offset * 8)) }
+        return true
+    }
+
     /// A 64-bit fingerprint of what the command asks for: its bytes without `proposedAtMillis`
     /// (FNV-1a). Two proposals of the same request — a client's retry — have equal
     /// fingerprints; reusing a request id for a different request does not.

@@ -115,7 +115,7 @@ extension Rejection {
         case .unknownWorkflow(let name, let version):
             writer.writeByte(5)
             writer.writeString(name)
-            writer.writeCount(version ?? 0)
+            writer.writeSigned(Int64(version ?? 0))
         case .unknownInstance(let id):
             writer.writeByte(6)
             writer.writeString(id)
@@ -174,7 +174,7 @@ extension Rejection {
         case 4: return .invalidData(instance: try reader.readString("instance"), reason: try reader.readString("reason"))
         case 5:
             let name = try reader.readString("workflow")
-            let version = try reader.readInt("version")
+            let version = Int(truncatingIfNeeded: try reader.readSigned("version"))
             return .unknownWorkflow(name: name, version: version == 0 ? nil : version)
         case 6: return .unknownInstance(id: try reader.readString("instance"))
         case 7:

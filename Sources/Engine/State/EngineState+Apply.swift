@@ -100,7 +100,8 @@ extension EngineState {
                                 updatedIndex: index, updatedAtMillis: clockMillis, isFinal: definition.isFinal(state))
         let entry = HistoryEntry(kind: .start, index: index, timeMillis: clockMillis, from: nil, to: state,
                                  transition: nil, requestID: command.requestID, revision: 1)
-        instances[command.id] = InstanceRecord(instance: instance, history: [entry], historyDropped: 0)
+        instances[command.id] = instance
+        histories[command.id] = HistoryLog(entries: [entry])
         order.append(OrderEntry(createdIndex: index, id: command.id))
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
         return .instanceStarted(InstanceStarted(id: command.id, workflow: command.workflow, version: pinned.version,
@@ -110,14 +111,12 @@ extension EngineState {
     // MARK: transition
 
     mutating func transition(_ command: TransitionRequest, index: UInt64) -> Outcome {
-        guard let position = instances.index(forKey: command.instance) else {
+        guard let current = instances[command.instance] else {
             return .rejected(.unknownInstance(id: command.instance))
         }
-        let current = instances.values[position].instance
-        guard let pinned = workflows[current.workflow]?.versions[current.version - 1] else {
+        guard let definition = workflows[current.workflow]?.versions[current.version - 1].definition else {
             preconditionFailure("instance \(current.id) is pinned to a missing workflow version")
         }
-        let definition = pinned.definition
         let id = current.id
         let from = current.state
 
@@ -133,32 +132,21 @@ extension EngineState {
         case .failure(let rejection): return .rejected(rejection)
         }
 
-        var data = current.data
+        var patched: [String: JSONValue]?
         if let patch = command.dataPatch {
+            var data = current.data
             EngineState.merge(patch, into: &data)
             if let problem = dataProblem(data) { return .rejected(.invalidData(instance: id, reason: problem)) }
+            patched = data
         }
 
         let revision = current.revision + 1
         let to = chosen.to
         let entry = HistoryEntry(kind: .transition, index: index, timeMillis: clockMillis, from: from, to: to,
                                  transition: chosen.name, requestID: command.requestID, revision: revision)
-        let historyMax = settings.historyEntriesPerInstanceMax
-        let now = clockMillis
-        let isFinal = definition.isFinal(to)
-        // Mutate in place through the dictionary's storage: one hash lookup per transition.
-        instances.values[position].instance.state = to
-        instances.values[position].instance.data = data
-        instances.values[position].instance.revision = revision
-        instances.values[position].instance.updatedIndex = index
-        instances.values[position].instance.updatedAtMillis = now
-        instances.values[position].instance.isFinal = isFinal
-        instances.values[position].history.append(entry)
-        let excess = instances.values[position].history.count - historyMax
-        if excess > 0 {
-            instances.values[position].history.removeFirst(excess)
-            instances.values[position].historyDropped += UInt64(excess)
-        }
+        instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
+                               isFinal: definition.isFinal(to))
+        histories[id, default: HistoryLog()].append(entry, max: settings.historyEntriesPerInstanceMax)
         if from != to {
             stateCounts[current.workflow, default: [:]][from, default: 0] -= 1
             stateCounts[current.workflow, default: [:]][to, default: 0] += 1
@@ -215,14 +203,56 @@ extension EngineState {
     }
 
     private func dataProblem(_ data: [String: JSONValue]) -> String? {
-        let size = JSONValue.membersByteCount(data)
-        if size > settings.instanceDataBytesMax {
-            return "data would take \(size) bytes, over the limit of \(settings.instanceDataBytesMax)"
+        var measure = DataMeasure()
+        measure.visit(members: data, depth: 1)
+        if measure.hasNonFiniteNumber { return "numbers must be finite" }
+        if measure.depth > EngineLimits.jsonDepthMax {
+            return "data is nested more than \(EngineLimits.jsonDepthMax) levels deep"
         }
-        let depth = jsonDepth(data)
-        if depth > EngineLimits.jsonDepthMax {
-            return "data is nested \(depth) levels deep, over the limit of \(EngineLimits.jsonDepthMax)"
+        if measure.bytes > settings.instanceDataBytesMax {
+            return "data would take \(measure.bytes) bytes, over the limit of \(settings.instanceDataBytesMax)"
         }
         return nil
+    }
+}
+
+/// One walk over instance data: its encoded size, its depth and whether every number is
+/// finite. Stops descending past `jsonDepthMax` so a pathological value costs little.
+private struct DataMeasure {
+    var bytes = 0
+    var depth = 0
+    var hasNonFiniteNumber = false
+
+    mutating func visit(members: [String: JSONValue], depth level: Int) {
+        depth = max(depth, level)
+        bytes += varintByteCount(members.count)
+        for (key, value) in members {
+            let keyBytes = key.utf8.count
+            bytes += varintByteCount(keyBytes) + keyBytes
+            visit(value, depth: level + 1)
+        }
+    }
+
+    mutating func visit(_ value: JSONValue, depth level: Int) {
+        guard level <= EngineLimits.jsonDepthMax + 1 else {
+            depth = level
+            return
+        }
+        depth = max(depth, level)
+        switch value {
+        case .null, .bool: bytes += 1
+        case .number(let number):
+            bytes += 9
+            if !number.isFinite { hasNonFiniteNumber = true }
+        case .string(let text):
+            let count = text.utf8.count
+            bytes += 1 + varintByteCount(count) + count
+        case .array(let values):
+            bytes += 1 + varintByteCount(values.count)
+            for element in values { visit(element, depth: level + 1) }
+        case .object(let members):
+            bytes += 1
+            visit(members: members, depth: level)
+        }
     }
 }

@@ -9,7 +9,7 @@ extension EngineState {
 
     /// The instance with `id`, if any.
     public func instance(id: String) -> Instance? {
-        instances[id]?.instance
+        instances[id]
     }
 
     /// Instances in start order, optionally only those of `workflow` and/or in `state`.
@@ -40,7 +40,7 @@ extension EngineState {
         var found: [Instance] = []
         var scanned = 0
         while position < order.count, found.count < limit, scanned < EngineState.listScanMax {
-            let instance = instances[order[position].id]!.instance
+            let instance = instances[order[position].id]!
             position += 1
             scanned += 1
             if let workflow, instance.workflow != workflow { continue }
@@ -53,7 +53,7 @@ extension EngineState {
 
     /// The retained history of instance `id`, oldest first; nil for an unknown instance.
     public func history(of id: String) -> InstanceHistory? {
-        instances[id].map { InstanceHistory(entries: $0.history, droppedCount: $0.historyDropped) }
+        histories[id].map { InstanceHistory(entries: $0.entries, droppedCount: $0.dropped) }
     }
 
     /// Every workflow with its versions, sorted by name.

@@ -70,8 +70,8 @@ extension EngineState {
 
         writer.writeCount(order.count)
         for entry in order {
-            let record = instances[entry.id]!
-            let instance = record.instance
+            let instance = instances[entry.id]!
+            let historyLog = histories[entry.id]!
             writer.writeString(instance.id)
             writer.writeString(instance.workflow)
             writer.writeCount(instance.version)
@@ -82,16 +82,16 @@ extension EngineState {
             writer.writeSigned(instance.createdAtMillis)
             writer.writeVarint(instance.updatedIndex)
             writer.writeSigned(instance.updatedAtMillis)
-            writer.writeVarint(record.historyDropped)
-            writer.writeCount(record.history.count)
-            for item in record.history { item.write(to: &writer) }
+            writer.writeVarint(historyLog.dropped)
+            let history = historyLog.entries
+            writer.writeCount(history.count)
+            for item in history { item.write(to: &writer) }
         }
 
-        let queue = requestLog.liveQueue
-        writer.writeCount(queue.count)
-        for entry in queue {
-            let record = requestLog[entry.id]!
-            writer.writeString(entry.id)
+        let records = requestLog.records
+        writer.writeCount(records.count)
+        for record in records {
+            writer.writeString(record.id)
             writer.writeFixed64(record.fingerprint)
             writer.writeVarint(record.index)
             writer.writeSigned(record.timeMillis)
@@ -180,6 +180,7 @@ extension EngineState {
 
         let instanceCount = try reader.readCount("instance count")
         instances.reserveCapacity(instanceCount)
+        histories.reserveCapacity(instanceCount)
         order.reserveCapacity(instanceCount)
         for _ in 0..<instanceCount {
             let id = try reader.readString("instance id")
@@ -219,13 +220,14 @@ extension EngineState {
             let instance = Instance(id: id, workflow: workflow, version: version, state: state, data: data,
                                     revision: revision, createdIndex: createdIndex, createdAtMillis: createdAt,
                                     updatedIndex: updatedIndex, updatedAtMillis: updatedAt, isFinal: definition.isFinal(state))
-            instances[id] = InstanceRecord(instance: instance, history: history, historyDropped: dropped)
+            instances[id] = instance
+            histories[id] = HistoryLog(entries: history, dropped: dropped)
             order.append(OrderEntry(createdIndex: createdIndex, id: id))
             stateCounts[workflow, default: [:]][state, default: 0] += 1
         }
 
         let requestCount = try reader.readCount("request id count", minBytesEach: 12)
-        var entries: [(id: String, record: RequestLog.Record)] = []
+        var entries: [RequestLog.Record] = []
         entries.reserveCapacity(requestCount)
         var seen = Set<String>()
         var previousTime = Int64.min
@@ -239,7 +241,7 @@ extension EngineState {
             try check(time >= previousTime, "request ids are not in time order at '\(id)'")
             try check(index <= appliedIndex, "request id '\(id)' was applied after the applied index")
             previousTime = time
-            entries.append((id, RequestLog.Record(fingerprint: fingerprint, outcome: outcome, index: index, timeMillis: time)))
+            entries.append(RequestLog.Record(id: id, fingerprint: fingerprint, outcome: outcome, index: index, timeMillis: time))
         }
         requestLog = RequestLog(restoring: entries)
     }

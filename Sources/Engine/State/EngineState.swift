@@ -25,7 +25,10 @@ public struct EngineState: Sendable {
     public internal(set) var clockMillis: Int64 = 0
 
     var workflows: [String: WorkflowRecord] = [:]
-    var instances: [String: InstanceRecord] = [:]
+    var instances: [String: Instance] = [:]
+    /// Kept apart from `instances` so that reading an instance never holds a reference to
+    /// its history buffer: appending then happens in place instead of copying it.
+    var histories: [String: HistoryLog] = [:]
     var order: [OrderEntry] = []
     var requestLog = RequestLog()
     /// Instances per workflow per state, kept as instances move (for metrics and listings).
@@ -90,8 +93,8 @@ public struct EngineState: Sendable {
         }
 
         if let requestID {
-            requestLog.insert(id: requestID,
-                              record: RequestLog.Record(fingerprint: fingerprint, outcome: outcome, index: index, timeMillis: clockMillis),
+            requestLog.insert(RequestLog.Record(id: requestID, fingerprint: fingerprint, outcome: outcome, index: index,
+                                                timeMillis: clockMillis),
                               maxCount: settings.requestIDsMax)
         }
         return outcome

@@ -98,11 +98,18 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var latest: WorkflowVersion { versions[versions.count - 1] }
 }
 
-/// Internal storage of one instance: its public view plus its history.
-struct InstanceRecord: Sendable, Hashable {
-    var instance: Instance
-    var history: [HistoryEntry]
-    var historyDropped: UInt64
+extension Instance {
+    /// Records an accepted transition in place (called through the dictionary's modify
+    /// accessor, so the instance is not copied).
+    mutating func advance(to state: String, data: [String: JSONValue]?, revision: UInt64, index: UInt64,
+                          nowMillis: Int64, isFinal: Bool) {
+        self.state = state
+        if let data { self.data = data }
+        self.revision = revision
+        self.updatedIndex = index
+        self.updatedAtMillis = nowMillis
+        self.isFinal = isFinal
+    }
 }
 
 /// The engine's record of a workflow: its versions, oldest first (never empty).

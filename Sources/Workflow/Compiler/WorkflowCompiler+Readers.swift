@@ -25,6 +25,8 @@ extension WorkflowCompiler {
             return nil
         }
         var fields = Fields(position: node.position)
+        // A misspelt required key is reported once, as unknown with a suggestion, not also as missing.
+        var suggested: Set<String> = []
         for pair in pairs {
             guard let key = pair.key.scalarText else {
                 sink.error("keys must be names, found \(pair.key.typeDescription) in \(context)", at: pair.key.position)
@@ -35,14 +37,15 @@ extension WorkflowCompiler {
                 continue
             }
             guard allowed.contains(key) else {
-                let hint = Suggestions.closest(to: key, among: allowed).map { " (did you mean '\($0)'?)" }
-                    ?? "; expected one of: \(allowed.joined(separator: ", "))"
+                let suggestion = Suggestions.closest(to: key, among: allowed)
+                if let suggestion { suggested.insert(suggestion) }
+                let hint = suggestion.map { " (did you mean '\($0)'?)" } ?? "; expected one of: \(allowed.joined(separator: ", "))"
                 sink.error("unknown key '\(YAMLNode.clipped(key))' in \(context)\(hint)", at: pair.key.position)
                 continue
             }
             fields.entries[key] = (pair.key, pair.value)
         }
-        for key in required where fields.entries[key] == nil {
+        for key in required where fields.entries[key] == nil && !suggested.contains(key) {
             sink.error("\(context) is missing required key '\(key)'", at: node.position)
         }
         return fields
@@ -119,13 +122,6 @@ extension WorkflowCompiler {
             digits = false
         }
         return !digits
-    }
-
-    /// A list node's items; reports anything else.
-    mutating func list(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
-        if case .sequence(let items) = node.kind { return items }
-        sink.error("\(what) must be a list, found \(node.typeDescription)", at: node.position)
-        return nil
     }
 
     /// A mapping of names to JSON values (instance data, hook `with`, trigger `start`).

@@ -110,8 +110,8 @@ struct WorkflowCompiler {
             // `paid:` and `paid: {}` both mean a plain state.
             if pair.value.resolvedScalar != .null, let settings = fields(of: pair.value, in: context, allowed: Self.stateKeys) {
                 state.isFinal = settings["final"].flatMap { bool($0, "'final' of \(context)") } ?? false
-                state.onEnter = settings["on_enter"].map { readHooks($0, context: "on_enter hook", of: context) } ?? []
-                state.onExit = settings["on_exit"].map { readHooks($0, context: "on_exit hook", of: context) } ?? []
+                state.onEnter = settings["on_enter"].map { readHooks($0, key: "on_enter", context: "on_enter hook", of: context) } ?? []
+                state.onExit = settings["on_exit"].map { readHooks($0, key: "on_exit", context: "on_exit hook", of: context) } ?? []
                 if let timeout = settings["timeout"] {
                     state.timeout = readTimeout(timeout, context: "timeout of \(context)")
                 }
@@ -128,6 +128,7 @@ struct WorkflowCompiler {
     }
 
     private mutating func readTransitions(_ node: YAMLNode) -> [RawTransition] {
+        if node.resolvedScalar == .null { return [] }
         guard case .mapping(let pairs) = node.kind else {
             sink.error("'transitions' must be a mapping of transition names to their settings, found \(node.typeDescription)", at: node.position)
             return []
@@ -146,7 +147,7 @@ struct WorkflowCompiler {
                         transition.to = text(to, "'to' of \(context)")
                     }
                 }
-                transition.hooks = settings["hooks"].map { readHooks($0, context: "hook", of: context) } ?? []
+                transition.hooks = settings["hooks"].map { readHooks($0, key: "hooks", context: "hook", of: context) } ?? []
             }
             transitions.append(transition)
         }
@@ -179,11 +180,12 @@ struct WorkflowCompiler {
         }
     }
 
-    private mutating func readHooks(_ node: YAMLNode, context: String, of owner: String) -> [RawHook] {
-        let what = context == "hook" ? "'hooks'" : "'\(context.split(separator: " ")[0])'"
+    /// Reads the hook list under `key` (`hooks`, `on_enter`, `on_exit`); each hook is named
+    /// "`context` N of `owner`" in messages, e.g. "on_enter hook 2 of state 'paid'".
+    private mutating func readHooks(_ node: YAMLNode, key: String, context: String, of owner: String) -> [RawHook] {
         guard case .sequence(let items) = node.kind else {
             if node.resolvedScalar == .null { return [] }
-            sink.error("\(what) of \(owner) must be a list of hooks, found \(node.typeDescription)", at: node.position)
+            sink.error("'\(key)' of \(owner) must be a list of hooks, found \(node.typeDescription)", at: node.position)
             return []
         }
         var hooks: [RawHook] = []

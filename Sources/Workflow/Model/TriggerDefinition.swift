@@ -42,12 +42,42 @@ public struct TriggerDefinition: Sendable, Codable, Hashable {
 }
 
 /// What a trigger does when it fires.
+///
+/// Encodes like the YAML: `{"transition": "cancel", "where": "created"}` or `{"start": {…}}`.
 public enum TriggerAction: Sendable, Codable, Hashable {
     /// Request `transition` on every instance where it is allowed, restricted to instances in
     /// `whereState` when given.
     case transition(String, whereState: String?)
     /// Start a new instance with `data` merged over the workflow's data defaults.
     case start(data: [String: JSONValue])
+
+    private enum CodingKeys: String, CodingKey {
+        case transition
+        case whereState = "where"
+        case start
+    }
+
+    /// Encodes `{"transition", "where"?}` or `{"start"}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .transition(let name, let whereState):
+            try container.encode(name, forKey: .transition)
+            try container.encodeIfPresent(whereState, forKey: .whereState)
+        case .start(let data):
+            try container.encode(data, forKey: .start)
+        }
+    }
+
+    /// Decodes what `encode(to:)` writes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let name = try container.decodeIfPresent(String.self, forKey: .transition) {
+            self = .transition(name, whereState: try container.decodeIfPresent(String.self, forKey: .whereState))
+        } else {
+            self = .start(data: try container.decode([String: JSONValue].self, forKey: .start))
+        }
+    }
 }
 
 /// `concurrency:` of a `start` trigger.

@@ -14,7 +14,7 @@ extension WorkflowDefinition {
                      states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition]) -> String {
         let value = canonicalValue(name: name, description: description, initial: initial, data: data,
                                    states: states, transitions: transitions, triggers: triggers)
-        return SHA256.hexDigest(Array(value.canonicalJSON.utf8))
+        return SHA256.hexDigest(value.canonicalBytes)
     }
 
     private static func canonicalValue(name: String, description: String, initial: String, data: [String: JSONValue],
@@ -98,62 +98,70 @@ extension WorkflowDefinition {
 extension JSONValue {
     /// This value as canonical JSON text (see `WorkflowDefinition.canonicalEncoding`).
     public var canonicalJSON: String {
-        var output = ""
+        String(decoding: canonicalBytes, as: UTF8.self)
+    }
+
+    /// The canonical JSON as UTF-8 bytes (built as bytes: appending to a `String` scalar by
+    /// scalar was the slowest part of compiling a large workflow).
+    var canonicalBytes: [UInt8] {
+        var output: [UInt8] = []
         write(to: &output)
         return output
     }
 
-    private func write(to output: inout String) {
+    private func write(to output: inout [UInt8]) {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
+        case .null: output += "null".utf8
+        case .bool(let value): output += (value ? "true" : "false").utf8
         case .number(let value):
             if value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
-                output += String(Int64(value))
+                output += String(Int64(value)).utf8
             } else if value.isFinite {
-                output += "\(value)"
+                output += "\(value)".utf8
             } else {
-                output += "null"  // never in a validated definition: the loader rejects .inf and .nan
+                output += "null".utf8  // never in a validated definition: the loader rejects .inf and .nan
             }
         case .string(let value): JSONValue.writeString(value, to: &output)
         case .array(let values):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 value.write(to: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(key, to: &output)
-                output += ":"
+                output.append(UInt8(ascii: ":"))
                 members[key]!.write(to: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
+    /// Escapes the quote, the backslash and control characters (as `\n`, `\r`, `\t` or `\u00XX`); every
+    /// other byte of the UTF-8 is copied.
+    static func writeString(_ value: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output += #"\""#.utf8
+            case UInt8(ascii: "\\"): output += #"\\"#.utf8
+            case UInt8(ascii: "\n"): output += #"\n"#.utf8
+            case UInt8(ascii: "\r"): output += #"\r"#.utf8
+            case UInt8(ascii: "\t"): output += #"\t"#.utf8
+            case 0..<0x20, 0x7F:
+                let hex = Array("0123456789abcdef".utf8)
+                output += #"\u00"#.utf8
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
+                output.append(byte)
             }
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 }

@@ -23,17 +23,20 @@ struct YAMLComposer {
 
     let limits: WorkflowLimits
 
+    /// A collection being built. Plain stored properties (not an enum with payloads) so that
+    /// appending mutates in place: copying a payload out and back would make building a
+    /// mapping of n keys O(n²).
     private struct Frame {
-        enum Content {
-            case mapping(pairs: [(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, dropNextValue: Bool,
-                         seenKeys: [String: SourcePosition])
-            case sequence([YAMLNode])
-        }
-        var content: Content
+        var isMapping: Bool
+        var items: [YAMLNode] = []
+        var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+        var pendingKey: YAMLNode?
+        var dropNextValue = false
+        var seenKeys: [String: SourcePosition] = [:]
         var position: SourcePosition
         var anchor: String?
-        var nodeCount: Int
-        var height: Int
+        var nodeCount = 1
+        var height = 1
     }
 
     private struct Abort: Error {
@@ -82,38 +85,36 @@ struct YAMLComposer {
         }
 
         // Attaches a finished node to its parent (or makes it the root).
-        func attach(_ node: YAMLNode, nodeCount: Int, height: Int, anchor: String?) {
+        func attach(_ node: YAMLNode, anchor: String?) {
             if let anchor { anchors[anchor] = node }
-            guard var parent = stack.popLast() else {
+            guard !stack.isEmpty else {
                 root = node
                 return
             }
-            parent.nodeCount += nodeCount
-            parent.height = max(parent.height, height + 1)
-            switch parent.content {
-            case .sequence(var items):
-                items.append(node)
-                parent.content = .sequence(items)
-            case .mapping(var pairs, let pendingKey, let dropNextValue, var seenKeys):
-                if let key = pendingKey {
-                    if !dropNextValue { pairs.append((key: key, value: node)) }
-                    parent.content = .mapping(pairs: pairs, pendingKey: nil, dropNextValue: false, seenKeys: seenKeys)
+            let top = stack.count - 1
+            stack[top].nodeCount += node.nodeCount
+            stack[top].height = max(stack[top].height, node.height + 1)
+            guard stack[top].isMapping else {
+                stack[top].items.append(node)
+                return
+            }
+            if let key = stack[top].pendingKey {
+                if !stack[top].dropNextValue { stack[top].pairs.append((key: key, value: node)) }
+                stack[top].pendingKey = nil
+                stack[top].dropNextValue = false
+                return
+            }
+            if case .scalar(let keyText, _) = node.kind {
+                if let first = stack[top].seenKeys[keyText] {
+                    stack[top].dropNextValue = true
+                    problems.append(Problem(
+                        message: "duplicate key '\(YAMLNode.clipped(keyText))' (first defined at \(first.line):\(first.column))",
+                        position: node.position))
                 } else {
-                    var duplicate = false
-                    if case .scalar(let keyText, _) = node.kind {
-                        if let first = seenKeys[keyText] {
-                            duplicate = true
-                            problems.append(Problem(
-                                message: "duplicate key '\(YAMLNode.clipped(keyText))' (first defined at \(first.line):\(first.column))",
-                                position: node.position))
-                        } else {
-                            seenKeys[keyText] = node.position
-                        }
-                    }
-                    parent.content = .mapping(pairs: pairs, pendingKey: node, dropNextValue: duplicate, seenKeys: seenKeys)
+                    stack[top].seenKeys[keyText] = node.position
                 }
             }
-            stack.append(parent)
+            stack[top].pendingKey = node
         }
 
         func checkTag(_ pointer: UnsafeMutablePointer<yaml_char_t>?, allowed: Set<String>, at position: SourcePosition) -> String? {
@@ -157,13 +158,12 @@ struct YAMLComposer {
                 guard let node = anchors[name] else {
                     problems.append(Problem(message: "alias '*\(name)' refers to no anchor defined before it", position: position))
                     try count(1, at: position)
-                    attach(YAMLNode(kind: .scalar("", plain: true), position: position, nodeCount: 1, height: 0),
-                           nodeCount: 1, height: 0, anchor: nil)
+                    attach(YAMLNode(kind: .scalar("", plain: true), position: position), anchor: nil)
                     continue
                 }
                 try count(node.nodeCount, at: position)
                 try checkDepth(at: position, height: node.height)
-                attach(node, nodeCount: node.nodeCount, height: node.height, anchor: nil)
+                attach(node, anchor: nil)
             case YAML_SCALAR_EVENT:
                 try count(1, at: position)
                 let scalar = event.data.scalar
@@ -173,32 +173,24 @@ struct YAMLComposer {
                 let tag = checkTag(scalar.tag, allowed: Self.scalarTags, at: position)
                 let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && tag != "tag:yaml.org,2002:str" && tag != "!"
                 let anchor = scalar.anchor.map { String(cString: $0) }
-                attach(YAMLNode(kind: .scalar(text, plain: plain), position: position, nodeCount: 1, height: 0),
-                       nodeCount: 1, height: 0, anchor: anchor)
+                attach(YAMLNode(kind: .scalar(text, plain: plain), position: position), anchor: anchor)
             case YAML_SEQUENCE_START_EVENT:
                 try count(1, at: position)
                 try checkDepth(at: position, height: 1)
                 _ = checkTag(event.data.sequence_start.tag, allowed: ["tag:yaml.org,2002:seq"], at: position)
-                stack.append(Frame(content: .sequence([]), position: position,
-                                   anchor: event.data.sequence_start.anchor.map { String(cString: $0) },
-                                   nodeCount: 1, height: 1))
+                stack.append(Frame(isMapping: false, position: position,
+                                   anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
             case YAML_MAPPING_START_EVENT:
                 try count(1, at: position)
                 try checkDepth(at: position, height: 1)
                 _ = checkTag(event.data.mapping_start.tag, allowed: ["tag:yaml.org,2002:map"], at: position)
-                stack.append(Frame(content: .mapping(pairs: [], pendingKey: nil, dropNextValue: false, seenKeys: [:]),
-                                   position: position,
-                                   anchor: event.data.mapping_start.anchor.map { String(cString: $0) },
-                                   nodeCount: 1, height: 1))
+                stack.append(Frame(isMapping: true, position: position,
+                                   anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let frame = stack.popLast() else { continue }
-                let kind: YAMLNode.Kind
-                switch frame.content {
-                case .sequence(let items): kind = .sequence(items)
-                case .mapping(let pairs, _, _, _): kind = .mapping(pairs)
-                }
+                let kind: YAMLNode.Kind = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items)
                 attach(YAMLNode(kind: kind, position: frame.position, nodeCount: frame.nodeCount, height: frame.height),
-                       nodeCount: frame.nodeCount, height: frame.height, anchor: frame.anchor)
+                       anchor: frame.anchor)
             default:
                 continue
             }
