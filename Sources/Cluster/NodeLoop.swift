@@ -291,6 +291,7 @@ final class NodeLoop: @unchecked Sendable {
         metrics.snapshotNanos.recordNanoseconds(Int64(elapsed))
         metrics.snapshotBytes.record(data.count)
         logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)",
+                                                "log_starts_at": "\(raft.status.firstIndex)",
                                                 "ms": "\(Double(elapsed) / 1e6)"])
     }
 

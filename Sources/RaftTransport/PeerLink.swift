@@ -291,6 +291,11 @@ final class PeerLink: Sendable {
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
         context.counters.connectFailures.add(1)
+        // The peer is unreachable: what is queued for it will be stale by the time it is back
+        // (Raft re-sends what a returning follower needs, from where it really is), so drop it
+        // rather than replay minutes of old appends into a restarted node.
+        let stale = state.withLock { $0.queue.removeAll() }
+        context.counters.sendDropped.add(stale)
         guard let (delay, failures) = scheduleReconnect(generation: generation) else { return }
         // The first failure in a row at info, the retries at debug: a peer that is down stays quiet.
         logger.log(level: failures == 1 ? .info : .debug,

@@ -98,6 +98,8 @@ public final class OrchestratorServer: Sendable {
         do {
             try await transport.start()
         } catch {
+            await api.shutdown()
+            await transport.shutdown()
             throw ConfigError("cannot listen for raft on \(config.raftAddress): \(error)")
         }
         node.start()
@@ -115,7 +117,14 @@ public final class OrchestratorServer: Sendable {
             logger: logger))
         logger.info("serving", metadata: ["api": "\(config.apiAddress)", "raft": "\(config.raftAddress)",
                                           "data": "\(config.inMemory ? "memory" : config.dataDirectory)"])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // A service failed (the API port taken, say): stop what did start, then report.
+            await api.shutdown()
+            await node.shutdown()
+            throw ConfigError("\(error)")
+        }
     }
 }
 

@@ -24,6 +24,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var tickMillis = 100
     public var electionTicks = 10
     public var snapshotEveryEntries = 10_000
+    /// Entries kept below a snapshot so slightly lagging followers catch up from the log.
+    public var snapshotTrailingEntries = 1_000
     public var requestTimeoutMillis = 5_000
 
     public init() {}
@@ -61,6 +63,7 @@ public struct ServerConfig: Sendable, Equatable {
         config.tickMillis = tickMillis
         config.electionTicks = electionTicks
         config.snapshotEveryEntries = snapshotEveryEntries
+        config.snapshotTrailingEntries = snapshotTrailingEntries
         config.requestTimeoutMillis = requestTimeoutMillis
         config.randomSeed = UInt64(truncatingIfNeeded: clusterID.hashValue)
         return config
@@ -132,6 +135,7 @@ extension ServerConfig {
             case "tick_ms": tickMillis = try integer()
             case "election_ticks": electionTicks = try integer()
             case "snapshot_every": snapshotEveryEntries = try integer()
+            case "snapshot_trailing": snapshotTrailingEntries = try integer()
             case "request_timeout_ms": requestTimeoutMillis = try integer()
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
@@ -148,7 +152,7 @@ extension ServerConfig {
                 }
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
-                             "election_ticks", "snapshot_every", "request_timeout_ms", "peers"]
+                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "peers"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }

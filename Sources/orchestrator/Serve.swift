@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-every"), help: "Take a snapshot every this many applied entries (default 10000).")
     var snapshotEvery: Int?
 
+    @Option(name: .customLong("snapshot-trailing"), help: "Log entries kept below each snapshot for lagging followers (default 1000).")
+    var snapshotTrailing: Int?
+
     func resolvedConfig() throws(ConfigError) -> ServerConfig {
         var settings = ServerConfig()
         if let config { try settings.load(file: config) }
@@ -85,6 +88,7 @@ struct Serve: AsyncParsableCommand {
         if inMemory { settings.inMemory = true }
         if let tickMillis { settings.tickMillis = tickMillis }
         if let snapshotEvery { settings.snapshotEveryEntries = snapshotEvery }
+        if let snapshotTrailing { settings.snapshotTrailingEntries = snapshotTrailing }
         try settings.validate()
         return settings
     }

@@ -126,7 +126,8 @@ final class ClusterNodeTests: XCTestCase {
         XCTAssertGreaterThan(leader.status.snapshotIndex, 200, "the leader compacted its log")
         h.hub.healAll()
         let caughtUp = try await waitUntil { h.machines[lagging]!.contents.count == 300 }
-        XCTAssertTrue(caughtUp, "the lagging follower caught up (by snapshot)")
+        XCTAssertTrue(caughtUp, "the lagging follower caught up")
+        XCTAssertGreaterThan(h.machines[lagging]!.restores.withLock { $0 }, 0, "it caught up by installing a snapshot")
         await h.shutdown()
     }
 

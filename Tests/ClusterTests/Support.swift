@@ -27,7 +27,10 @@ final class KeyValueMachine: ReplicatedStateMachine {
         return Array(dict.keys.sorted().map { "\($0)=\(dict[$0]!)" }.joined(separator: "\n").utf8)
     }
 
+    let restores = Mutex(0)
+
     func restore(from snapshot: [UInt8]) throws {
+        restores.withLock { $0 += 1 }
         var dict: [String: String] = [:]
         for line in String(decoding: snapshot, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)

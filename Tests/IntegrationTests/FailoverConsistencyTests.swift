@@ -18,7 +18,8 @@ final class FailoverConsistencyTests: XCTestCase {
         let cluster = try ProcessCluster(count: 3)
         defer { cluster.stop() }
         try cluster.startAll()
-        _ = try await cluster.waitForLeader()
+        let firstLeader = try await cluster.waitForLeader()
+        try await cluster.waitForWorkflow(on: firstLeader)
         let submitters = 6
         let stop = Date().addingTimeInterval(14)
         for s in 0..<submitters {

@@ -22,11 +22,14 @@ final class ProcessCluster: @unchecked Sendable {
     var nodes: [Int: Node] = [:]
     let extraArguments: [String]
 
-    static var binary: URL {
-        // The test bundle sits in the build products directory, next to the executable.
-        let products = Bundle(for: ProcessCluster.self).bundleURL.deletingLastPathComponent()
-        return products.appendingPathComponent("orchestrator")
-    }
+    /// The built `orchestrator` executable, in the build products directory beside the test bundle.
+    static let binary: URL = {
+        let bundle = Bundle(for: ProcessCluster.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent(), Bundle.main.bundleURL,
+                          repository.appendingPathComponent(".build/debug")]
+        return candidates.map { $0.appendingPathComponent("orchestrator") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0].appendingPathComponent("orchestrator")
+    }()
 
     static var repository: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -61,7 +64,7 @@ final class ProcessCluster: @unchecked Sendable {
         process.executableURL = Self.binary
         process.arguments = arguments(for: id)
         let log = root.appendingPathComponent("node-\(id).log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle
@@ -117,6 +120,16 @@ final class ProcessCluster: @unchecked Sendable {
         }
         XCTFail("no agreed leader among \(candidates) within \(timeout) s")
         throw CancellationError()
+    }
+
+    /// Waits until the cookbook workflow is registered, as seen from node `id`.
+    func waitForWorkflow(on id: Int) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let (status, _) = try? await request("GET", id, "/v1/workflows/cookbook"), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("the cookbook workflow was not registered; node log:\n\(log(id))")
     }
 
     /// One HTTP request; the body is a JSON object (or nil).

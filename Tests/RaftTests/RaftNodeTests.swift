@@ -207,3 +207,26 @@ final class RaftNodeTests: XCTestCase {
         XCTAssertNil(ConfigChange(encoded: [1, 0, 0, 0, 0, 0, 0, 0, 0]))
     }
 }
+
+extension RaftNodeTests {
+    func testRestartedFollowerBehindRepeatedCompactionsGetsTheSnapshot() throws {
+        var c = TestCluster(voters: [1, 2, 3])
+        c.elect(1)
+        _ = try c.propose(1, "warm")
+        c.crash(3)
+        for i in 0..<60 {
+            _ = try c.propose(1, "e\(i)")
+            let applied = c.nodes[1]!.status.applied
+            if applied % 20 == 0 {
+                let snapshot = c.nodes[1]!.createSnapshot(at: applied, data: c.snapshotData(1))
+                c.durable[1]!.snapshot = snapshot
+                c.nodes[1]!.compact(through: applied - 5)
+            }
+        }
+        XCTAssertGreaterThan(c.nodes[1]!.status.firstIndex, 40)
+        c.restart(3)
+        c.tick(30)
+        XCTAssertGreaterThan(c.durable[3]!.snapshot.metadata.index, 0, "the follower installed a snapshot")
+        XCTAssertEqual(c.appliedTexts(3).count, 61)
+    }
+}

@@ -48,20 +48,27 @@ final class TCPTransportTests: TransportTestCase {
         }
     }
 
-    func testLatePeerIsReachedAfterReconnecting() async throws {
+    func testLatePeerIsReachedAfterReconnectingAndStaleMessagesAreDropped() async throws {
         let port = try unusedPort()
         let one = makeTransport(1, peers: [2: PeerAddress(host: "127.0.0.1", port: port)])
         try await one.start()
         let early = (0..<10).map { heartbeat(from: 1, to: 2, $0) }
-        one.send(early)  // queued while 2 is down
+        one.send(early)  // queued while 2 is down, then dropped when connecting fails
         let failedTwice = await eventually { one.stats.connectFailures >= 2 }
         XCTAssertTrue(failedTwice, "expected failed connection attempts, stats: \(one.stats)")
+        XCTAssertGreaterThanOrEqual(one.stats.sendDropped, 10, "messages for an unreachable peer are stale: dropped and counted")
 
         let two = makeTransport(2, port: port, peers: [1: one.listenAddress!])
         let inbox = Collector(two.incoming)
         try await two.start()
+        let late = (10..<20).map { heartbeat(from: 1, to: 2, $0) }
+        // Keep sending (as Raft's heartbeats do) until the reconnect lands, then check order.
+        for _ in 0..<100 where inbox.messages.isEmpty {
+            one.send(late)
+            _ = await eventually(timeout: .milliseconds(100)) { !inbox.messages.isEmpty }
+        }
         let received = await inbox.waitFor(10)
-        XCTAssertEqual(received, early)
+        XCTAssertEqual(Array(received.prefix(10)), late, "no stale message arrives, and the late ones arrive in order")
         XCTAssertEqual(one.stats.connectionsEstablished, 1)
     }
 
