@@ -21,6 +21,8 @@ final class ProcessCluster: @unchecked Sendable {
     let workflows: URL
     var nodes: [Int: Node] = [:]
     let extraArguments: [String]
+    /// With `withProxies`: the forwarder each node uses to reach each peer, by [from, to].
+    var proxies: [[Int]: TCPProxy] = [:]
 
     /// The built `orchestrator` executable, in the build products directory beside the test bundle.
     static let binary: URL = {
@@ -54,9 +56,32 @@ final class ProcessCluster: @unchecked Sendable {
                     "--raft", "127.0.0.1:\(node.raft)", "--data-dir", root.appendingPathComponent("node-\(id)").path,
                     "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "30"]
         for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id {
-            args += ["--peer", "\(other.id)=127.0.0.1:\(other.raft),127.0.0.1:\(other.api)"]
+            let raftPort = proxies[[id, other.id]]?.port ?? other.raft
+            args += ["--peer", "\(other.id)=127.0.0.1:\(raftPort),127.0.0.1:\(other.api)"]
         }
         return args + extraArguments
+    }
+
+    /// Routes every node-to-node link through its own ``TCPProxy`` so tests can cut links.
+    func withProxies() throws {
+        let ids = nodes.keys.sorted()
+        let ports = try freePorts(ids.count * (ids.count - 1))
+        var next = 0
+        for from in ids {
+            for to in ids where to != from {
+                proxies[[from, to]] = try TCPProxy(port: ports[next], target: nodes[to]!.raft)
+                next += 1
+            }
+        }
+    }
+
+    /// Cuts `node` off from every other node, both ways.
+    func isolate(_ node: Int) {
+        for (link, proxy) in proxies where link.contains(node) { proxy.block() }
+    }
+
+    func healAll() {
+        for proxy in proxies.values { proxy.unblock() }
     }
 
     func start(_ id: Int) throws {
@@ -86,6 +111,7 @@ final class ProcessCluster: @unchecked Sendable {
     }
 
     func stop() {
+        for proxy in proxies.values { proxy.stop() }
         for id in nodes.keys {
             if let process = nodes[id]?.process, process.isRunning {
                 process.terminate()
