@@ -6,6 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("raft", "3-node Raft core in memory: committed entries/s with batching", RaftBenchmark.run),
 ]
 
 @MainActor func usage() {
