@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Consensus: a pure state machine in the etcd-io/raft shape. No dependencies.
@@ -48,17 +53,51 @@ let package = Package(
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
         // YAML workflow definitions: parse, validate, explain.
         .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
+        .target(
+            name: "API",
+            dependencies: [
+                "Engine", "Workflow",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Composition root: one node from its config.
+        .target(
+            name: "Server",
+            dependencies: [
+                "API", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Typed HTTP client of the API, for the CLI and `bench`.
+        .target(
+            name: "Client",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow",
+                "Workflow", "Server", "Client",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks (release build): `swift run -c release orchestrator-bench --help`.
         .executableTarget(
             name: "OrchestratorBench",
-            dependencies: ["Raft", "RaftSimulation", "RaftStorage", "Workflow"],
+            dependencies: [
+                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Benchmarks"
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
@@ -68,6 +107,15 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
+        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Engine", "Workflow", "Client",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

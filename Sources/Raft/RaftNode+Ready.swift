@@ -58,6 +58,17 @@ extension RaftNode {
         }
     }
 
+    /// The current term.
+    public var currentTerm: Term { term }
+    /// This node's role.
+    public var currentRole: Role { role }
+    /// The leader this node knows of (0: none).
+    public var currentLeader: NodeID { leader }
+    /// The highest index known committed.
+    public var commitIndex: LogIndex { log.committed }
+    /// The highest index the application has applied (as reported through `advance`).
+    public var appliedIndex: LogIndex { log.applied }
+
     /// This node's state, for status reports and tests.
     public var status: RaftStatus {
         var report: [NodeID: ProgressStatus] = [:]

@@ -22,6 +22,7 @@ extension RaftNode {
         precondition(index <= latestSnapshot.metadata.index,
                      "compacting through \(index) beyond the latest snapshot at \(latestSnapshot.metadata.index)")
         precondition(index <= log.stableIndex, "compacting through \(index), which is not durable yet")
+        guard index > log.snapshotIndex else { return }
         log.compact(through: index)
         // Keep the configuration in force at the new start and every later one.
         var kept = configHistory.filter { $0.index > index }

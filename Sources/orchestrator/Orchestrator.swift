@@ -1,11 +1,57 @@
 import ArgumentParser
-import Workflow
+import Foundation
 
 /// The `orchestrator` command line.
+///
+/// Exit codes (docs/cli.md): 0 ok, 1 rejected, 2 usage or validation error, 3 cluster
+/// unavailable. ArgumentParser's own usage errors (64) are mapped to 2 here.
 @main
-struct Orchestrator: ParsableCommand {
+struct Orchestrator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orchestrator",
-        abstract: "A workflow orchestrator built on its own Raft implementation."
+        abstract: "A workflow orchestrator built on its own Raft implementation.",
+        discussion: """
+            Workflows are state machines declared in YAML (see docs/workflows.md). Every \
+            transition is proposed through Raft and applied by every node.
+
+            Examples:
+              orchestrator serve                          # one node on 127.0.0.1:8080, data in ./data
+              orchestrator dev --nodes 3                  # a local three-node cluster
+              orchestrator validate                       # every workflow in ./workflows
+              orchestrator graph order --format dot | dot -Tsvg > order.svg
+            """,
+        subcommands: [Serve.self, Dev.self, Validate.self, Graph.self]
     )
+
+    /// Runs the command, exiting with 2 (not ArgumentParser's 64) on a usage error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Exit statuses shared by every verb.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let rejected: Int32 = 1
+    /// Usage errors and invalid workflow definitions.
+    static let usage: Int32 = 2
+    static let unavailable: Int32 = 3
+}
+
+/// Writes `text` and a newline to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -1,0 +1,2 @@
+/// The HTTP API (placeholder until the routes land).
+enum APINamespace {}

@@ -1,0 +1,2 @@
+/// HTTP client (placeholder).
+enum ClientNamespace {}

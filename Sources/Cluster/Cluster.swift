@@ -1,2 +1,0 @@
-/// Drives one Raft node (placeholder until the node runtime lands).
-enum ClusterNamespace {}

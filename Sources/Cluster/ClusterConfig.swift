@@ -1,0 +1,35 @@
+import Raft
+
+/// Settings of one node's runtime. Durations are in milliseconds; every one has a default.
+public struct ClusterConfig: Sendable {
+    public var nodeID: NodeID
+    /// Wall-clock length of one Raft tick.
+    public var tickMillis: Int = 100
+    /// Election timeout in ticks (randomised up to twice this). With 100 ms ticks: 1–2 s.
+    public var electionTicks: Int = 10
+    /// Heartbeat interval in ticks.
+    public var heartbeatTicks: Int = 1
+    /// Take a snapshot after this many entries were applied since the last one.
+    public var snapshotEveryEntries: Int = 10_000
+    /// Entries kept below a snapshot so slightly lagging followers catch up from the log.
+    public var snapshotTrailingEntries: Int = 1_000
+    /// How long a proposal or read waits before failing with ``ClusterError/timedOut``.
+    public var requestTimeoutMillis: Int = 5_000
+    /// Seed for the election jitter (mixed with the node id).
+    public var randomSeed: UInt64 = 0
+    /// Most uncommitted bytes the leader accepts.
+    public var maxUncommittedBytes: Int = 64 << 20
+
+    public init(nodeID: NodeID) {
+        self.nodeID = nodeID
+    }
+
+    var raftConfig: RaftConfig {
+        var config = RaftConfig(id: nodeID)
+        config.electionTicks = electionTicks
+        config.heartbeatTicks = heartbeatTicks
+        config.randomSeed = randomSeed
+        config.maxUncommittedBytes = maxUncommittedBytes
+        return config
+    }
+}

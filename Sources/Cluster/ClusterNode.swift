@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Raft
+import RaftTransport
+import Synchronization
+
+/// The result of a committed proposal: where it sits in the log and what applying it returned.
+public struct Proposed: Sendable, Hashable {
+    public var index: LogIndex
+    public var result: [UInt8]
+}
+
+/// What a node knows of itself and the cluster, refreshed after every loop iteration.
+public struct NodeStatus: Sendable, Hashable {
+    public var id: NodeID
+    public var term: Term = 0
+    public var role: Role = .follower
+    public var leader: NodeID = 0
+    public var commitIndex: LogIndex = 0
+    public var appliedIndex: LogIndex = 0
+    public var lastIndex: LogIndex = 0
+    public var configuration = Configuration()
+    public var progress: [NodeID: ProgressStatus] = [:]
+    public var addresses: [NodeID: MemberAddress] = [:]
+    public var leaderChanges = 0
+    public var snapshotIndex: LogIndex = 0
+}
+
+/// One running Raft node: the consensus core driven by a clock, made durable by a
+/// ``RaftPersistence``, connected by a ``RaftTransport``, applying committed commands to a
+/// ``ReplicatedStateMachine``.
+///
+/// All Raft work happens on one dedicated thread (the node loop), so a blocking `fsync`
+/// never stalls Swift's cooperative thread pool, and every proposal that arrives while
+/// the disk is busy joins the next batch: group commit falls out of the design.
+///
+/// ```swift
+/// let node = ClusterNode(config: ClusterConfig(nodeID: 1), persistence: MemoryPersistence(.bootstrap([1])),
+///                        transport: network.transport(for: 1), stateMachine: kv, addresses: [:])
+/// node.start()
+/// let proposed = try await node.propose(Array("set x 1".utf8))
+/// ```
+public final class ClusterNode: Sendable {
+    public let id: NodeID
+    private let inbox: Inbox
+    private let loop: NodeLoop
+    private let statusBox: StatusBox
+    private let transport: any RaftTransport
+    private let requestTimeoutMillis: Int
+
+    public init(config: ClusterConfig, persistence: sending any RaftPersistence, transport: any RaftTransport,
+                stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress],
+                logger: Logger = Logger(label: "orchestrator.cluster")) throws {
+        id = config.nodeID
+        inbox = Inbox()
+        statusBox = StatusBox(NodeStatus(id: config.nodeID))
+        self.transport = transport
+        requestTimeoutMillis = config.requestTimeoutMillis
+        var logger = logger
+        logger[metadataKey: "node"] = "\(config.nodeID)"
+        loop = try NodeLoop(config: config, persistence: persistence, transport: transport, stateMachine: stateMachine,
+                        addresses: addresses, inbox: inbox, statusBox: statusBox, logger: logger)
+    }
+
+    /// Starts the loop thread and begins taking messages from the transport.
+    public func start() {
+        let loop = self.loop
+        let thread = Thread { loop.run() }
+        thread.name = "raft-node-\(id)"
+        thread.stackSize = 8 << 20
+        thread.start()
+        let inbox = self.inbox
+        let incoming = transport.incoming
+        Task.detached {
+            for await message in incoming {
+                inbox.post(.message(message))
+            }
+        }
+    }
+
+    /// Proposes a command; returns once it is committed and applied here, with its result.
+    /// Throws ``ClusterError``: `.notLeader` on a follower (forward to the leader),
+    /// `.dropped` (definitely not applied), `.timedOut` (unknown), `.shuttingDown`.
+    public func propose(_ command: [UInt8]) async throws -> Proposed {
+        try await withCheckedThrowingContinuation { continuation in
+            if !inbox.post(.propose(Envelope.command(command).encoded, continuation)) {
+                continuation.resume(throwing: ClusterError.shuttingDown)
+            }
+        }
+    }
+
+    /// A linearizable read point: returns once this node has applied everything committed
+    /// before the call, as confirmed by a quorum (ReadIndex). Works on followers too.
+    public func readIndex() async throws -> LogIndex {
+        try await withCheckedThrowingContinuation { continuation in
+            if !inbox.post(.read(continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+        }
+    }
+
+    /// Adds a member (as a learner, or directly as a voter), after replicating its addresses.
+    public func addMember(_ node: NodeID, address: MemberAddress, asLearner: Bool) async throws {
+        _ = try await withCheckedThrowingContinuation { continuation in
+            if !inbox.post(.propose(Envelope.address(node, address).encoded, continuation)) {
+                continuation.resume(throwing: ClusterError.shuttingDown)
+            }
+        }
+        try await changeMembership(asLearner ? .addLearner(node) : .addVoter(node))
+    }
+
+    /// Proposes one membership change; returns once it is committed (and so in force).
+    public func changeMembership(_ change: ConfigChange) async throws {
+        _ = try await withCheckedThrowingContinuation { continuation in
+            if !inbox.post(.membership(change, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+        }
+    }
+
+    /// Hands leadership to `target` (a voter); returns once it leads or the attempt ended.
+    public func transferLeadership(to target: NodeID) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            if !inbox.post(.transfer(target, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+        }
+    }
+
+    /// The node's state as of its last loop iteration.
+    public var status: NodeStatus { statusBox.value }
+
+    /// Stops the loop after it finishes the `Ready` in hand; pending requests fail with
+    /// `.shuttingDown`. Then closes the transport.
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in
+            if !inbox.post(.shutdown(continuation)) { continuation.resume() }
+        }
+        await transport.shutdown()
+    }
+}

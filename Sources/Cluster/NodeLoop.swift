@@ -1,0 +1,390 @@
+import Foundation
+import Logging
+import Metrics
+import Raft
+import RaftTransport
+import Synchronization
+
+/// The node loop: owns the Raft core and drives it on one dedicated thread.
+final class NodeLoop: @unchecked Sendable {
+    // Safety: every stored property is set up by `init` on the creating thread and from
+    // then on read and written only by the single loop thread that `ClusterNode.start()`
+    // starts (`run()`); other threads reach the loop only through `inbox` (locked) and
+    // read `statusBox` (a Mutex). `start()` runs once, so there is one loop thread.
+    private var raft: RaftNode
+    private let config: ClusterConfig
+    private let persistence: any RaftPersistence
+    private let transport: any RaftTransport
+    private let stateMachine: any ReplicatedStateMachine
+    private let inbox: Inbox
+    private let statusBox: StatusBox
+    private let logger: Logger
+
+    private var addresses: [NodeID: MemberAddress]
+    private var pendingProposals: [LogIndex: PendingProposal] = [:]
+    private var pendingReads: [UInt64: PendingRead] = [:]
+    /// Reads confirmed by a quorum, waiting for the local apply to reach their index.
+    private var confirmedReads: [(index: LogIndex, continuation: CheckedContinuation<LogIndex, any Error>)] = []
+    private var pendingTransfer: (target: NodeID, deadline: UInt64, continuation: CheckedContinuation<Void, any Error>)?
+    private var nextReadContext: UInt64 = 1
+    private var appliedSinceSnapshot = 0
+    private var leaderChanges = 0
+    private var running = true
+    private var shutdownContinuation: CheckedContinuation<Void, Never>?
+    private var lastPeers: [NodeID: PeerAddress] = [:]
+
+    private let metrics: NodeMetrics
+
+    struct PendingProposal {
+        var term: Term
+        var deadline: UInt64
+        var continuation: CheckedContinuation<Proposed, any Error>
+    }
+
+    struct PendingRead {
+        var deadline: UInt64
+        var continuation: CheckedContinuation<LogIndex, any Error>
+    }
+
+    init(config: ClusterConfig, persistence: any RaftPersistence, transport: any RaftTransport,
+         stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress], inbox: Inbox,
+         statusBox: StatusBox, logger: Logger) throws {
+        self.config = config
+        self.persistence = persistence
+        self.transport = transport
+        self.stateMachine = stateMachine
+        self.inbox = inbox
+        self.statusBox = statusBox
+        self.logger = logger
+        metrics = NodeMetrics(node: config.nodeID)
+        let durable = persistence.initialState()
+        guard let snapshot = ClusterSnapshot(durable.snapshot.data) else {
+            throw ClusterError.storageFailed("the snapshot at index \(durable.snapshot.metadata.index) does not decode")
+        }
+        var known = snapshot.addresses
+        for (node, address) in addresses { known[node] = address }
+        self.addresses = known
+        if !snapshot.application.isEmpty {
+            try stateMachine.restore(from: snapshot.application)
+        }
+        raft = RaftNode(config: config.raftConfig, state: durable)
+        updatePeers()
+        publishStatus()
+    }
+
+    private static func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    private var requestTimeoutNanos: UInt64 { UInt64(config.requestTimeoutMillis) * 1_000_000 }
+
+    func run() {
+        let tickNanos = UInt64(config.tickMillis) * 1_000_000
+        var nextTick = Self.nowNanos() + tickNanos
+        while running {
+            let now = Self.nowNanos()
+            let wait = nextTick > now ? Double(nextTick - now) / 1e9 : 0
+            let events = inbox.take(waitingUntil: Date(timeIntervalSinceNow: wait))
+            let after = Self.nowNanos()
+            var ticks = 0
+            while after >= nextTick && ticks < 4 {
+                raft.tick()
+                nextTick += tickNanos
+                ticks += 1
+            }
+            // Fell far behind (a long stall): do not fire a burst of ticks.
+            if after >= nextTick { nextTick = after + tickNanos }
+            for event in events { handle(event) }
+            drainReady()
+            expireRequests(now: after)
+            publishStatus()
+        }
+        finish()
+    }
+
+    private func handle(_ event: NodeEvent) {
+        switch event {
+        case .message(let message):
+            raft.step(message)
+        case .propose(let data, let continuation):
+            do {
+                let position = try raft.propose(data)
+                metrics.proposals.increment()
+                pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
+                                                                   continuation: continuation)
+            } catch {
+                continuation.resume(throwing: Self.clusterError(error))
+            }
+        case .membership(let change, let continuation):
+            do {
+                let position = try raft.proposeConfigChange(change)
+                pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
+                                                                   continuation: continuation)
+            } catch {
+                continuation.resume(throwing: Self.clusterError(error))
+            }
+        case .read(let continuation):
+            guard raft.currentLeader != 0 else {
+                continuation.resume(throwing: ClusterError.notLeader(leader: 0))
+                return
+            }
+            let context = nextReadContext
+            nextReadContext += 1
+            pendingReads[context] = PendingRead(deadline: Self.nowNanos() + requestTimeoutNanos, continuation: continuation)
+            raft.requestRead(context: context)
+        case .transfer(let target, let continuation):
+            if raft.currentLeader == target {
+                continuation.resume()
+                return
+            }
+            do {
+                try raft.transferLeadership(to: target)
+                pendingTransfer?.continuation.resume(throwing: ClusterError.rejected("superseded by a transfer to \(target)"))
+                pendingTransfer = (target, Self.nowNanos() + requestTimeoutNanos, continuation)
+            } catch {
+                continuation.resume(throwing: Self.clusterError(error))
+            }
+        case .shutdown(let continuation):
+            running = false
+            shutdownContinuation = continuation
+        }
+    }
+
+    private static func clusterError(_ error: ProposalError) -> ClusterError {
+        switch error {
+        case .notLeader(let leader): .notLeader(leader: leader)
+        default: .rejected(error.description)
+        }
+    }
+
+    /// Handles every `Ready` the core has, in the order its contract sets.
+    private func drainReady() {
+        while running && raft.hasReady {
+            let ready = raft.ready()
+            if let soft = ready.softState { roleChanged(soft) }
+            // Raft thesis §10.2.1: a leader may send its appends while it writes the same
+            // entries to its own disk, because it counts itself only once this Ready has
+            // been persisted (the loop handles acknowledgements after `advance`). Messages
+            // that depend on durable state (votes, acknowledgements) wait for the disk.
+            let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
+            if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if ready.needsPersistence {
+                let start = Self.nowNanos()
+                do {
+                    try persistence.save(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
+                } catch {
+                    storageFailed("persisting \(ready.entries.count) entries: \(error)")
+                    return
+                }
+                metrics.persistNanos.recordNanoseconds(Int64(Self.nowNanos() - start))
+            }
+            if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+            for entry in ready.committedEntries { apply(entry) }
+            for state in ready.readStates {
+                if let pending = pendingReads.removeValue(forKey: state.context) {
+                    confirmedReads.append((state.index, pending.continuation))
+                }
+            }
+            raft.advance(ready)
+            resolveConfirmedReads()
+            maybeSnapshot()
+        }
+    }
+
+    private static func isLeaderTraffic(_ message: Message) -> Bool {
+        switch message.payload {
+        case .append, .heartbeat, .snapshotChunk, .timeoutNow, .readIndexResponse: true
+        default: false
+        }
+    }
+
+    private func roleChanged(_ soft: SoftState) {
+        leaderChanges += 1
+        metrics.leaderChanges.increment()
+        logger.info("role changed", metadata: ["role": "\(soft.role.rawValue)", "leader": "\(soft.leader)",
+                                                "term": "\(raft.currentTerm)"])
+        if let transfer = pendingTransfer, soft.leader == transfer.target {
+            transfer.continuation.resume()
+            pendingTransfer = nil
+        }
+    }
+
+    private func apply(_ entry: Entry) {
+        var result: [UInt8] = []
+        switch entry.kind {
+        case .normal:
+            if !entry.data.isEmpty {
+                switch Envelope(entry.data) {
+                case .command(let body)?:
+                    result = stateMachine.apply(index: entry.index, command: body)
+                case .address(let node, let address)?:
+                    addresses[node] = address
+                    updatePeers()
+                case nil:
+                    // Every replica skips the same bytes the same way, so state stays equal.
+                    logger.error("skipping entry with an unknown envelope", metadata: ["index": "\(entry.index)"])
+                }
+            }
+        case .configChange:
+            updatePeers()
+        }
+        appliedSinceSnapshot += 1
+        if let pending = pendingProposals.removeValue(forKey: entry.index) {
+            if pending.term == entry.term {
+                pending.continuation.resume(returning: Proposed(index: entry.index, result: result))
+            } else {
+                pending.continuation.resume(throwing: ClusterError.dropped)
+            }
+        }
+    }
+
+    private func installSnapshot(_ snapshot: Snapshot) {
+        guard let decoded = ClusterSnapshot(snapshot.data) else {
+            storageFailed("the snapshot at index \(snapshot.metadata.index) from the leader does not decode")
+            return
+        }
+        do {
+            try stateMachine.restore(from: decoded.application)
+        } catch {
+            storageFailed("restoring the snapshot at index \(snapshot.metadata.index): \(error)")
+            return
+        }
+        addresses.merge(decoded.addresses) { _, new in new }
+        appliedSinceSnapshot = 0
+        updatePeers()
+        // Every proposal at or below the snapshot was either applied elsewhere or lost;
+        // from here we cannot tell which.
+        for index in pendingProposals.keys where index <= snapshot.metadata.index {
+            pendingProposals.removeValue(forKey: index)!.continuation.resume(throwing: ClusterError.timedOut)
+        }
+        logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)"])
+    }
+
+    private func resolveConfirmedReads() {
+        guard !confirmedReads.isEmpty else { return }
+        let applied = raft.appliedIndex
+        var waiting: [(index: LogIndex, continuation: CheckedContinuation<LogIndex, any Error>)] = []
+        for read in confirmedReads {
+            if read.index <= applied { read.continuation.resume(returning: read.index) } else { waiting.append(read) }
+        }
+        confirmedReads = waiting
+    }
+
+    private func maybeSnapshot() {
+        guard appliedSinceSnapshot >= config.snapshotEveryEntries else { return }
+        let start = Self.nowNanos()
+        let applied = raft.appliedIndex
+        let data = ClusterSnapshot(addresses: addresses, application: stateMachine.snapshot()).encoded
+        let snapshot = raft.createSnapshot(at: applied, data: data)
+        do {
+            try persistence.saveLocalSnapshot(snapshot)
+            let trailing = LogIndex(config.snapshotTrailingEntries)
+            if applied > trailing {
+                raft.compact(through: applied - trailing)
+                try persistence.compact(through: applied - trailing)
+            }
+        } catch {
+            storageFailed("saving the snapshot at index \(applied): \(error)")
+            return
+        }
+        appliedSinceSnapshot = 0
+        let elapsed = Self.nowNanos() - start
+        metrics.snapshotNanos.recordNanoseconds(Int64(elapsed))
+        metrics.snapshotBytes.record(data.count)
+        logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)",
+                                                "ms": "\(Double(elapsed) / 1e6)"])
+    }
+
+    private func updatePeers() {
+        let members = raft.status.configuration.members
+        var peers: [NodeID: PeerAddress] = [:]
+        for (node, address) in addresses where node != config.nodeID && (members.isEmpty || members.contains(node)) {
+            peers[node] = address.raft
+        }
+        if peers != lastPeers {
+            lastPeers = peers
+            transport.updatePeers(peers)
+        }
+    }
+
+    private func expireRequests(now: UInt64) {
+        for (index, pending) in pendingProposals where pending.deadline <= now {
+            pendingProposals.removeValue(forKey: index)
+            pending.continuation.resume(throwing: ClusterError.timedOut)
+        }
+        for (context, pending) in pendingReads where pending.deadline <= now {
+            pendingReads.removeValue(forKey: context)
+            pending.continuation.resume(throwing: ClusterError.timedOut)
+        }
+        if let transfer = pendingTransfer, transfer.deadline <= now {
+            pendingTransfer = nil
+            transfer.continuation.resume(throwing: ClusterError.timedOut)
+        }
+    }
+
+    private func publishStatus() {
+        let s = raft.status
+        metrics.term.record(Int(s.term))
+        metrics.commit.record(Int(s.commit))
+        metrics.applied.record(Int(s.applied))
+        metrics.isLeader.record(s.role == .leader ? 1 : 0)
+        let status = NodeStatus(id: s.id, term: s.term, role: s.role, leader: s.leader, commitIndex: s.commit,
+                                appliedIndex: s.applied, lastIndex: s.lastIndex, configuration: s.configuration,
+                                progress: s.progress, addresses: addresses, leaderChanges: leaderChanges,
+                                snapshotIndex: s.firstIndex - 1)
+        statusBox.set(status)
+    }
+
+    private func storageFailed(_ reason: String) {
+        logger.critical("storage failed; the node stops", metadata: ["reason": "\(reason)"])
+        running = false
+        failEverything(ClusterError.storageFailed(reason))
+    }
+
+    private func failEverything(_ error: ClusterError) {
+        for (_, pending) in pendingProposals { pending.continuation.resume(throwing: error) }
+        pendingProposals = [:]
+        for (_, pending) in pendingReads { pending.continuation.resume(throwing: error) }
+        pendingReads = [:]
+        for read in confirmedReads { read.continuation.resume(throwing: error) }
+        confirmedReads = []
+        pendingTransfer?.continuation.resume(throwing: error)
+        pendingTransfer = nil
+    }
+
+    private func finish() {
+        for event in inbox.close() {
+            switch event {
+            case .message: break
+            case .propose(_, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
+            case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
+            case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
+            case .shutdown(let c): c.resume()
+            }
+        }
+        failEverything(.shuttingDown)
+        persistence.close()
+        publishStatus()
+        shutdownContinuation?.resume()
+        shutdownContinuation = nil
+    }
+}
+
+/// The node's metrics (swift-metrics; exported by whatever backend the process bootstraps).
+struct NodeMetrics {
+    let term, commit, applied, isLeader, snapshotBytes: Gauge
+    let leaderChanges, proposals: Counter
+    let persistNanos, snapshotNanos: Metrics.Timer
+
+    init(node: NodeID) {
+        let dimensions = [("node", "\(node)")]
+        term = Gauge(label: "raft_term", dimensions: dimensions)
+        commit = Gauge(label: "raft_commit_index", dimensions: dimensions)
+        applied = Gauge(label: "raft_applied_index", dimensions: dimensions)
+        isLeader = Gauge(label: "raft_is_leader", dimensions: dimensions)
+        snapshotBytes = Gauge(label: "raft_snapshot_bytes", dimensions: dimensions)
+        leaderChanges = Counter(label: "raft_leader_changes_total", dimensions: dimensions)
+        proposals = Counter(label: "raft_proposals_total", dimensions: dimensions)
+        persistNanos = Metrics.Timer(label: "raft_persist_seconds", dimensions: dimensions)
+        snapshotNanos = Metrics.Timer(label: "raft_snapshot_seconds", dimensions: dimensions)
+    }
+}

@@ -1,0 +1,61 @@
+import Raft
+import Synchronization
+
+/// Where a node makes its Raft state durable. ``ClusterNode`` calls it only from its loop
+/// thread, in the order the ``Ready`` contract sets.
+public protocol RaftPersistence: AnyObject {
+    /// Everything that was durable when the storage was opened.
+    func initialState() -> DurableState
+    /// Makes `snapshot` (received from the leader), then `entries` (overwriting any
+    /// suffix from the first one's index), then `hardState` durable, with one sync.
+    func save(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws
+    /// Makes a snapshot this node took durable (it keeps the log).
+    func saveLocalSnapshot(_ snapshot: Snapshot) throws
+    /// Forgets log entries up to and including `index` (covered by a durable snapshot).
+    func compact(through index: LogIndex) throws
+    /// Releases files and locks; called once when the node stops.
+    func close()
+}
+
+/// Keeps everything in memory: for `dev --in-memory` and tests. Restarting a node from
+/// the same object recovers what was saved, as a disk would. Thread-safe, so a test can
+/// keep it across a node's restarts.
+public final class MemoryPersistence: RaftPersistence, Sendable {
+    private let state: Mutex<DurableState>
+
+    public init(_ state: DurableState) {
+        self.state = Mutex(state)
+    }
+
+    public func initialState() -> DurableState { state.withLock { $0 } }
+
+    public func save(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws {
+        state.withLock { state in
+            if let snapshot {
+                state.snapshot = snapshot
+                state.entries.removeAll()
+            }
+            if let first = entries.first {
+                let base = state.snapshot.metadata.index
+                precondition(first.index > base && first.index <= base + LogIndex(state.entries.count) + 1,
+                             "entries at \(first.index) leave a gap after \(base + LogIndex(state.entries.count))")
+                state.entries.removeSubrange(Int(first.index - base - 1)...)
+                state.entries.append(contentsOf: entries)
+            }
+            if let hardState { state.hardState = hardState }
+        }
+    }
+
+    public func saveLocalSnapshot(_ snapshot: Snapshot) throws {
+        state.withLock { state in
+            state.snapshot = snapshot
+            state.entries.removeAll { $0.index <= snapshot.metadata.index }
+        }
+    }
+
+    public func compact(through index: LogIndex) throws {
+        state.withLock { $0.entries.removeAll { $0.index <= index } }
+    }
+
+    public func close() {}
+}

@@ -1,0 +1,16 @@
+import Raft
+
+/// The application replicated by a ``ClusterNode``. Every node applies the same
+/// committed commands in the same order; `apply` must be deterministic.
+///
+/// The node calls these methods from its own loop thread, one at a time, so an
+/// implementation needs no locking against itself — but it is `Sendable` because other
+/// tasks (an HTTP API, say) may read it concurrently.
+public protocol ReplicatedStateMachine: AnyObject, Sendable {
+    /// Applies one committed command and returns the result handed to its proposer.
+    func apply(index: LogIndex, command: [UInt8]) -> [UInt8]
+    /// Encodes the whole state as of the last applied command.
+    func snapshot() -> [UInt8]
+    /// Replaces the whole state with a snapshot's.
+    func restore(from snapshot: [UInt8]) throws
+}

@@ -1,0 +1,101 @@
+import Synchronization
+import Workflow
+
+/// The engine state shared by a node's tasks: `Cluster` applies committed entries to it,
+/// the API and dispatcher query it. A thin, thread-safe holder around `EngineState`.
+///
+/// Apply and queries take a short lock; `snapshot()` copies the state under the lock (a
+/// copy-on-write value, so O(1)) and encodes it outside, so a snapshot does not stall apply.
+///
+/// ```swift
+/// let engine = ReplicatedEngine()
+/// let outcome = engine.apply(index: entry.index, bytes: entry.data)
+/// let instance = engine.instance(id: "o-17")
+/// ```
+public final class ReplicatedEngine: Sendable {
+    private let state: Mutex<EngineState>
+
+    /// An empty engine with `settings` (identical on every replica).
+    public init(settings: EngineSettings = EngineSettings()) {
+        state = Mutex(EngineState(settings: settings))
+    }
+
+    /// An engine holding `initial`.
+    public init(state initial: EngineState) {
+        state = Mutex(initial)
+    }
+
+    /// The settings the engine applies with.
+    public var settings: EngineSettings { state.withLock { $0.settings } }
+
+    /// Applies the committed entry at `index` (see `EngineState.apply(index:bytes:)`).
+    public func apply(index: UInt64, bytes: [UInt8]) -> Outcome {
+        state.withLock { $0.apply(index: index, bytes: bytes) }
+    }
+
+    /// Applies a batch of committed entries, in order, under one lock acquisition.
+    public func apply(entries: [(index: UInt64, bytes: [UInt8])]) -> [Outcome] {
+        state.withLock { state in entries.map { state.apply(index: $0.index, bytes: $0.bytes) } }
+    }
+
+    /// Applies `command` as the entry at `index` (tests and `LocalConsensus`).
+    public func apply(index: UInt64, command: Command) -> Outcome {
+        state.withLock { $0.apply(index: index, command: command) }
+    }
+
+    /// The index of the last applied entry.
+    public var appliedIndex: UInt64 { state.withLock { $0.appliedIndex } }
+
+    /// The whole state as snapshot bytes (see `EngineState.snapshot()`), with its index.
+    /// Encoding happens outside the lock; while it runs, the first apply that touches the
+    /// instance table copies it (copy-on-write), which is cheaper than encoding under the lock.
+    public func snapshot() -> (bytes: [UInt8], appliedIndex: UInt64) {
+        let copy = state.withLock { $0 }
+        return (copy.snapshot(), copy.appliedIndex)
+    }
+
+    /// Replaces the state with the one in `bytes`. On error the current state is kept.
+    public func restore(_ bytes: [UInt8]) throws(SnapshotError) {
+        let settings = self.settings
+        let restored = try EngineState(restoring: bytes, settings: settings)
+        state.withLock { $0 = restored }
+    }
+
+    /// A copy of the current state, for several queries that must see one point in time.
+    /// O(1) now, but the next apply then copies the parts it changes (copy-on-write), so
+    /// prefer the single queries below on hot paths.
+    public func current() -> EngineState {
+        state.withLock { $0 }
+    }
+
+    // MARK: Queries (see the `EngineState` methods of the same names)
+
+    public func instance(id: String) -> Instance? {
+        state.withLock { $0.instance(id: id) }
+    }
+
+    public func instances(workflow: String? = nil, state inState: String? = nil, after cursor: UInt64? = nil,
+                          limit: Int = 100) -> InstancePage {
+        state.withLock { $0.instances(workflow: workflow, state: inState, after: cursor, limit: limit) }
+    }
+
+    public func history(of id: String) -> InstanceHistory? {
+        state.withLock { $0.history(of: id) }
+    }
+
+    public func workflowSummaries() -> [WorkflowSummary] {
+        state.withLock { $0.workflowSummaries() }
+    }
+
+    public func workflow(named name: String) -> WorkflowSummary? {
+        state.withLock { $0.workflow(named: name) }
+    }
+
+    public func workflowVersion(_ name: String, version: Int? = nil) -> WorkflowVersion? {
+        state.withLock { $0.workflowVersion(name, version: version) }
+    }
+
+    public func instanceCounts() -> [String: [String: Int]] {
+        state.withLock { $0.instanceCounts() }
+    }
+}

@@ -1,0 +1,199 @@
+import Workflow
+
+/// The binary encoding of commands, the bytes of a log entry.
+///
+/// ```
+/// byte 0      format version (1)
+/// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition;
+///             4 hookResult, 5 cronFire, 6 timerFire reserved for later records
+/// bytes 2-9   proposedAtMillis, Int64 little-endian
+/// then        requestID (optional string), then the tag's fields
+/// ```
+///
+/// Strings are a varint length and UTF-8; optionals a 0/1 byte then the value; data objects
+/// use the `JSONValue` binary form with sorted keys. The layout is in docs/engine.md.
+extension Command {
+    /// The encoding version this build writes and reads.
+    public static let formatVersion: UInt8 = 1
+
+    /// Command tags. Tags 4–6 are reserved for records later versions add; decoding one
+    /// (or any other unknown tag) is an error naming it.
+    enum Tag: UInt8 {
+        case registerWorkflow = 1
+        case startInstance = 2
+        case transition = 3
+        case hookResult = 4
+        case cronFire = 5
+        case timerFire = 6
+
+        var isReserved: Bool { rawValue >= 4 }
+    }
+
+    /// The command as log entry bytes.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 96)
+        writer.writeByte(Command.formatVersion)
+        switch self {
+        case .registerWorkflow(let command):
+            writer.writeByte(Tag.registerWorkflow.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(command.requestID)
+            writer.writeString(command.hash)
+            writer.writeBlob(Command.definitionBytes(command.definition))
+        case .startInstance(let command):
+            writer.writeByte(Tag.startInstance.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(command.requestID)
+            writer.writeString(command.workflow)
+            if let version = command.version {
+                writer.writeBool(true)
+                writer.writeSigned(Int64(version))
+            } else {
+                writer.writeBool(false)
+            }
+            writer.writeString(command.id)
+            Command.writeOptionalMembers(command.data, to: &writer)
+        case .transition(let command):
+            writer.writeByte(Tag.transition.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(command.requestID)
+            writer.writeString(command.instance)
+            writer.writeOptionalString(command.name)
+            writer.writeOptionalString(command.to)
+            writer.writeOptionalString(command.expect)
+            Command.writeOptionalMembers(command.dataPatch, to: &writer)
+        }
+        return writer.bytes
+    }
+
+    /// Decodes log entry bytes written by `encoded()`. Any malformed input — truncated,
+    /// trailing bytes, bad UTF-8, an unknown or reserved tag, another format version — throws
+    /// a `DecodeError` describing it; nothing traps.
+    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Command {
+        var reader = ByteReader(bytes)
+        let version = try reader.readByte("command version")
+        guard version == formatVersion else {
+            throw .unsupportedVersion(what: "command", version: version, supported: formatVersion)
+        }
+        let tagOffset = reader.offset
+        let rawTag = try reader.readByte("command tag")
+        guard let tag = Tag(rawValue: rawTag), !tag.isReserved else {
+            if let tag = Tag(rawValue: rawTag) {
+                throw .invalid(what: "command", offset: tagOffset,
+                               reason: "tag \(rawTag) (\(tag)) is reserved for a later version and not supported by this build")
+            }
+            throw .unknownTag(what: "command", tag: rawTag, offset: tagOffset)
+        }
+        let proposedAtMillis = Int64(bitPattern: try reader.readFixed64("proposedAtMillis"))
+        let requestID = try reader.readOptionalString("request id")
+        let command: Command
+        switch tag {
+        case .registerWorkflow:
+            let hash = try reader.readString("definition hash")
+            let blobOffset = reader.offset
+            let blob = try reader.readBlob("workflow definition")
+            let definition: WorkflowDefinition
+            do {
+                definition = try CanonicalCoder.decode(WorkflowDefinition.self, from: blob)
+            } catch let error as DecodeError {
+                throw .invalid(what: "workflow definition", offset: blobOffset, reason: error.description)
+            } catch {
+                throw .invalid(what: "workflow definition", offset: blobOffset, reason: "\(error)")
+            }
+            command = .registerWorkflow(RegisterWorkflow(definition: definition, hash: hash, requestID: requestID,
+                                                         proposedAtMillis: proposedAtMillis))
+        case .startInstance:
+            let workflow = try reader.readString("workflow name")
+            var version: Int?
+            if try reader.readBool("version present") {
+                // Any Int decodes; apply rejects versions below 1 (`invalid_argument`), as it
+                // does for a command built in memory.
+                let at = reader.offset
+                let raw = try reader.readSigned("version")
+                guard let exact = Int(exactly: raw) else {
+                    throw .invalid(what: "version", offset: at, reason: "\(raw) does not fit an Int")
+                }
+                version = exact
+            }
+            let id = try reader.readString("instance id")
+            let data = try readOptionalMembers(from: &reader, what: "instance data")
+            command = .startInstance(StartInstance(workflow: workflow, version: version, id: id, data: data,
+                                                   requestID: requestID, proposedAtMillis: proposedAtMillis))
+        case .transition:
+            let instance = try reader.readString("instance id")
+            let name = try reader.readOptionalString("transition name")
+            let to = try reader.readOptionalString("target state")
+            let expect = try reader.readOptionalString("expected state")
+            let patch = try readOptionalMembers(from: &reader, what: "data patch")
+            command = .transition(TransitionRequest(instance: instance, name: name, to: to, expect: expect, dataPatch: patch,
+                                                    requestID: requestID, proposedAtMillis: proposedAtMillis))
+        case .hookResult, .cronFire, .timerFire:
+            preconditionFailure("reserved tags are rejected above")
+        }
+        try reader.expectEnd("command")
+        return command
+    }
+
+    /// Replaces `proposedAtMillis` in already encoded command bytes, without decoding them:
+    /// how a leader stamps a command a follower forwarded as bytes. Returns false (and leaves
+    /// `bytes` alone) when they are not a command of this format version.
+    ///
+    /// ```swift
+    /// guard Command.stamp(&entry, atMillis: clock.nowMillis) else { throw … }
+    /// ```
+    public static func stamp(_ bytes: inout [UInt8], atMillis millis: Int64) -> Bool {
+        guard bytes.count >= 10, bytes[0] == formatVersion else { return false }
+        let value = UInt64(bitPattern: millis)
+        for offset in 0..<8 { bytes[2 + offset] = UInt8(truncatingIfNeeded: value >> UInt64(offset * 8)) }
+        return true
+    }
+
+    /// A 64-bit fingerprint of what the command asks for: its bytes without `proposedAtMillis`
+    /// (FNV-1a). Two proposals of the same request — a client's retry — have equal
+    /// fingerprints; reusing a request id for a different request does not.
+    static func fingerprint(ofEncoded bytes: [UInt8]) -> UInt64 {
+        var hash = FNV1a64()
+        for (position, byte) in bytes.enumerated() where position < 2 || position >= 10 {
+            hash.add(byte)
+        }
+        return hash.value
+    }
+
+    var fingerprint: UInt64 { Command.fingerprint(ofEncoded: encoded()) }
+
+    static func definitionBytes(_ definition: WorkflowDefinition) -> [UInt8] {
+        do {
+            return try CanonicalCoder.encode(definition)
+        } catch {
+            // The tree encoder never throws and WorkflowDefinition only forwards its errors.
+            preconditionFailure("encoding a WorkflowDefinition failed: \(error)")
+        }
+    }
+
+    private static func writeOptionalMembers(_ members: [String: JSONValue]?, to writer: inout ByteWriter) {
+        if let members {
+            writer.writeBool(true)
+            JSONValue.writeMembers(members, to: &writer)
+        } else {
+            writer.writeBool(false)
+        }
+    }
+
+    private static func readOptionalMembers(from reader: inout ByteReader, what: String) throws(DecodeError) -> [String: JSONValue]? {
+        try reader.readBool("\(what) present") ? try JSONValue.readMembers(from: &reader) : nil
+    }
+}
+
+/// 64-bit FNV-1a: a fast, stable hash for fingerprints and snapshot checksums (not for
+/// security: nothing here defends against a forger).
+struct FNV1a64 {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ byte: UInt8) {
+        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+
+    mutating func add<Bytes: Sequence>(contentsOf bytes: Bytes) where Bytes.Element == UInt8 {
+        for byte in bytes { add(byte) }
+    }
+}

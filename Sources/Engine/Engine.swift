@@ -1,2 +1,0 @@
-/// The replicated state machine (placeholder until the engine lands).
-enum EngineNamespace {}

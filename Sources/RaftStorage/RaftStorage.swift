@@ -1,2 +1,0 @@
-/// Durable Raft storage: write-ahead log, hard state and snapshots (see docs/storage.md).
-public enum RaftStorageNamespace {}

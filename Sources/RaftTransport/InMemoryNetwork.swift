@@ -1,0 +1,165 @@
+import Raft
+import Synchronization
+
+/// A network of nodes inside one process: no sockets, no disk. Each node's transport
+/// delivers straight into the receiver's bounded inbox, so a send never blocks and memory
+/// never grows past `inboxMaxMessages` per node — a full inbox drops and counts (unlike
+/// hashicorp/raft's in-memory transport, whose unbuffered channels wedge under load).
+///
+/// Tests cut and heal links to make partitions:
+///
+/// ```swift
+/// let network = InMemoryNetwork()
+/// let transports = (1...3).map { network.transport(for: $0) }
+/// network.isolate(1)        // 1 can neither send to nor hear from 2 and 3
+/// network.healAll()
+/// ```
+public final class InMemoryNetwork: Sendable {
+    /// Messages one node's inbox holds before new arrivals are dropped.
+    public let inboxMaxMessages: Int
+
+    private let state = Mutex(State())
+    let counters = TransportCounters()
+
+    private struct State {
+        var inboxes: [NodeID: AsyncStream<Message>.Continuation] = [:]
+        /// Directed links that drop everything: (from, to).
+        var cut: Set<Link> = []
+    }
+
+    private struct Link: Hashable {
+        var from: NodeID
+        var to: NodeID
+    }
+
+    public init(inboxMaxMessages: Int = 8192) {
+        precondition(inboxMaxMessages > 0, "inboxMaxMessages must be positive")
+        self.inboxMaxMessages = inboxMaxMessages
+    }
+
+    /// A transport for `node`, attached at once: it can send and receive before `start()`
+    /// (which does nothing here). Call once per node; a second call replaces the first's
+    /// inbox, as a restarted process would.
+    public func transport(for node: NodeID) -> InMemoryTransport {
+        precondition(node != 0, "node id 0 means none")
+        let transport = InMemoryTransport(nodeID: node, network: self)
+        attach(node, transport.continuation)
+        return transport
+    }
+
+    /// Counters for the whole network.
+    public var stats: TransportStats { counters.snapshot }
+
+    /// Drops every message from `from` to `to` (one direction) until healed.
+    public func cut(from: NodeID, to: NodeID) {
+        state.withLock { _ = $0.cut.insert(Link(from: from, to: to)) }
+    }
+
+    /// Drops messages both ways between `a` and `b`.
+    public func cut(_ a: NodeID, _ b: NodeID) {
+        state.withLock {
+            $0.cut.insert(Link(from: a, to: b))
+            $0.cut.insert(Link(from: b, to: a))
+        }
+    }
+
+    /// Restores both directions between `a` and `b`.
+    public func heal(_ a: NodeID, _ b: NodeID) {
+        state.withLock {
+            $0.cut.remove(Link(from: a, to: b))
+            $0.cut.remove(Link(from: b, to: a))
+        }
+    }
+
+    /// Cuts `node` off from every other node currently attached.
+    public func isolate(_ node: NodeID) {
+        state.withLock { state in
+            for other in state.inboxes.keys where other != node {
+                state.cut.insert(Link(from: node, to: other))
+                state.cut.insert(Link(from: other, to: node))
+            }
+        }
+    }
+
+    /// Restores every link.
+    public func healAll() {
+        state.withLock { $0.cut.removeAll() }
+    }
+
+    // MARK: - Used by InMemoryTransport
+
+    func attach(_ node: NodeID, _ continuation: AsyncStream<Message>.Continuation) {
+        let previous = state.withLock { $0.inboxes.updateValue(continuation, forKey: node) }
+        previous?.finish()
+    }
+
+    func detach(_ node: NodeID, _ continuation: AsyncStream<Message>.Continuation) {
+        // Only if it is still ours: a newer transport for the same node may have replaced it.
+        state.withLock { state in
+            if let current = state.inboxes[node], current == continuation { state.inboxes[node] = nil }
+        }
+        continuation.finish()
+    }
+
+    func deliver(_ messages: [Message], from node: NodeID) {
+        var sent = 0, sendDropped = 0, receiveDropped = 0
+        state.withLock { state in
+            for message in messages {
+                guard message.from == node, let inbox = state.inboxes[message.to],
+                      !state.cut.contains(Link(from: node, to: message.to)) else {
+                    sendDropped += 1
+                    continue
+                }
+                // Yielding under the lock keeps each sender's messages in order at every receiver.
+                switch inbox.yield(message) {
+                case .enqueued: sent += 1
+                case .dropped: receiveDropped += 1
+                case .terminated: sendDropped += 1
+                @unknown default: sendDropped += 1
+                }
+            }
+        }
+        counters.messagesSent.add(sent)
+        counters.messagesReceived.add(sent + receiveDropped)
+        counters.sendDropped.add(sendDropped)
+        counters.receiveDropped.add(receiveDropped)
+    }
+}
+
+/// One node's transport on an ``InMemoryNetwork``. Addresses are ignored: every node
+/// attached to the network is reachable unless a link is cut.
+public final class InMemoryTransport: RaftTransport {
+    public let nodeID: NodeID
+    public let incoming: AsyncStream<Message>
+    let continuation: AsyncStream<Message>.Continuation
+    private let network: InMemoryNetwork
+    private let running = Atomic<Bool>(true)
+
+    init(nodeID: NodeID, network: InMemoryNetwork) {
+        self.nodeID = nodeID
+        self.network = network
+        (incoming, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingOldest(network.inboxMaxMessages))
+    }
+
+    /// Nothing to do: the transport was attached when ``InMemoryNetwork/transport(for:)`` made it.
+    public func start() async throws {}
+
+    /// Delivers each message to its receiver's inbox now; drops (and counts) messages to
+    /// nodes not attached, across cut links, into full inboxes, or sent after `shutdown`.
+    public func send(_ messages: [Message]) {
+        guard running.load(ordering: .relaxed) else {
+            network.counters.sendDropped.add(messages.count)
+            return
+        }
+        network.deliver(messages, from: nodeID)
+    }
+
+    /// Ignored: the network routes by node id.
+    public func updatePeers(_ peers: [NodeID: PeerAddress]) {}
+
+    /// Detaches from the network and finishes `incoming`.
+    public func shutdown() async {
+        running.store(false, ordering: .relaxed)
+        network.detach(nodeID, continuation)
+    }
+}

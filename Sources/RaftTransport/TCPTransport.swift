@@ -1,0 +1,284 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Raft
+import Synchronization
+
+/// The SwiftNIO TCP transport between the nodes of one cluster.
+///
+/// Each node keeps one outbound connection per peer and sends only on it; the connections
+/// it accepts only receive. So a pair of nodes uses two connections, one per direction,
+/// and no connection is ever shared or raced over (docs/transport.md, "Connections").
+///
+/// ```swift
+/// let transport = TCPTransport(nodeID: 1, clusterID: "prod",
+///                              listen: PeerAddress(host: "127.0.0.1", port: 7080),
+///                              peers: [2: PeerAddress(host: "10.0.0.2", port: 7080)])
+/// try await transport.start()
+/// transport.send(ready.messages)
+/// for await message in transport.incoming { node.step(message) }
+/// await transport.shutdown()
+/// ```
+public final class TCPTransport: RaftTransport {
+    public let nodeID: NodeID
+    public let clusterID: String
+    public let options: Options
+    /// Messages for this node, in arrival order per peer; holds at most
+    /// `options.incomingBufferMessages` (newer arrivals are dropped and counted).
+    public let incoming: AsyncStream<Message>
+
+    let counters = TransportCounters()
+    private let continuation: AsyncStream<Message>.Continuation
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let listen: PeerAddress
+    private let state: Mutex<State>
+    private let allocator = ByteBufferAllocator()
+
+    private enum Phase { case idle, starting, running, shutDown }
+
+    private struct State {
+        var phase = Phase.idle
+        var links: [NodeID: PeerLink] = [:]
+        var server: (any Channel)?
+        var boundAddress: PeerAddress?
+        /// Every accepted connection, by channel identity, until it closes.
+        var inbound: [ObjectIdentifier: any Channel] = [:]
+        /// The current (newest) accepted connection of each peer.
+        var inboundByPeer: [NodeID: ObjectIdentifier] = [:]
+    }
+
+    /// - Parameters:
+    ///   - nodeID: this node (not 0).
+    ///   - clusterID: 1...255 UTF-8 bytes; connections from another cluster are refused.
+    ///   - listen: where to accept connections (port 0: any free port, see ``listenAddress``).
+    ///   - peers: the other nodes' listen addresses (an entry for `nodeID` itself is ignored).
+    public init(nodeID: NodeID, clusterID: String, listen: PeerAddress, peers: [NodeID: PeerAddress],
+                options: Options = Options(), logger: Logger = Logger(label: "orchestrator.transport")) {
+        precondition(nodeID != 0, "node id 0 means none")
+        precondition((1...WireCodec.maxClusterIDBytes).contains(clusterID.utf8.count), "cluster id must be 1...255 UTF-8 bytes")
+        precondition(options.sendQueueMaxMessages > 0 && options.sendQueueMaxBytes > 0 && options.incomingBufferMessages > 0
+            && options.writeBatchMaxBytes > 0 && options.maxInboundConnections > 0, "transport limits must be positive")
+        precondition(options.maxFrameBytes >= WireCodec.headerBytes + 64, "maxFrameBytes too small for any message")
+        self.nodeID = nodeID
+        self.clusterID = clusterID
+        self.options = options
+        self.listen = listen
+        self.group = options.eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        var logger = logger
+        logger[metadataKey: "node"] = "\(nodeID)"
+        self.logger = logger
+        (incoming, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingOldest(options.incomingBufferMessages))
+        var state = State()
+        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, logger: logger)
+        for (id, address) in peers where id != nodeID && id != 0 {
+            state.links[id] = PeerLink(peerID: id, address: address, eventLoop: group.next(), context: context)
+        }
+        self.state = Mutex(state)
+    }
+
+    /// Counters since creation.
+    public var stats: TransportStats { counters.snapshot }
+
+    /// The address actually listened on, once ``start()`` returned (useful with port 0).
+    public var listenAddress: PeerAddress? { state.withLock { $0.boundAddress } }
+
+    /// Binds the listener, then starts connecting to every peer.
+    ///
+    /// - Throws: ``TransportError/cannotListen(_:reason:)`` if the address cannot be bound.
+    public func start() async throws {
+        try state.withLock { state in
+            guard state.phase == .idle else { throw TransportError.alreadyStarted }
+            state.phase = .starting
+        }
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { [self] channel in accept(channel) }
+                .bind(host: listen.host, port: listen.port)
+                .get()
+        } catch {
+            state.withLock { if $0.phase == .starting { $0.phase = .idle } }
+            throw TransportError.cannotListen(listen, reason: "\(error)")
+        }
+        let port = server.localAddress?.port ?? listen.port
+        let links = state.withLock { state -> [PeerLink]? in
+            guard state.phase == .starting else { return nil }
+            state.phase = .running
+            state.server = server
+            state.boundAddress = PeerAddress(host: listen.host, port: port)
+            return Array(state.links.values)
+        }
+        guard let links else {
+            // shutdown() ran while we were binding.
+            try? await server.close()
+            throw TransportError.shutDown
+        }
+        logger.info("listening on \(listen.host):\(port)")
+        for link in links { link.start() }
+    }
+
+    /// Queues messages for their peers; see ``RaftTransport/send(_:)``. Messages to unknown
+    /// peers, from another node id, or larger than `options.maxFrameBytes` are dropped,
+    /// counted and logged.
+    public func send(_ messages: [Message]) {
+        guard !messages.isEmpty else { return }
+        let links = state.withLock { $0.phase == .shutDown ? [:] : $0.links }
+        var framesByPeer: [NodeID: [ByteBuffer]] = [:]
+        var dropped = 0
+        for message in messages {
+            guard message.from == nodeID, let link = links[message.to] else {
+                logger.debug("dropping message from \(message.from) to unknown peer \(message.to)")
+                dropped += 1
+                continue
+            }
+            let frame = WireFrame.message(message)
+            let size = WireCodec.frameBytes(of: frame)
+            guard size <= options.maxFrameBytes else {
+                logger.error("dropping message to \(message.to): \(size)-byte frame exceeds maxFrameBytes \(options.maxFrameBytes)")
+                dropped += 1
+                continue
+            }
+            var buffer = allocator.buffer(capacity: size)
+            WireCodec.encode(frame, into: &buffer)
+            framesByPeer[link.peerID, default: []].append(buffer)
+        }
+        for (peer, frames) in framesByPeer {
+            dropped += links[peer]!.enqueue(frames)
+        }
+        if dropped > 0 { counters.sendDropped.add(dropped) }
+    }
+
+    /// Adds, removes or re-addresses peers. A removed peer's queue is dropped and its
+    /// connection closed; a changed address closes the connection and dials the new one.
+    public func updatePeers(_ peers: [NodeID: PeerAddress]) {
+        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, logger: logger)
+        let (added, removed, changed, closing) = state.withLock { state -> ([PeerLink], [PeerLink], [(PeerLink, PeerAddress)], [any Channel]) in
+            guard state.phase != .shutDown else { return ([], [], [], []) }
+            var added: [PeerLink] = [], removed: [PeerLink] = [], changed: [(PeerLink, PeerAddress)] = []
+            var closing: [any Channel] = []
+            for (id, link) in state.links where peers[id] == nil {
+                removed.append(link)
+                state.links[id] = nil
+                // Stop hearing from it too.
+                if let inbound = state.inboundByPeer.removeValue(forKey: id).flatMap({ state.inbound[$0] }) { closing.append(inbound) }
+            }
+            for (id, address) in peers where id != nodeID && id != 0 {
+                if let link = state.links[id] {
+                    changed.append((link, address))
+                } else {
+                    let link = PeerLink(peerID: id, address: address, eventLoop: group.next(), context: context)
+                    state.links[id] = link
+                    added.append(link)
+                }
+            }
+            // Links made before start() are started by start().
+            return (state.phase == .running ? added : [], removed, changed, closing)
+        }
+        for channel in closing { channel.close(promise: nil) }
+        for link in removed {
+            logger.info("peer \(link.peerID) removed")
+            _ = link.stop()
+        }
+        for (link, address) in changed { link.updateAddress(address) }
+        for link in added {
+            logger.info("peer \(link.peerID) added")
+            link.start()
+        }
+    }
+
+    /// Closes the listener and every connection, drops queued messages and finishes
+    /// `incoming`. Safe to call more than once.
+    public func shutdown() async {
+        let (server, links, inbound) = state.withLock { state -> ((any Channel)?, [PeerLink], [any Channel]) in
+            state.phase = .shutDown
+            defer {
+                state.server = nil
+                state.links = [:]
+                state.inbound = [:]
+                state.inboundByPeer = [:]
+            }
+            return (state.server, Array(state.links.values), Array(state.inbound.values))
+        }
+        try? await server?.close()
+        for link in links { try? await link.stop().get() }
+        for channel in inbound { try? await channel.close() }
+        continuation.finish()
+        if server != nil { logger.info("transport shut down") }
+    }
+
+    // MARK: - Inbound connections (called by the server channel and InboundConnectionHandler)
+
+    private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let admitted = state.withLock { state -> Bool in
+            guard state.phase != .shutDown, state.inbound.count < options.maxInboundConnections else { return false }
+            state.inbound[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard admitted else {
+            counters.inboundRefused.add(1)
+            logger.warning("refusing inbound connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): too many connections or shutting down")
+            return channel.close()
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(InboundConnectionHandler(transport: self, logger: logger))
+        }
+    }
+
+    /// Checks a handshake; `nil` admits the connection as `handshake.from`'s current one,
+    /// otherwise the reason it is refused.
+    func admit(_ handshake: Handshake, channel: any Channel) -> String? {
+        if handshake.clusterID != clusterID { return "cluster id mismatch: this node belongs to cluster '\(clusterID)'" }
+        if handshake.to != nodeID { return "this is node \(nodeID), not node \(handshake.to) (stale peer address?)" }
+        if handshake.from == nodeID { return "node \(handshake.from) is this node's own id (duplicate node id?)" }
+        let (reason, replaced) = state.withLock { state -> (String?, (any Channel)?) in
+            guard state.phase != .shutDown else { return ("node is shutting down", nil) }
+            guard state.links[handshake.from] != nil else { return ("node \(handshake.from) is not a known peer of node \(nodeID)", nil) }
+            let id = ObjectIdentifier(channel)
+            // Newest wins: a restarted peer may reconnect before its old connection is seen to die.
+            let old = state.inboundByPeer.updateValue(id, forKey: handshake.from).flatMap { $0 == id ? nil : state.inbound[$0] }
+            return (nil, old)
+        }
+        if let replaced {
+            logger.info("node \(handshake.from) connected again: closing its previous inbound connection")
+            replaced.close(promise: nil)
+        }
+        return reason
+    }
+
+    func inboundClosed(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { state in
+            state.inbound[id] = nil
+            if let peer = state.inboundByPeer.first(where: { $0.value == id })?.key { state.inboundByPeer[peer] = nil }
+        }
+    }
+
+    func deliver(_ message: Message) {
+        counters.messagesReceived.add(1)
+        if case .dropped = continuation.yield(message) { counters.receiveDropped.add(1) }
+    }
+
+    /// Messages waiting in the queue for `peer` (tests and diagnostics).
+    func queuedMessages(for peer: NodeID) -> Int {
+        state.withLock { $0.links[peer] }?.queuedMessages ?? 0
+    }
+}
+
+/// Why a transport could not start.
+public enum TransportError: Error, CustomStringConvertible, Sendable {
+    case cannotListen(PeerAddress, reason: String)
+    case alreadyStarted
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address, let reason): "cannot listen on \(address): \(reason)"
+        case .alreadyStarted: "transport already started"
+        case .shutDown: "transport was shut down"
+        }
+    }
+}

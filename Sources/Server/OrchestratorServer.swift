@@ -1,0 +1,201 @@
+import API
+import Cluster
+import Engine
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import Raft
+import RaftStorage
+import RaftTransport
+import ServiceLifecycle
+import Workflow
+
+/// One orchestrator node, composed from its config: storage, transport, cluster node,
+/// engine, HTTP API and the workflow registrar, run as services that shut down in order
+/// (API first, then the registrar, then the node, which finishes its `Ready` and closes
+/// the log).
+public final class OrchestratorServer: Sendable {
+    public let config: ServerConfig
+    public let node: ClusterNode
+    public let engine: ReplicatedEngine
+    let transport: any RaftTransport
+    let api: APIServer
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry
+
+    /// Opens storage and builds every part. Errors are one-line ``ConfigError``s.
+    /// - Parameter transport: the transport to use; by default a TCP transport on `config.raftAddress`.
+    public init(config: ServerConfig, transport: (any RaftTransport)? = nil, registry: PrometheusCollectorRegistry? = nil,
+                logger: Logger = Logger(label: "orchestrator")) throws {
+        try config.validate()
+        self.config = config
+        var logger = logger
+        logger[metadataKey: "node"] = "\(config.nodeID)"
+        self.logger = logger
+        self.registry = registry ?? ProcessMetrics.registry
+
+        let bootstrap: DurableState = config.join ? .empty : .bootstrap(Set(config.initialAddresses.keys))
+        let persistence: any RaftPersistence
+        if config.inMemory {
+            persistence = MemoryPersistence(bootstrap)
+        } else {
+            let directory = DataDirectory(path: config.dataDirectory)
+            try directory.prepare(clusterID: config.clusterID, nodeID: config.nodeID)
+            let store: FileLogStore
+            do {
+                store = try FileLogStore.open(directory: directory.raftPath)
+            } catch {
+                throw ConfigError("cannot open the log in \(directory.raftPath): \(error)")
+            }
+            for warning in store.recoveryWarnings { logger.warning("\(warning)") }
+            let file: FilePersistence
+            do {
+                file = try FilePersistence(store: store)
+                if file.isEmpty {
+                    try file.bootstrap(bootstrap)
+                    logger.info("bootstrapped a new node", metadata: ["voters": "\(bootstrap.configuration.voters.sorted())"])
+                } else {
+                    logger.info("recovered from disk", metadata: ["last_index": "\(store.lastIndex)"])
+                }
+            } catch {
+                throw ConfigError("cannot recover the log in \(directory.raftPath): \(error)")
+            }
+            persistence = file
+        }
+
+        engine = ReplicatedEngine()
+        let peers = config.initialAddresses.filter { $0.key != config.nodeID }.mapValues(\.raft)
+        self.transport = transport ?? TCPTransport(nodeID: config.nodeID, clusterID: config.clusterID, listen: config.raftAddress,
+                                                   peers: peers, logger: logger)
+        do {
+            node = try ClusterNode(config: config.clusterConfig, persistence: persistence, transport: self.transport,
+                                   stateMachine: EngineStateMachine(engine: engine), addresses: config.initialAddresses,
+                                   logger: logger)
+        } catch {
+            throw ConfigError("cannot start the node: \(error)")
+        }
+        let registry = self.registry
+        let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+        api = APIServer(engine: engine, consensus: ClusterConsensus(node: node, now: now), gateway: ServerGateway(node: node),
+                        metricsText: {
+                            var buffer: [UInt8] = []
+                            registry.emit(into: &buffer)
+                            return String(decoding: buffer, as: UTF8.self)
+                        },
+                        now: now, pluginNames: Self.pluginNames(in: config.pluginsDirectory), logger: logger)
+    }
+
+    /// Plugin names found in the plugins directory (nil when there is none).
+    static func pluginNames(in directory: String) -> Set<String>? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        return Set(names.filter { !$0.hasPrefix(".") })
+    }
+
+    /// Runs until SIGTERM or SIGINT (or `shutdown` of the returned group), then stops in order.
+    public func run() async throws {
+        do {
+            try await transport.start()
+        } catch {
+            throw ConfigError("cannot listen for raft on \(config.raftAddress): \(error)")
+        }
+        node.start()
+        let app = Application(router: api.buildRouter(),
+                              configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
+                                                   serverName: "orchestrator"),
+                              logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: NodeService(node: node, api: api)),
+                .init(service: WorkflowRegistrar(server: self)),
+                .init(service: app),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("serving", metadata: ["api": "\(config.apiAddress)", "raft": "\(config.raftAddress)",
+                                          "data": "\(config.inMemory ? "memory" : config.dataDirectory)"])
+        try await group.run()
+    }
+}
+
+/// Keeps the node running until shutdown, then stops it (after the API has stopped).
+struct NodeService: Service {
+    let node: ClusterNode
+    let api: APIServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await api.shutdown()
+        await node.shutdown()
+    }
+}
+
+/// On the leader: registers every definition in the workflows directory whose content hash
+/// differs from the latest registered version, through Raft (DESIGN.md: registration is a
+/// replicated command, so every replica pins the same version).
+struct WorkflowRegistrar: Service {
+    let server: OrchestratorServer
+
+    func run() async throws {
+        let directory = server.config.workflowsDirectory
+        guard FileManager.default.fileExists(atPath: directory) else { return }
+        let consensus = ClusterConsensus(node: server.node, now: { Int64(Date().timeIntervalSince1970 * 1_000) })
+        var registeredTerm: UInt64 = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let status = server.node.status
+            if status.role == .leader && status.term != registeredTerm {
+                if await register(from: directory, consensus: consensus) { registeredTerm = status.term }
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Returns whether every changed definition was registered.
+    private func register(from directory: String, consensus: ClusterConsensus) async -> Bool {
+        let files = WorkflowLoader.loadFiles(at: [directory], pluginNames: OrchestratorServer.pluginNames(in: server.config.pluginsDirectory))
+        for diagnostic in files.diagnostics where diagnostic.isError {
+            server.logger.error("workflow not registered: \(diagnostic)")
+        }
+        var complete = true
+        for loaded in files.workflows {
+            let definition = loaded.definition
+            if server.engine.workflow(named: definition.name)?.latest.hash == definition.contentHash { continue }
+            do {
+                let (outcome, index) = try await consensus.propose(.registerWorkflow(RegisterWorkflow(definition: definition)))
+                server.logger.info("registered workflow", metadata: ["workflow": "\(definition.name)", "index": "\(index)",
+                                                                     "outcome": "\(outcome)"])
+            } catch {
+                server.logger.warning("registering \(definition.name) failed; will retry: \(error)")
+                complete = false
+            }
+        }
+        return complete
+    }
+}
+
+extension OrchestratorServer {
+    /// Nodes that live in this one process and talk over an in-memory network, with no
+    /// disk (the classic recipe's cluster, for `dev --in-memory`). Each still serves its
+    /// own HTTP API.
+    public static func inMemoryCluster(_ configs: [ServerConfig], logger: Logger = Logger(label: "orchestrator")) throws -> [OrchestratorServer] {
+        let network = InMemoryNetwork()
+        let registry = ProcessMetrics.registry
+        return try configs.map { config in
+            var config = config
+            config.inMemory = true
+            return try OrchestratorServer(config: config, transport: network.transport(for: config.nodeID), registry: registry,
+                                          logger: logger)
+        }
+    }
+}
+
+/// The process-wide Prometheus registry behind `GET /metrics`; swift-metrics is bootstrapped
+/// with it the first time it is used (once per process, as swift-metrics requires).
+public enum ProcessMetrics {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}

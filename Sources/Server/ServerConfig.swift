@@ -1,0 +1,177 @@
+import Cluster
+import Foundation
+import Raft
+import RaftTransport
+import Yams
+
+/// How one node runs: identity, addresses, directories and initial peers. Built from
+/// defaults, then a config file (`--config`), then flags — later wins.
+public struct ServerConfig: Sendable, Equatable {
+    public var nodeID: NodeID = 1
+    /// Names the cluster; nodes refuse peers and data directories of another cluster.
+    public var clusterID = "orchestrator"
+    public var dataDirectory = "./data"
+    public var apiAddress = PeerAddress(host: "127.0.0.1", port: 8080)
+    public var raftAddress = PeerAddress(host: "127.0.0.1", port: 7080)
+    /// The other members of a new cluster (ignored once the data directory holds state).
+    public var peers: [NodeID: MemberAddress] = [:]
+    public var workflowsDirectory = "./workflows"
+    public var pluginsDirectory = "./plugins"
+    /// Start with no membership and wait to be added with `orchestrator cluster add`.
+    public var join = false
+    /// Keep everything in memory (no data directory): `dev --in-memory` and tests.
+    public var inMemory = false
+    public var tickMillis = 100
+    public var electionTicks = 10
+    public var snapshotEveryEntries = 10_000
+    public var requestTimeoutMillis = 5_000
+
+    public init() {}
+
+    /// This node's own addresses as other members see them.
+    public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "http://\(apiAddress)") }
+
+    /// Checks the whole configuration; the error names the first problem.
+    public func validate() throws(ConfigError) {
+        guard nodeID != 0 else { throw ConfigError("node id must be a positive integer") }
+        guard !clusterID.isEmpty, clusterID.count <= 64,
+              clusterID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw ConfigError("cluster id '\(clusterID)' must be 1–64 letters, digits, '-', '_' or '.'")
+        }
+        if let own = peers[nodeID] {
+            if own.raft != raftAddress {
+                throw ConfigError("peer \(nodeID) is this node, but its raft address \(own.raft) differs from --raft \(raftAddress)")
+            }
+        }
+        var seen: [PeerAddress: NodeID] = [raftAddress: nodeID]
+        for (id, peer) in peers.sorted(by: { $0.key < $1.key }) where id != nodeID {
+            if let other = seen[peer.raft] {
+                throw ConfigError("peers \(other) and \(id) share the raft address \(peer.raft)")
+            }
+            seen[peer.raft] = id
+        }
+        guard tickMillis >= 1, electionTicks >= 2, snapshotEveryEntries >= 1, requestTimeoutMillis >= 1 else {
+            throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
+        }
+    }
+
+    /// The cluster runtime's settings for this node.
+    public var clusterConfig: ClusterConfig {
+        var config = ClusterConfig(nodeID: nodeID)
+        config.tickMillis = tickMillis
+        config.electionTicks = electionTicks
+        config.snapshotEveryEntries = snapshotEveryEntries
+        config.requestTimeoutMillis = requestTimeoutMillis
+        config.randomSeed = UInt64(truncatingIfNeeded: clusterID.hashValue)
+        return config
+    }
+
+    /// Every initial member's addresses, this node's included.
+    public var initialAddresses: [NodeID: MemberAddress] {
+        var all = peers
+        all[nodeID] = ownAddress
+        return all
+    }
+}
+
+/// A configuration problem, said in one line.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension ServerConfig {
+    /// Reads a YAML config file over these settings. Unknown keys are errors.
+    ///
+    /// ```yaml
+    /// node_id: 1
+    /// cluster_id: prod
+    /// data_dir: /var/lib/orchestrator
+    /// api: 127.0.0.1:8080
+    /// raft: 127.0.0.1:7080
+    /// peers:
+    ///   - { id: 2, raft: 127.0.0.1:7081, api: 127.0.0.1:8081 }
+    /// ```
+    public mutating func load(file path: String) throws(ConfigError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(path): cannot read the config file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let node: Yams.Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError("\(path): not valid YAML: \(error)")
+        }
+        guard let mapping = node?.mapping else { throw ConfigError("\(path): expected a mapping of settings") }
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            let at = "\(path):\(keyNode.mark?.line ?? 0):\(keyNode.mark?.column ?? 0)"
+            func text() throws(ConfigError) -> String {
+                guard let s = value.string, !s.isEmpty else { throw ConfigError("\(at): '\(key)' must be a non-empty string") }
+                return s
+            }
+            func integer() throws(ConfigError) -> Int {
+                guard let i = value.int, i > 0 else { throw ConfigError("\(at): '\(key)' must be a positive integer") }
+                return i
+            }
+            func address() throws(ConfigError) -> PeerAddress {
+                let s = try text()
+                guard let a = PeerAddress(s) else { throw ConfigError("\(at): '\(key)' must be host:port, not '\(s)'") }
+                return a
+            }
+            switch key {
+            case "node_id": nodeID = NodeID(try integer())
+            case "cluster_id": clusterID = try text()
+            case "data_dir": dataDirectory = try text()
+            case "api": apiAddress = try address()
+            case "raft": raftAddress = try address()
+            case "workflows": workflowsDirectory = try text()
+            case "plugins": pluginsDirectory = try text()
+            case "join": join = value.bool ?? false
+            case "tick_ms": tickMillis = try integer()
+            case "election_ticks": electionTicks = try integer()
+            case "snapshot_every": snapshotEveryEntries = try integer()
+            case "request_timeout_ms": requestTimeoutMillis = try integer()
+            case "peers":
+                guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
+                for item in list {
+                    let itemAt = "\(path):\(item.mark?.line ?? 0):\(item.mark?.column ?? 0)"
+                    guard let fields = item.mapping, let id = fields["id"]?.int, id > 0,
+                          let raftText = fields["raft"]?.string, let raft = PeerAddress(raftText) else {
+                        throw ConfigError("\(itemAt): a peer needs 'id' (positive integer) and 'raft' (host:port)")
+                    }
+                    let unknown = fields.keys.compactMap(\.string).filter { !["id", "raft", "api"].contains($0) }
+                    if let bad = unknown.first { throw ConfigError("\(itemAt): unknown peer key '\(bad)' (expected id, raft, api)") }
+                    let api = fields["api"]?.string ?? "\(raft.host):\(raft.port + 1000)"
+                    peers[NodeID(id)] = MemberAddress(raft: raft, api: api.hasPrefix("http") ? api : "http://\(api)")
+                }
+            default:
+                let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
+                             "election_ticks", "snapshot_every", "request_timeout_ms", "peers"]
+                throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// Parses `host:port`.
+    public static func parseAddress(_ text: String) -> PeerAddress? { PeerAddress(text) }
+
+    /// Parses a `--peer` flag: `ID=RAFT_HOST:PORT[,API_HOST:PORT]`.
+    public static func parsePeer(_ text: String) throws(ConfigError) -> (NodeID, MemberAddress) {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let id = UInt64(parts[0]), id > 0 else {
+            throw ConfigError("--peer '\(text)': expected ID=RAFT_HOST:PORT[,API_HOST:PORT], e.g. 2=127.0.0.1:7081,127.0.0.1:8081")
+        }
+        let addresses = parts[1].split(separator: ",").map(String.init)
+        guard (1...2).contains(addresses.count), let raft = PeerAddress(addresses[0]) else {
+            throw ConfigError("--peer '\(text)': '\(parts[1])' is not RAFT_HOST:PORT[,API_HOST:PORT]")
+        }
+        var api = "\(raft.host):\(raft.port + 1000)"
+        if addresses.count == 2 {
+            guard PeerAddress(addresses[1]) != nil else { throw ConfigError("--peer '\(text)': '\(addresses[1])' is not API_HOST:PORT") }
+            api = addresses[1]
+        }
+        return (id, MemberAddress(raft: raft, api: "http://\(api)"))
+    }
+}

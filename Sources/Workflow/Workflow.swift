@@ -1,2 +1,0 @@
-/// Workflow definitions: YAML in, validated immutable model out.
-public enum WorkflowNamespace {}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Server
+
+/// `orchestrator dev`: a local cluster for trying things out.
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a local cluster on free loopback ports.",
+        discussion: """
+            Starts --nodes orchestrator nodes as child processes (data under ./data/dev,
+            logs in ./data/dev/node-N.log), prints each node's API address and the leader,
+            and stops them all on Ctrl-C. With --in-memory the nodes run inside this one
+            process over an in-memory network with no disk, as the classic Raft recipe did.
+
+            Examples:
+              orchestrator dev --nodes 3
+              orchestrator dev --nodes 3 --in-memory
+              orchestrator dev --nodes 5 --base-port 9000      # APIs on 9001…9005, Raft on 9101…9105
+            """
+    )
+
+    @Option(name: .long, help: "How many nodes (1–9).")
+    var nodes = 3
+
+    @Flag(name: .customLong("in-memory"), help: "Run the nodes in this process over an in-memory network, with no disk.")
+    var inMemory = false
+
+    @Option(name: .customLong("base-port"), help: "Use API ports BASE+1… and Raft ports BASE+101… instead of free ports.")
+    var basePort: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Where the nodes keep their data (default ./data/dev).")
+    var dataDir = "./data/dev"
+
+    @Flag(name: .long, help: "Delete the data directory first (start a brand-new cluster).")
+    var clean = false
+
+    @Option(name: .long, help: "Directory of workflow definitions (default ./workflows).")
+    var workflows = "./workflows"
+
+    @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds.")
+    var tickMillis = 100
+
+    func validate() throws {
+        guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9, not \(nodes)") }
+        if let basePort, !(1...65000).contains(basePort) { throw ValidationError("--base-port must be between 1 and 65000") }
+    }
+
+    func run() async throws {
+        let ids = (1...nodes).map { UInt64($0) }
+        var apiPorts: [Int] = []
+        var raftPorts: [Int] = []
+        if let basePort {
+            apiPorts = ids.map { basePort + Int($0) }
+            raftPorts = ids.map { basePort + 100 + Int($0) }
+        } else {
+            guard let free = FreePorts.find(count: nodes * 2) else {
+                printError("error: could not find \(nodes * 2) free loopback ports")
+                throw ExitCode(ExitStatus.usage)
+            }
+            apiPorts = Array(free.prefix(nodes))
+            raftPorts = Array(free.suffix(nodes))
+        }
+        var configs: [ServerConfig] = []
+        for (i, id) in ids.enumerated() {
+            var config = ServerConfig()
+            config.nodeID = id
+            config.clusterID = "dev"
+            config.apiAddress = ServerConfig.parseAddress("127.0.0.1:\(apiPorts[i])")!
+            config.raftAddress = ServerConfig.parseAddress("127.0.0.1:\(raftPorts[i])")!
+            config.dataDirectory = "\(dataDir)/node-\(id)"
+            config.workflowsDirectory = workflows
+            config.tickMillis = tickMillis
+            for (j, peer) in ids.enumerated() where peer != id {
+                config.peers[peer] = try ServerConfig.parsePeer("\(peer)=127.0.0.1:\(raftPorts[j]),127.0.0.1:\(apiPorts[j])").1
+            }
+            configs.append(config)
+        }
+        if inMemory {
+            try await runInMemory(configs)
+        } else {
+            try await runProcesses(configs)
+        }
+    }
+
+    private func runInMemory(_ configs: [ServerConfig]) async throws {
+        let servers: [OrchestratorServer]
+        do {
+            servers = try OrchestratorServer.inMemoryCluster(configs)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        printNodes(configs, mode: "in-memory")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for server in servers { group.addTask { try await server.run() } }
+            group.addTask { await reportLeader(configs) }
+            try await group.waitForAll()
+        }
+    }
+
+    private func runProcesses(_ configs: [ServerConfig]) async throws {
+        let fm = FileManager.default
+        if clean { try? fm.removeItem(atPath: dataDir) }
+        try fm.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var children: [Process] = []
+        for config in configs {
+            let process = Process()
+            process.executableURL = executable
+            var arguments = ["serve", "--node-id", "\(config.nodeID)", "--cluster-id", config.clusterID,
+                             "--api", "\(config.apiAddress)", "--raft", "\(config.raftAddress)",
+                             "--data-dir", config.dataDirectory, "--workflows", config.workflowsDirectory,
+                             "--tick-ms", "\(config.tickMillis)"]
+            for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
+                arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
+            }
+            process.arguments = arguments
+            let logPath = "\(dataDir)/node-\(config.nodeID).log"
+            fm.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            log.seekToEndOfFile()
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            children.append(process)
+        }
+        printNodes(configs, mode: "processes, data in \(dataDir), logs in \(dataDir)/node-N.log")
+        let stop = StopSignal()
+        let reporter = Task { await reportLeader(configs) }
+        let exited = await stop.wait(orExitOf: children)
+        reporter.cancel()
+        if let exited {
+            printError("node process \(exited.processIdentifier) exited with status \(exited.terminationStatus); stopping the others (see its log)")
+        }
+        for child in children where child.isRunning { child.terminate() }
+        let deadline = Date().addingTimeInterval(10)
+        while children.contains(where: \.isRunning) && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        print("stopped \(children.count) nodes")
+    }
+
+    private func printNodes(_ configs: [ServerConfig], mode: String) {
+        print("dev cluster of \(configs.count) nodes (\(mode)):")
+        for config in configs {
+            print("  node \(config.nodeID): api http://\(config.apiAddress)  raft \(config.raftAddress)")
+        }
+        print("try: ORCHESTRATOR_ADDR=http://\(configs[0].apiAddress) orchestrator status")
+    }
+}
+
+/// Polls the nodes' health until one reports a leader, then prints it.
+func reportLeader(_ configs: [ServerConfig]) async {
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline && !Task.isCancelled {
+        for config in configs {
+            guard let url = URL(string: "http://\(config.apiAddress)/v1/health"),
+                  let (data, _) = try? await URLSession.shared.data(from: url),
+                  let health = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let leader = health["leader"] as? Int else { continue }
+            let address = configs.first { $0.nodeID == UInt64(leader) }.map { "http://\($0.apiAddress)" } ?? "?"
+            print("leader: node \(leader) (\(address)); Ctrl-C stops the cluster")
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(200))
+    }
+    if !Task.isCancelled { printError("no leader after 30 s; see the node logs") }
+}
+
+/// Finds free loopback TCP ports by binding port 0.
+enum FreePorts {
+    static func find(count: Int) -> [Int]? {
+        var sockets: [Int32] = []
+        defer { for s in sockets { close(s) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard s >= 0 else { return nil }
+            sockets.append(s)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { return nil }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
+            }
+            guard named == 0 else { return nil }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+}
+
+/// Waits for SIGINT or SIGTERM, or for a child to exit.
+final class StopSignal: Sendable {
+    func wait(orExitOf children: [Process]) async -> Process? {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        let stream = AsyncStream<Void> { continuation in
+            for source in sources {
+                source.setEventHandler { continuation.yield() }
+                source.resume()
+            }
+        }
+        return await withTaskGroup(of: Process?.self) { group in
+            group.addTask {
+                for await _ in stream { return nil }
+                return nil
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    if let dead = children.first(where: { !$0.isRunning }) { return dead }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            for source in sources { source.cancel() }
+            return first
+        }
+    }
+}

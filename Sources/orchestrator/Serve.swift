@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Server
+
+/// `orchestrator serve`: run one node.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one orchestrator node.",
+        discussion: """
+            With no flags: a one-node cluster with its HTTP API on 127.0.0.1:8080, Raft on
+            127.0.0.1:7080, data in ./data, workflows from ./workflows, plugins from ./plugins.
+            A multi-node cluster is flags or a config file; on the first start the node
+            bootstraps the initial membership (itself and its peers), later starts recover
+            from the data directory and ignore the peer list. SIGTERM or Ctrl-C stops it
+            cleanly. Bad configuration prints one line and exits 2.
+
+            Examples:
+              orchestrator serve
+              orchestrator serve --node-id 1 --api 127.0.0.1:8081 --raft 127.0.0.1:7081 --data-dir data/n1 \\
+                  --peer 2=127.0.0.1:7082,127.0.0.1:8082 --peer 3=127.0.0.1:7083,127.0.0.1:8083
+              orchestrator serve --config orchestrator.yaml
+            """
+    )
+
+    @Option(name: .long, help: "A YAML config file (node_id, cluster_id, data_dir, api, raft, peers, …); flags override it.")
+    var config: String?
+
+    @Option(name: .customLong("node-id"), help: "This node's id (a positive integer; default 1).")
+    var nodeID: UInt64?
+
+    @Option(name: .customLong("cluster-id"), help: "The cluster's name; nodes refuse peers and data of another cluster (default orchestrator).")
+    var clusterID: String?
+
+    @Option(name: .customLong("data-dir"), help: "Where the log and snapshots live (default ./data).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "HTTP API listen address host:port (default 127.0.0.1:8080).")
+    var api: String?
+
+    @Option(name: .long, help: "Raft listen address host:port (default 127.0.0.1:7080).")
+    var raft: String?
+
+    @Option(name: .long, help: "An initial peer: ID=RAFT_HOST:PORT[,API_HOST:PORT]. Repeat for each.")
+    var peer: [String] = []
+
+    @Option(name: .long, help: "Directory of workflow definitions registered on start (default ./workflows).")
+    var workflows: String?
+
+    @Option(name: .long, help: "Directory of plugins (default ./plugins).")
+    var plugins: String?
+
+    @Flag(name: .long, help: "Start with no membership and wait to be added with `orchestrator cluster add`.")
+    var join = false
+
+    @Flag(name: .customLong("in-memory"), help: "Keep everything in memory (nothing survives a restart).")
+    var inMemory = false
+
+    @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds (default 100; election timeout is 10–20 ticks).")
+    var tickMillis: Int?
+
+    @Option(name: .customLong("snapshot-every"), help: "Take a snapshot every this many applied entries (default 10000).")
+    var snapshotEvery: Int?
+
+    func resolvedConfig() throws(ConfigError) -> ServerConfig {
+        var settings = ServerConfig()
+        if let config { try settings.load(file: config) }
+        if let nodeID { settings.nodeID = nodeID }
+        if let clusterID { settings.clusterID = clusterID }
+        if let dataDir { settings.dataDirectory = dataDir }
+        if let api {
+            guard let address = ServerConfig.parseAddress(api) else { throw ConfigError("--api '\(api)' is not host:port") }
+            settings.apiAddress = address
+        }
+        if let raft {
+            guard let address = ServerConfig.parseAddress(raft) else { throw ConfigError("--raft '\(raft)' is not host:port") }
+            settings.raftAddress = address
+        }
+        for text in peer {
+            let (id, address) = try ServerConfig.parsePeer(text)
+            settings.peers[id] = address
+        }
+        if let workflows { settings.workflowsDirectory = workflows }
+        if let plugins { settings.pluginsDirectory = plugins }
+        if join { settings.join = true }
+        if inMemory { settings.inMemory = true }
+        if let tickMillis { settings.tickMillis = tickMillis }
+        if let snapshotEvery { settings.snapshotEveryEntries = snapshotEvery }
+        try settings.validate()
+        return settings
+    }
+
+    func run() async throws {
+        do {
+            let settings = try resolvedConfig()
+            let server = try OrchestratorServer(config: settings)
+            try await server.run()
+        } catch let error as ConfigError {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+/// Real `orchestrator serve` processes on free loopback ports, each with its own data
+/// directory under one temporary directory. Everything is stopped and removed by `stop()`.
+final class ProcessCluster: @unchecked Sendable {
+    // Safety: used from one test at a time (XCTest runs a test's body serially); the
+    // `Process` objects are only touched from that test's task.
+    struct Node {
+        let id: Int
+        let api: Int
+        let raft: Int
+        var process: Process?
+        var url: String { "http://127.0.0.1:\(api)" }
+    }
+
+    let root: URL
+    let workflows: URL
+    var nodes: [Int: Node] = [:]
+    let extraArguments: [String]
+
+    static var binary: URL {
+        // The test bundle sits in the build products directory, next to the executable.
+        let products = Bundle(for: ProcessCluster.self).bundleURL.deletingLastPathComponent()
+        return products.appendingPathComponent("orchestrator")
+    }
+
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    init(count: Int, extraArguments: [String] = []) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("orch-it-\(UUID().uuidString.prefix(8))")
+        workflows = root.appendingPathComponent("workflows")
+        try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("workflows/cookbook.yaml"),
+                                         to: workflows.appendingPathComponent("cookbook.yaml"))
+        self.extraArguments = extraArguments
+        let ports = try freePorts(count * 2)
+        for i in 1...count {
+            nodes[i] = Node(id: i, api: ports[i - 1], raft: ports[count + i - 1])
+        }
+    }
+
+    func arguments(for id: Int) -> [String] {
+        let node = nodes[id]!
+        var args = ["serve", "--node-id", "\(id)", "--cluster-id", "it", "--api", "127.0.0.1:\(node.api)",
+                    "--raft", "127.0.0.1:\(node.raft)", "--data-dir", root.appendingPathComponent("node-\(id)").path,
+                    "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "30"]
+        for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id {
+            args += ["--peer", "\(other.id)=127.0.0.1:\(other.raft),127.0.0.1:\(other.api)"]
+        }
+        return args + extraArguments
+    }
+
+    func start(_ id: Int) throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments(for: id)
+        let log = root.appendingPathComponent("node-\(id).log")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        nodes[id]!.process = process
+    }
+
+    func startAll() throws {
+        for id in nodes.keys.sorted() { try start(id) }
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    func kill9(_ id: Int) {
+        guard let process = nodes[id]?.process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        nodes[id]!.process = nil
+    }
+
+    func stop() {
+        for id in nodes.keys {
+            if let process = nodes[id]?.process, process.isRunning {
+                process.terminate()
+                let deadline = Date().addingTimeInterval(5)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+            }
+            nodes[id]!.process = nil
+        }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func log(_ id: Int) -> String {
+        (try? String(contentsOf: root.appendingPathComponent("node-\(id).log"), encoding: .utf8)) ?? ""
+    }
+
+    var running: [Int] { nodes.values.filter { $0.process != nil }.map(\.id).sorted() }
+
+    /// The node that every running node agrees leads, once they do.
+    func waitForLeader(among ids: [Int]? = nil, timeout: Double = 20) async throws -> Int {
+        let candidates = ids ?? running
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var seen: Set<Int> = []
+            for id in candidates {
+                if let (status, body) = try? await request("GET", id, "/v1/health"), status == 200,
+                   let leader = body["leader"] as? Int { seen.insert(leader) } else { seen.insert(-1) }
+            }
+            if seen.count == 1, let leader = seen.first, leader > 0, candidates.contains(leader) { return leader }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("no agreed leader among \(candidates) within \(timeout) s")
+        throw CancellationError()
+    }
+
+    /// One HTTP request; the body is a JSON object (or nil).
+    func request(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
+                 timeout: Double = 10) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: nodes[id]!.url + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = timeout
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return (status, json)
+    }
+
+    /// Retries a request while the cluster answers 503 or the connection fails.
+    func requestUntilAvailable(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
+                               timeout: Double = 20) async throws -> (Int, [String: Any]) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let result = try? await request(method, id, path, body), result.0 != 503 { return result }
+            if Date() > deadline { return try await request(method, id, path, body) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// Free loopback TCP ports (bound to port 0, then released).
+func freePorts(_ count: Int) throws -> [Int] {
+    var sockets: [Int32] = []
+    defer { for s in sockets { close(s) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        sockets.append(s)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+    }
+    return ports
+}
