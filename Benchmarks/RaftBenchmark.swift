@@ -113,7 +113,9 @@ enum RaftBenchmark {
         let start = cluster.applied
         let clock = ContinuousClock()
         let began = clock.now
+        let cpuBegan = processCPUSeconds()
         let rounds = drive(&cluster, entries: options.entries, options)
+        let cpu = processCPUSeconds() - cpuBegan
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let committed = cluster.applied[0] - start[0]
@@ -121,7 +123,15 @@ enum RaftBenchmark {
         print("raft: 3 nodes in memory, \(options.bytes)-byte entries, \(options.batch) proposals per round")
         print("  committed and applied on all 3 nodes: \(committed) entries in \(String(format: "%.3f", seconds)) s over \(rounds) rounds")
         print("  throughput: \(Int(Double(committed) / seconds)) entries/s (\(String(format: "%.1f", Double(committed) * Double(options.bytes) / seconds / 1e6)) MB/s of payload)")
+        print("  per CPU second (steadier on a shared machine): \(Int(Double(committed) / cpu)) entries/s; \(String(format: "%.2f", cpu * 1e6 / Double(committed))) µs of CPU per entry for all 3 nodes")
         print("  command: swift run -c release orchestrator-bench raft \(arguments.joined(separator: " "))")
+    }
+
+    /// CPU time this process has used, in seconds.
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
     }
 
     /// Proposes `entries` fresh payloads in batches and pumps after each batch.
