@@ -25,10 +25,10 @@ struct EntryCache {
     mutating func append(_ entries: [StoredEntry]) {
         guard bytesMax > 0, let first = entries.first else { return }
         if count == 0 || first.index != endIndex { clear(next: first.index) }
-        for entry in entries {
-            storage.append(entry)
-            bytes += entry.byteCount
-        }
+        var added = 0
+        for entry in entries { added += entry.byteCount }
+        storage.append(contentsOf: entries)
+        bytes += added
         evict()
     }
 
@@ -54,8 +54,22 @@ struct EntryCache {
         firstIndex = index
     }
 
+    /// Drops the oldest entries until the cache is within `bytesMax`. Evicted slots are
+    /// released in bulk once they make up half the storage, so the memory held is at most
+    /// about twice `bytesMax` for a moment.
     private mutating func evict() {
-        while bytes > bytesMax && count > 0 { popFirst() }
+        guard bytes > bytesMax else { return }
+        var dropped = 0
+        while bytes > bytesMax && head + dropped < storage.count {
+            bytes -= storage[head + dropped].byteCount
+            dropped += 1
+        }
+        head += dropped
+        firstIndex += UInt64(dropped)
+        if head == storage.count || (head >= 1024 && head * 2 >= storage.count) {
+            storage.removeFirst(head)
+            head = 0
+        }
     }
 
     private mutating func popFirst() {

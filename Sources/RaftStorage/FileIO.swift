@@ -106,9 +106,12 @@ final class FileDescriptor {
         return UInt64(info.st_size)
     }
 
-    /// Asks the kernel to drop this file's clean pages from the page cache (benchmarks).
-    func dropCache() {
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+    /// Starts reading `path` into the page cache in the background (best effort).
+    static func adviseWillNeed(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_WILLNEED))
+        _ = Glibc.close(fd)
     }
 }
 
@@ -118,8 +121,13 @@ enum FileSystem {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
+    /// Creates `path` if missing; a new directory's entry in its parent is made durable.
     static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+        if mkdir(path, 0o755) == 0 {
+            var parent = String(path.reversed().drop { $0 == "/" }.drop { $0 != "/" }.reversed())
+            if parent.isEmpty { parent = "." }
+            try syncDirectory(parent)
+        } else if errno != EEXIST {
             throw StorageError.io(operation: "mkdir", path: path, errno: errno)
         }
     }

@@ -42,7 +42,12 @@ extension FileLogStore {
         var log = ReplayLog()
         var buffer: [UInt8] = []
         var offsets: [Int] = []
+        if let first = segmentFiles.first { FileDescriptor.adviseWillNeed(path: path(first.name)) }
         for (k, info) in segmentFiles.enumerated() {
+            if k + 1 < segmentFiles.count {
+                // Let the kernel read the next segment while this one is checksummed.
+                FileDescriptor.adviseWillNeed(path: path(segmentFiles[k + 1].name))
+            }
             try replaySegment(
                 name: info.name, seq: info.seq, firstIndex: info.firstIndex, isNewest: k == segmentFiles.count - 1,
                 log: &log, buffer: &buffer, offsets: &offsets)
@@ -57,6 +62,7 @@ extension FileLogStore {
         let files = names.compactMap { name in SnapshotFile.parseFileName(name).map { (name: name, index: $0.index) } }
             .sorted { $0.index < $1.index }
         var intact: [(metadata: SnapshotMetadata, name: String)] = []
+        var damaged: [(name: String, error: StorageError)] = []
         var haveNewest = false
         for file in files.reversed() {
             do {
@@ -70,15 +76,19 @@ extension FileLogStore {
                 intact.insert((metadata, file.name), at: 0)
             } catch let error as StorageError {
                 if case .unsupportedFormatVersion = error { throw error }
-                let aside = file.name + ".corrupt"
-                try FileSystem.rename(path(file.name), to: path(aside))
-                recoveryWarnings.append(StorageWarning(
-                    file: path(file.name), offset: nil,
-                    message: "snapshot ignored (\(error)); renamed to \(aside), falling back to the previous snapshot"))
+                damaged.append((file.name, error))
             }
         }
         if !files.isEmpty && !haveNewest {
+            // Refuse, and leave the files as they are for whoever investigates.
             throw StorageError.noValidSnapshot(files: files.map { path($0.name) })
+        }
+        for (name, error) in damaged {
+            let aside = name + ".corrupt"
+            try FileSystem.rename(path(name), to: path(aside))
+            recoveryWarnings.append(StorageWarning(
+                file: path(name), offset: nil,
+                message: "snapshot ignored (\(error)); renamed to \(aside), using the previous snapshot"))
         }
         snapshots = intact
     }

@@ -59,6 +59,7 @@ public final class FileLogStore: RaftLogStore {
     /// Opens (creating if needed) the store in `directory` and recovers it: torn tails are
     /// truncated (see `recoveryWarnings`), anything else damaged throws `StorageError`.
     public static func open(directory: String, options: StorageOptions = StorageOptions()) throws -> FileLogStore {
+        options.validate()
         try FileSystem.makeDirectory(directory)
         let lock = try DirectoryLock(directory: directory)
         let store = FileLogStore(directory: directory, options: options, lock: lock)

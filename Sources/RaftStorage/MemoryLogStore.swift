@@ -27,6 +27,7 @@ public final class MemoryLogStore: RaftLogStore {
     private var crashed = false
 
     public init(options: StorageOptions = StorageOptions()) {
+        options.validate()
         self.options = options
     }
 

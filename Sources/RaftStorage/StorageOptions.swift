@@ -46,11 +46,6 @@ public struct StorageOptions: Sendable, Equatable {
         snapshotBytesMax: Int = StorageOptions.defaultSnapshotBytesMax,
         snapshotConfigurationBytesMax: Int = StorageOptions.defaultSnapshotConfigurationBytesMax
     ) {
-        precondition(segmentBytes >= 4096, "segmentBytes must be at least 4096")
-        precondition(cacheBytesMax >= 0, "cacheBytesMax must not be negative")
-        precondition(snapshotsRetained >= 1, "snapshotsRetained must be at least 1")
-        precondition(entryPayloadBytesMax > 0 && entryPayloadBytesMax <= Int(UInt32.max) - 64)
-        precondition(saveBytesMax > 0)
         self.segmentBytes = segmentBytes
         self.preallocateSegments = preallocateSegments
         self.cacheBytesMax = cacheBytesMax
@@ -59,5 +54,16 @@ public struct StorageOptions: Sendable, Equatable {
         self.saveBytesMax = saveBytesMax
         self.snapshotBytesMax = snapshotBytesMax
         self.snapshotConfigurationBytesMax = snapshotConfigurationBytesMax
+        validate()
+    }
+
+    /// Stops on nonsensical limits (the fields are settable, so stores check again).
+    func validate() {
+        precondition(segmentBytes >= 4096, "segmentBytes must be at least 4096")
+        precondition(cacheBytesMax >= 0, "cacheBytesMax must not be negative")
+        precondition(snapshotsRetained >= 1, "snapshotsRetained must be at least 1")
+        precondition(entryPayloadBytesMax > 0 && entryPayloadBytesMax <= Int(UInt32.max) - 64, "entryPayloadBytesMax out of range")
+        precondition(saveBytesMax > 0, "saveBytesMax must be positive")
+        precondition(snapshotBytesMax >= 0 && snapshotConfigurationBytesMax >= 0, "snapshot limits must not be negative")
     }
 }

@@ -119,7 +119,7 @@ struct Dev: AsyncParsableCommand {
             }
             process.arguments = arguments
             let logPath = "\(dataDir)/node-\(config.nodeID).log"
-            fm.createFile(atPath: logPath, contents: nil)
+            _ = fm.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             log.seekToEndOfFile()
             process.standardOutput = log

@@ -20,7 +20,9 @@ struct Orchestrator: AsyncParsableCommand {
               orchestrator validate                       # every workflow in ./workflows
               orchestrator graph order --format dot | dot -Tsvg > order.svg
             """,
-        subcommands: [Serve.self, Dev.self, Validate.self, Graph.self]
+        subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
+                      Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
+                      ClusterCommand.self, BenchCommand.self]
     )
 
     /// Runs the command, exiting with 2 (not ArgumentParser's 64) on a usage error.

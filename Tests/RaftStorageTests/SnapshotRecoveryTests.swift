@@ -77,6 +77,9 @@ final class SnapshotRecoveryTests: XCTestCase {
             guard case let .noValidSnapshot(files) = error as? StorageError else { return XCTFail("\(error)") }
             XCTAssertEqual(files.count, 2)
         }
+        // Nothing was moved aside: a second attempt refuses the same way.
+        XCTAssertEqual(directory.snapshotNames().count, 2)
+        XCTAssertThrowsError(try FileLogStore.open(directory: directory.path, options: options))
     }
 
     func testTruncatedSnapshotIsDetected() throws {

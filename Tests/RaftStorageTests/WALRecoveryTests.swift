@@ -361,3 +361,60 @@ final class WALRecoveryTests: XCTestCase {
         store.close()
     }
 }
+
+/// A power cut can persist any subset of the pages of an unsynced write.
+final class PowerCutTests: XCTestCase {
+    let options = StorageOptions(segmentBytes: 1 << 20, preallocateSegments: true, cacheBytesMax: 0)
+
+    func testALostPageInsideTheLastBatchDropsThatBatchOnly() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var store = try FileLogStore.open(directory: directory.path, options: options)
+        try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: 0), entries: makeEntries(1...10, term: 1, payloadBytes: 100))
+        let lastBatchStart = Int(store.activeSegment.size)
+        try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: 10), entries: makeEntries(11...200, term: 1, payloadBytes: 100))
+        let end = Int(store.activeSegment.size)
+        store.close()
+        let segment = directory.file(directory.segmentNames()[0])
+        let original = try readFile(segment)
+        // Lose one 4 KiB page at a time inside the last batch; later pages survive.
+        for page in stride(from: (lastBatchStart / 4096) * 4096, to: end, by: 4096) {
+            var bytes = original
+            for i in max(page, lastBatchStart)..<min(page + 4096, end) { bytes[i] = 0 }
+            try writeFile(segment, bytes)
+            store = try FileLogStore.open(directory: directory.path, options: options)
+            XCTAssertEqual(store.lastIndex, 10, "page at \(page)")
+            XCTAssertEqual(store.hardState.commit, 0, "page at \(page)")
+            XCTAssertEqual(store.recoveryWarnings.count, 1, "page at \(page)")
+            store.close()
+        }
+    }
+
+    func testALostPageInAnEarlierSyncedBatchRefusesToStart() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try FileLogStore.open(directory: directory.path, options: options)
+        try store.save(hardState: nil, entries: makeEntries(1...100, term: 1, payloadBytes: 100))
+        try store.save(hardState: nil, entries: makeEntries(101...101, term: 1, payloadBytes: 100))
+        store.close()
+        let segment = directory.file(directory.segmentNames()[0])
+        var bytes = try readFile(segment)
+        for i in 4096..<8192 { bytes[i] = 0 }
+        try writeFile(segment, bytes)
+        XCTAssertThrowsError(try FileLogStore.open(directory: directory.path, options: options)) { error in
+            guard case .corruptRecord = error as? StorageError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testANewDataDirectoryIsCreated() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let nested = directory.file("node-1")
+        let store = try FileLogStore.open(directory: nested, options: options)
+        try store.save(hardState: nil, entries: makeEntries(1...1, term: 1))
+        store.close()
+        XCTAssertEqual(try FileLogStore.open(directory: nested + "/", options: options).lastIndex, 1)
+        for name in (try? FileSystem.list(nested)) ?? [] { unlink(nested + "/" + name) }
+        rmdir(nested)
+    }
+}

@@ -1,2 +1,0 @@
-/// The HTTP API (placeholder until the routes land).
-enum APINamespace {}

@@ -1,0 +1,84 @@
+import Engine
+import Hummingbird
+import Workflow
+
+/// `/v1/cluster` admin routes. Like every write they run on the leader: a follower forwards
+/// them. Each answers with the cluster status after the change.
+extension APIServer {
+    /// `POST /v1/cluster/members` `{id, raft, api, learner?}`.
+    func addMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await readBody(request)
+        let fields = try Self.object(body)
+        try fields.onlyFields(["id", "raft", "api", "learner"])
+        let id = try fields.nodeID("id")
+        let raft = try Self.address(fields.string("raft", required: true)!, field: "raft")
+        let api = try Self.address(fields.string("api", required: true)!, field: "api")
+        let learner = try fields.bool("learner") ?? false
+        return try await admin(request, body: body) {
+            try await self.gateway.addMember(id: id, raft: raft, api: api, learner: learner)
+        }
+    }
+
+    /// `POST /v1/cluster/members/{id}/promote`.
+    func promoteMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try Self.memberID(context)
+        let body = try await readBody(request)
+        return try await admin(request, body: body) { try await self.gateway.promoteMember(id: id) }
+    }
+
+    /// `DELETE /v1/cluster/members/{id}`.
+    func removeMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try Self.memberID(context)
+        let body = try await readBody(request)
+        return try await admin(request, body: body) { try await self.gateway.removeMember(id: id) }
+    }
+
+    /// `POST /v1/cluster/transfer-leader` `{to}`.
+    func transferLeader(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await readBody(request)
+        let fields = try Self.object(body)
+        try fields.onlyFields(["to"])
+        let to = try fields.nodeID("to")
+        return try await admin(request, body: body) { try await self.gateway.transferLeadership(to: to) }
+    }
+
+    /// Forwards to the leader when needed, else runs `change` and answers with the cluster.
+    func admin(_ request: Request, body: [UInt8], _ change: @Sendable () async throws -> Void) async throws -> Response {
+        if let leader = await forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: await gateway.health().node)
+        }
+        do {
+            try await change()
+        } catch let error as ClusterAdminError {
+            switch error {
+            case .unknownMember(let id):
+                throw APIError(status: .notFound, code: "unknown_member", message: error.description,
+                               details: ["member": .number(Double(id))])
+            case .conflict(let reason):
+                throw APIError(status: .conflict, code: "membership_conflict", message: reason)
+            case .invalid(let field, let reason):
+                throw APIError.invalidField(field, reason)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.consensus(error, write: true, requestID: nil)
+        }
+        return JSONResponse.make(Views.cluster(await gateway.clusterInfo()))
+    }
+
+    static func memberID(_ context: BasicRequestContext) throws -> UInt64 {
+        let text = context.parameters.get("member") ?? ""
+        guard let id = UInt64(text), id >= 1 else { throw APIError.invalidField("id", "must be a positive integer node id, not '\(text)'") }
+        return id
+    }
+
+    /// Checks `host:port` (a host name or IPv4, or `[IPv6]`, and a port 1–65535).
+    static func address(_ text: String, field: String) throws -> String {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port),
+              colon > text.startIndex, text.count <= 255, !text.contains(where: { $0 == "/" || $0 == " " }) else {
+            throw APIError.invalidField(field, "must be host:port, e.g. 127.0.0.1:7081, not '\(text)'")
+        }
+        return text
+    }
+}

@@ -1,0 +1,131 @@
+import Engine
+import Hummingbird
+import Workflow
+
+/// `/v1/instances` routes.
+extension APIServer {
+    /// `POST /v1/instances` `{workflow, id?, data?, request_id?}` → 201 `{id, workflow, version, state, index}`.
+    ///
+    /// Without `id`, the instance id is the request id (given or generated), so a retry with
+    /// the same request id names the same instance and is deduplicated.
+    func startInstance(_ request: Request) async throws -> Response {
+        let body = try await readBody(request)
+        let fields = try Self.object(body)
+        try fields.onlyFields(["workflow", "id", "data", "request_id", "version"])
+        guard let workflow = try fields.string("workflow", required: true), !workflow.isEmpty,
+              workflow.utf8.count <= EngineLimits.nameLengthMax else {
+            throw APIError.invalidField("workflow", "must be a workflow name")
+        }
+        let requestID = try requestID(body: fields.string("request_id"), request: request)
+        let id = try fields.string("id") ?? requestID
+        guard EngineLimits.isValidID(id) else { throw APIError.invalidField("id", Self.idRule(id)) }
+        let data = try fields.object("data")
+        var version: Int?
+        switch fields["version"] {
+        case .number(let value)? where value >= 1 && value <= Double(Int32.max) && value.rounded() == value: version = Int(value)
+        case nil, .null?: version = nil
+        default: throw APIError.invalidField("version", "must be a positive integer")
+        }
+        if let leader = await forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: await gateway.health().node)
+        }
+        let command = Command.startInstance(StartInstance(workflow: workflow, version: version, id: id, data: data,
+                                                          requestID: requestID))
+        let (outcome, _) = try await propose(command)
+        switch outcome {
+        case .instanceStarted(let started):
+            return JSONResponse.make(status: .created, Views.started(started))
+        case .rejected(let rejection):
+            throw APIError.rejected(rejection)
+        default:
+            throw unexpected(outcome)
+        }
+    }
+
+    /// `POST /v1/instances/{id}/transitions` `{transition?, to?, expect?, data?, request_id?}`
+    /// → 200 `{id, transition, from, to, state, revision, index}`.
+    func transition(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try Self.pathID(context)
+        let body = try await readBody(request)
+        let fields = try Self.object(body)
+        try fields.onlyFields(["transition", "to", "expect", "data", "request_id"])
+        let name = try fields.string("transition")
+        let to = try fields.string("to")
+        guard name != nil || to != nil else {
+            throw APIError.invalidField("transition", "give the transition's name, or the target state as 'to'")
+        }
+        for (field, value) in [("transition", name), ("to", to)] {
+            if let value, value.isEmpty || value.utf8.count > EngineLimits.nameLengthMax {
+                throw APIError.invalidField(field, "must be a name of 1 to \(EngineLimits.nameLengthMax) bytes")
+            }
+        }
+        let expect = try fields.string("expect")
+        let data = try fields.object("data")
+        let requestID = try requestID(body: fields.string("request_id"), request: request)
+        if let leader = await forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: await gateway.health().node)
+        }
+        let command = Command.transition(TransitionRequest(instance: id, name: name, to: to, expect: expect, dataPatch: data,
+                                                           requestID: requestID))
+        let (outcome, _) = try await propose(command)
+        switch outcome {
+        case .transitioned(let moved):
+            return JSONResponse.make(Views.transitioned(moved))
+        case .rejected(let rejection):
+            throw APIError.rejected(rejection)
+        default:
+            throw unexpected(outcome)
+        }
+    }
+
+    /// `GET /v1/instances/{id}[?stale=true]`.
+    func showInstance(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try Self.pathID(context)
+        try await readBarrier(request)
+        guard let instance = engine.instance(id: id) else { throw APIError.rejected(.unknownInstance(id: id)) }
+        return JSONResponse.make(Views.instance(instance))
+    }
+
+    /// `GET /v1/instances/{id}/history[?stale=true]`.
+    func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try Self.pathID(context)
+        try await readBarrier(request)
+        guard let history = engine.history(of: id) else { throw APIError.rejected(.unknownInstance(id: id)) }
+        return JSONResponse.make(Views.history(id: id, history))
+    }
+
+    /// `GET /v1/instances?workflow=&state=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.
+    func listInstances(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        for key in query.map(\.key) where !["workflow", "state", "limit", "cursor", "stale"].contains(key) {
+            throw APIError.invalidField(String(key), "unknown query parameter; use workflow, state, limit, cursor or stale")
+        }
+        var limit = settings.pageSizeDefault
+        if let text = query["limit"] {
+            guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
+                throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
+            }
+            limit = value
+        }
+        var cursor: UInt64?
+        if let text = query["cursor"] {
+            guard let value = UInt64(text) else {
+                throw APIError.invalidField("cursor", "must be the next_cursor of a previous page, not '\(text)'")
+            }
+            cursor = value
+        }
+        let workflow = query["workflow"].map(String.init)
+        let state = query["state"].map(String.init)
+        try await readBarrier(request)
+        let page = engine.instances(workflow: workflow, state: state, after: cursor, limit: limit)
+        var object: [String: JSONValue] = ["instances": .array(page.instances.map(Views.instance))]
+        object["next_cursor"] = page.nextCursor.map { .string(String($0)) } ?? .null
+        return JSONResponse.make(.object(object))
+    }
+
+    /// An outcome that does not belong to the command proposed: a bug, logged and answered 500.
+    func unexpected(_ outcome: Outcome) -> APIError {
+        logger.error("unexpected outcome", metadata: ["outcome": .string(String(describing: outcome))])
+        return APIError(status: .internalServerError, code: "internal", message: "unexpected outcome \(outcome)")
+    }
+}

@@ -1,0 +1,263 @@
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Workflow
+
+/// The HTTP API of one node (docs/api.md): routes, JSON errors, forwarding of writes from a
+/// follower to the leader, and the metrics endpoint. It changes state only by proposing
+/// commands through `Consensus`; it reads from the local `ReplicatedEngine`, after a read
+/// barrier unless the request says `?stale=true`.
+///
+/// ```swift
+/// let api = APIServer(engine: engine, consensus: consensus, gateway: gateway,
+///                     metricsText: { prometheus.text() })
+/// let app = Application(router: api.buildRouter(),
+///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// await api.shutdown()            // after the application stopped: closes forwarding connections
+/// ```
+public final class APIServer: Sendable {
+    let engine: ReplicatedEngine
+    let consensus: any Consensus
+    let gateway: any ClusterGateway
+    let settings: APISettings
+    let metricsText: @Sendable () -> String
+    let now: @Sendable () -> Int64
+    let pluginNames: Set<String>?
+    let logger: Logger
+    let forwarder: Forwarder
+
+    /// - Parameters:
+    ///   - engine: the node's engine, for queries.
+    ///   - consensus: proposes commands and gives read barriers.
+    ///   - gateway: node and cluster facts, the leader's API address, membership admin.
+    ///   - settings: limits.
+    ///   - metricsText: the Prometheus text for `GET /metrics`.
+    ///   - now: wall clock in ms since the epoch; stamps proposed commands (`proposedAtMillis`).
+    ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name these plugins.
+    ///   - logger: for forwarding and unexpected errors.
+    public init(engine: ReplicatedEngine, consensus: any Consensus, gateway: any ClusterGateway,
+                settings: APISettings = APISettings(), metricsText: @escaping @Sendable () -> String = { "" },
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) },
+                pluginNames: Set<String>? = nil, logger: Logger = Logger(label: "orchestrator.api")) {
+        self.engine = engine
+        self.consensus = consensus
+        self.gateway = gateway
+        self.settings = settings
+        self.metricsText = metricsText
+        self.now = now
+        self.pluginNames = pluginNames
+        self.logger = logger
+        self.forwarder = Forwarder(settings: settings)
+    }
+
+    /// Closes the connections used to forward requests to the leader. Call once, after the
+    /// HTTP server stopped.
+    public func shutdown() async {
+        await forwarder.shutdown()
+    }
+
+    /// The router with every route of the API, for a Hummingbird `Application`.
+    public func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        router.get("/v1/health") { _, _ in await self.health() }
+        router.get("/v1/cluster") { _, _ in await self.cluster() }
+        router.post("/v1/cluster/members") { request, context in try await self.addMember(request, context) }
+        router.post("/v1/cluster/members/:member/promote") { request, context in try await self.promoteMember(request, context) }
+        router.delete("/v1/cluster/members/:member") { request, context in try await self.removeMember(request, context) }
+        router.post("/v1/cluster/transfer-leader") { request, context in try await self.transferLeader(request, context) }
+        router.get("/v1/workflows") { request, _ in try await self.listWorkflows(request) }
+        router.get("/v1/workflows/:name") { request, context in try await self.showWorkflow(request, context) }
+        router.put("/v1/workflows/:name") { request, context in try await self.applyWorkflow(request, context) }
+        router.post("/v1/instances") { request, _ in try await self.startInstance(request) }
+        router.get("/v1/instances") { request, _ in try await self.listInstances(request) }
+        router.get("/v1/instances/:id") { request, context in try await self.showInstance(request, context) }
+        router.post("/v1/instances/:id/transitions") { request, context in try await self.transition(request, context) }
+        router.get("/v1/instances/:id/history") { request, context in try await self.history(request, context) }
+        router.get("/metrics") { _, _ in self.metrics() }
+        return router
+    }
+
+    // MARK: Node
+
+    func health() async -> Response {
+        JSONResponse.make(Views.health(await gateway.health()))
+    }
+
+    func cluster() async -> Response {
+        JSONResponse.make(Views.cluster(await gateway.clusterInfo()))
+    }
+
+    func metrics() -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metricsText())))
+    }
+
+    // MARK: Shared steps
+
+    /// Reads the body, refusing more than `settings.bodyBytesMax` bytes with 413.
+    func readBody(_ request: Request) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.bodyBytesMax {
+            throw APIError.bodyTooLarge(limitBytes: settings.bodyBytesMax)
+        }
+        do {
+            var buffer = try await request.body.collect(upTo: settings.bodyBytesMax)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limitBytes: settings.bodyBytesMax)
+        }
+    }
+
+    /// The request id: the body's `request_id`, else the `X-Request-Id` header (set by a
+    /// forwarding follower or a client), else a fresh one.
+    func requestID(body: String?, request: Request) throws -> String {
+        let id = body ?? request.headers[Forwarder.requestIDHeader] ?? ("r-" + UUID().uuidString.lowercased())
+        guard EngineLimits.isValidID(id) else {
+            throw APIError.invalidField("request_id", Self.idRule(id))
+        }
+        return id
+    }
+
+    /// Whether this node should forward a write to the leader, and where: nil to handle it here.
+    /// Forwarded requests are never forwarded again; with no leader known the write is tried
+    /// here (the consensus answers `no_leader` when it cannot take it).
+    func forwardTarget(_ request: Request) async -> String? {
+        guard request.headers[Forwarder.forwardedHeader] == nil else { return nil }
+        guard !(await consensus.isLeader) else { return nil }
+        return await gateway.leaderAPIAddress()
+    }
+
+    /// Proposes `command` stamped with `now()`; maps consensus failures to errors.
+    func propose(_ command: Command) async throws -> (outcome: Outcome, index: UInt64) {
+        do {
+            return try await consensus.propose(command.stamped(atMillis: now()))
+        } catch {
+            let apiError = APIError.consensus(error, write: true, requestID: command.requestID)
+            if apiError.code == "outcome_unknown" {
+                logger.warning("proposal outcome unknown", metadata: ["request_id": .string(command.requestID ?? "-"),
+                                                                     "error": .string(String(describing: error))])
+            }
+            throw apiError
+        }
+    }
+
+    /// Waits for a linearizable read point unless `?stale=true`.
+    func readBarrier(_ request: Request) async throws {
+        if try Self.flag("stale", in: request) { return }
+        do {
+            try await consensus.readBarrier()
+        } catch {
+            throw APIError.consensus(error, write: false, requestID: nil)
+        }
+    }
+
+    /// A boolean query parameter (`true`/`false`/`1`/`0`, absent = false).
+    static func flag(_ name: String, in request: Request) throws -> Bool {
+        guard let value = request.uri.queryParameters[Substring(name)] else { return false }
+        switch value {
+        case "true", "1", "": return true
+        case "false", "0": return false
+        default: throw APIError.invalidField(name, "must be true or false, not '\(value)'")
+        }
+    }
+
+    /// A path id checked against `[A-Za-z0-9._:-]{1,128}`.
+    static func pathID(_ context: BasicRequestContext, _ name: String = "id") throws -> String {
+        let id = context.parameters.get(name) ?? ""
+        guard EngineLimits.isValidID(id) else { throw APIError.invalidField(name, idRule(id)) }
+        return id
+    }
+
+    static func idRule(_ id: String) -> String {
+        id.isEmpty ? "must not be empty"
+            : "'\(id.prefix(40))\(id.count > 40 ? "…" : "")' is not a valid id: use 1 to \(APISettings.idLengthMax) characters of A-Z a-z 0-9 . _ : -"
+    }
+
+    /// Parses a JSON object body.
+    static func object(_ body: [UInt8]) throws -> [String: JSONValue] {
+        do {
+            return try JSONBody.parseObject(body)
+        } catch {
+            throw APIError.badJSON(error.description)
+        }
+    }
+}
+
+/// Field accessors for request bodies that name the field at fault.
+extension [String: JSONValue] {
+    func string(_ field: String, required: Bool = false) throws -> String? {
+        switch self[field] {
+        case .string(let value)?: return value
+        case nil, .null?:
+            if required { throw APIError.invalidField(field, "is required") }
+            return nil
+        default: throw APIError.invalidField(field, "must be a string")
+        }
+    }
+
+    func object(_ field: String) throws -> [String: JSONValue]? {
+        switch self[field] {
+        case .object(let value)?: return value
+        case nil, .null?: return nil
+        default: throw APIError.invalidField(field, "must be a JSON object")
+        }
+    }
+
+    func bool(_ field: String) throws -> Bool? {
+        switch self[field] {
+        case .bool(let value)?: return value
+        case nil, .null?: return nil
+        default: throw APIError.invalidField(field, "must be true or false")
+        }
+    }
+
+    func nodeID(_ field: String) throws -> UInt64 {
+        switch self[field] {
+        case .number(let value)? where value >= 1 && value <= 9_007_199_254_740_991 && value.rounded() == value:
+            return UInt64(value)
+        case nil, .null?: throw APIError.invalidField(field, "is required")
+        default: throw APIError.invalidField(field, "must be a positive integer node id")
+        }
+    }
+
+    /// Refuses members not in `allowed` (a typo should not be silently ignored).
+    func onlyFields(_ allowed: Set<String>) throws {
+        for key in keys where !allowed.contains(key) {
+            throw APIError.invalidField(key, "unknown field; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+}
+
+/// Turns every error into the API's JSON error shape: `APIError`s as they are, Hummingbird's
+/// own (no such route, wrong method) with a code, anything else as a logged 500.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPResponseError {
+            let code: String = switch error.status {
+            case .notFound: "not_found"
+            case .methodNotAllowed: "method_not_allowed"
+            case .contentTooLarge: "body_too_large"
+            case .badRequest: "bad_request"
+            default: "http_\(error.status.code)"
+            }
+            let message = error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)"
+                : "\(error.status.reasonPhrase): \(request.method) \(request.uri.path)"
+            throw APIError(status: error.status, code: code, message: message)
+        } catch {
+            logger.error("unexpected error", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            throw APIError(status: .internalServerError, code: "internal", message: "internal error: \(error)")
+        }
+    }
+}

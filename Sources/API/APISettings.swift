@@ -1,0 +1,46 @@
+import Workflow
+
+/// The API's limits and forwarding settings, each named with its unit.
+///
+/// ```swift
+/// var settings = APISettings()
+/// settings.bodyBytesMax = 256 * 1024
+/// ```
+public struct APISettings: Sendable, Hashable {
+    /// Largest request body accepted (JSON or YAML); larger ones get 413 `body_too_large`.
+    /// Default 1 MiB (the workflow loader's own document limit).
+    public var bodyBytesMax: Int
+    /// Page size of `GET /v1/instances` without `limit`. Default 100.
+    public var pageSizeDefault: Int
+    /// Largest `limit` accepted. Default 1,000 (the engine's page limit).
+    public var pageSizeMax: Int
+    /// Longest wait for the leader's answer to a forwarded request. Default 10 s.
+    public var forwardTimeoutSeconds: Double
+    /// Longest wait to connect to the leader. Default 1 s.
+    public var forwardConnectTimeoutSeconds: Double
+    /// Most pooled connections to the leader for forwarding. Default 128.
+    public var forwardConnectionsMax: Int
+    /// Largest forwarded answer passed back. Default 16 MiB.
+    public var forwardResponseBytesMax: Int
+
+    /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
+    public static let idLengthMax = 128
+    /// Longest workflow name in a path (the workflow loader's rule).
+    public static let workflowNameLengthMax = WorkflowLimits.nameLengthMax
+
+    /// The defaults listed on each field.
+    public init(bodyBytesMax: Int = 1 << 20, pageSizeDefault: Int = 100, pageSizeMax: Int = 1_000,
+                forwardTimeoutSeconds: Double = 10, forwardConnectTimeoutSeconds: Double = 1,
+                forwardConnectionsMax: Int = 128, forwardResponseBytesMax: Int = 16 << 20) {
+        precondition(bodyBytesMax > 0 && pageSizeDefault >= 1 && pageSizeMax >= pageSizeDefault && forwardTimeoutSeconds > 0
+                     && forwardConnectTimeoutSeconds > 0 && forwardConnectionsMax >= 1 && forwardResponseBytesMax > 0,
+                     "APISettings: limits must be positive")
+        self.bodyBytesMax = bodyBytesMax
+        self.pageSizeDefault = pageSizeDefault
+        self.pageSizeMax = pageSizeMax
+        self.forwardTimeoutSeconds = forwardTimeoutSeconds
+        self.forwardConnectTimeoutSeconds = forwardConnectTimeoutSeconds
+        self.forwardConnectionsMax = forwardConnectionsMax
+        self.forwardResponseBytesMax = forwardResponseBytesMax
+    }
+}

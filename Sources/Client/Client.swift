@@ -1,2 +1,0 @@
-/// HTTP client (placeholder).
-enum ClientNamespace {}

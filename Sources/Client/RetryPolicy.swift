@@ -1,0 +1,58 @@
+/// How the client retries a request the cluster could not answer (`ClientError.unavailable`):
+/// capped exponential backoff within an overall deadline.
+///
+/// Writes (`start`, `submit`) always carry a request id, so a retry is never applied twice.
+///
+/// ```swift
+/// let patient = RetryPolicy(deadlineSeconds: 60)       // ride out a long election
+/// let client = OrchestratorClient(baseURL: "http://127.0.0.1:8080", retry: patient)
+/// ```
+public struct RetryPolicy: Sendable, Hashable {
+    /// Most attempts, the first included. Default 50.
+    public var attemptsMax: Int
+    /// Wait before the first retry. Default 50 ms.
+    public var initialBackoffMillis: Int
+    /// Longest wait between attempts (the backoff doubles up to it). Default 1 s.
+    public var maxBackoffMillis: Int
+    /// No retry starts after this much time since the first attempt. Default 15 s: several
+    /// election timeouts.
+    public var deadlineSeconds: Double
+
+    /// The defaults listed on each field.
+    public init(attemptsMax: Int = 50, initialBackoffMillis: Int = 50, maxBackoffMillis: Int = 1_000,
+                deadlineSeconds: Double = 15) {
+        precondition(attemptsMax >= 1 && initialBackoffMillis >= 0 && maxBackoffMillis >= initialBackoffMillis)
+        self.attemptsMax = attemptsMax
+        self.initialBackoffMillis = initialBackoffMillis
+        self.maxBackoffMillis = maxBackoffMillis
+        self.deadlineSeconds = deadlineSeconds
+    }
+
+    /// One attempt, no retries.
+    public static let none = RetryPolicy(attemptsMax: 1, initialBackoffMillis: 0, maxBackoffMillis: 0, deadlineSeconds: 0)
+
+    /// Runs `operation` until it succeeds, fails with a non-retryable error, or the policy is
+    /// exhausted (then the last error is thrown). `onRetry` sees each error that is retried.
+    public func run<Value: Sendable>(
+        onRetry: (@Sendable (ClientError) -> Void)? = nil,
+        _ operation: @Sendable () async throws -> Value
+    ) async throws -> Value {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int64(deadlineSeconds * 1_000))
+        var backoffMillis = initialBackoffMillis
+        var attempt = 1
+        while true {
+            do {
+                return try await operation()
+            } catch let error as ClientError where error.isRetryable {
+                let wake = clock.now + .milliseconds(backoffMillis)
+                guard attempt < attemptsMax, wake < deadline, !Task.isCancelled else { throw error }
+                onRetry?(error)
+                try await Task.sleep(until: wake, clock: clock)
+                backoffMillis = min(max(backoffMillis * 2, 1), maxBackoffMillis)
+                attempt += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Client
+import Foundation
+
+/// Options every verb that talks to a node shares: which node, and raw JSON output.
+struct ClientOptions: ParsableArguments {
+    /// The address used when neither `--server` nor `ORCHESTRATOR_ADDR` is given.
+    static let defaultAddress = "http://127.0.0.1:8080"
+
+    @Option(name: .customLong("server"),
+            help: ArgumentHelp("The node to talk to (default: $ORCHESTRATOR_ADDR, else \(ClientOptions.defaultAddress)).",
+                               valueName: "url"))
+    var server: String?
+
+    @Flag(help: "Print the server's JSON answer (keys sorted) instead of the short summary.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Keep retrying an unavailable cluster (same request id) for up to this many seconds.",
+                               valueName: "seconds"))
+    var timeout: Double = 15
+
+    /// `--server`, else `ORCHESTRATOR_ADDR`, else the default.
+    var address: String {
+        if let server, !server.isEmpty { return server }
+        if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_ADDR"], !env.isEmpty { return env }
+        return ClientOptions.defaultAddress
+    }
+
+    /// Runs `body` with a client of `address`, shuts the client down, and turns client errors
+    /// into a message on standard error and the documented exit status.
+    func withClient(retry: RetryPolicy? = nil, _ body: (OrchestratorClient) async throws -> Void) async throws {
+        guard timeout >= 0, timeout <= 3_600 else {
+            throw ValidationError("--timeout must be between 0 and 3600 seconds, not \(timeout)")
+        }
+        let policy = retry ?? RetryPolicy(deadlineSeconds: timeout)
+        let client = OrchestratorClient(baseURL: address,
+                                        configuration: .init(requestTimeoutSeconds: max(1, min(10, timeout)), retry: policy))
+        do {
+            try await body(client)
+            try? await client.shutdown()
+        } catch let error as ClientError {
+            try? await client.shutdown()
+            report(error)
+            throw ExitCode(ClientOptions.exitStatus(for: error))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Prints `reply`'s raw body with `--json`, else `human()`.
+    func emit<Value>(_ reply: Reply<Value>, human: (Value) -> String) {
+        if json {
+            print(String(decoding: reply.body, as: UTF8.self))
+        } else {
+            let text = human(reply.value)
+            if !text.isEmpty { print(text) }
+        }
+    }
+
+    /// Writes the error for people (standard error) and, with `--json`, as the API's error
+    /// object (standard output).
+    func report(_ error: ClientError) {
+        if json {
+            let (code, message, details): (String, String, [String: JSONValue]) = switch error {
+            case .rejected(_, let code, let message, let details): (code, message, details)
+            case .unavailable(let code, let message): (code, message, [:])
+            case .server(let status, let body): ("http_\(status)", body, [:])
+            }
+            let object: JSONValue = ["error": ["code": .string(code), "message": .string(message), "details": .object(details)]]
+            print(object.jsonText)
+        }
+        switch error {
+        case .rejected(_, let code, let message, let details):
+            printError("error: \(message) [\(code)]")
+            if let diagnostics = details["diagnostics"]?.arrayValue {
+                for diagnostic in diagnostics { printError(ClientOptions.diagnosticLine(diagnostic)) }
+            }
+        case .unavailable(let code, let message):
+            printError("error: cluster unavailable at \(address): \(message) [\(code)]")
+            printError("hint: is a node running there? (orchestrator serve, or --server / ORCHESTRATOR_ADDR)")
+        case .server(let status, let body):
+            printError("error: unexpected answer from \(address) (HTTP \(status)): \(body.prefix(300))")
+        }
+    }
+
+    /// `file:line:column: severity: message` from a diagnostic object of a 422.
+    static func diagnosticLine(_ value: JSONValue) -> String {
+        guard let object = value.objectValue else { return value.jsonText }
+        func text(_ key: String) -> String {
+            switch object[key] {
+            case .string(let string)?: return string
+            case .number(let number)?: return String(Int(number))
+            default: return "?"
+            }
+        }
+        return "\(text("file")):\(text("line")):\(text("column")): \(text("severity")): \(text("message"))"
+    }
+
+    /// docs/cli.md: 1 rejected (404, 409), 2 usage or validation (400, 413, 422), 3 unavailable.
+    static func exitStatus(for error: ClientError) -> Int32 {
+        switch error {
+        case .rejected(let status, _, _, _):
+            return [400, 413, 422].contains(status) ? ExitStatus.usage : ExitStatus.rejected
+        case .unavailable, .server:
+            return ExitStatus.unavailable
+        }
+    }
+
+    /// Parses a `--data` value: a JSON object. Exits with status 2 when it is not one.
+    static func parseData(_ text: String?, option: String = "--data") throws -> [String: JSONValue]? {
+        guard let text else { return nil }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), let object = value.objectValue else {
+            printError("error: \(option) must be a JSON object, e.g. \(option) '{\"priority\":\"high\"}'; got: \(text)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        return object
+    }
+}

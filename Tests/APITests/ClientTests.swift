@@ -1,0 +1,174 @@
+@testable import API
+import Client
+import Engine
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+/// The typed client against a live API node on loopback.
+final class ClientTests: XCTestCase {
+    func testTypedCallsRoundTripEveryRoute() async throws {
+        let fixture = Fixture()
+        try await fixture.live { raw in
+            let client = OrchestratorClient(baseURL: "localhost:\(raw.port!)")
+            do {
+                let health = try await client.health()
+                XCTAssertEqual(health.node, 1)
+                XCTAssertEqual(health.role, "leader")
+                let applied = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
+                XCTAssertTrue(applied.created)
+                let names = try await client.workflows().map(\.name)
+                XCTAssertEqual(names, ["cookbook"])
+                let cookbook = try await client.workflow("cookbook")
+                XCTAssertEqual(cookbook.initial, "first")
+                let started = try await client.start(workflow: "cookbook", id: "demo", data: ["who": "me", "n": 3])
+                XCTAssertEqual(started.state, "first")
+                let moved = try await client.submit(instance: "demo", transition: "second")
+                XCTAssertEqual("\(moved.id): \(moved.from) → \(moved.to) (index \(moved.index))", "demo: first → second (index 3)")
+                let byState = try await client.submit(instance: "demo", to: "third", expect: "second", data: ["n": nil])
+                XCTAssertEqual(byState.transition, "third")
+                let instance = try await client.instance("demo")
+                XCTAssertEqual(instance.data, ["who": "me"])
+                let stale = try await client.instance("demo", stale: true)
+                XCTAssertEqual(stale.revision, 3)
+                let page = try await client.instances(workflow: "cookbook", limit: 10)
+                XCTAssertEqual(page.instances.map(\.id), ["demo"])
+                XCTAssertNil(page.nextCursor)
+                let history = try await client.history("demo")
+                XCTAssertEqual(history.entries.map(\.type), ["start", "transition", "transition"])
+                XCTAssertNotNil(history.entries[1].requestID, "the client generated a request id")
+                let cluster = try await client.addMember(id: 4, raft: "127.0.0.1:7083", api: "127.0.0.1:8083", learner: true)
+                XCTAssertEqual(cluster.members.first { $0.id == 4 }?.role, "learner")
+                _ = try await client.promoteMember(id: 4)
+                _ = try await client.removeMember(id: 4)
+                let transferred = try await client.transferLeader(to: 2)
+                XCTAssertEqual(transferred.leader, 2)
+                let cluster2 = try await client.cluster()
+                XCTAssertEqual(cluster2.members.count, 3)
+            } catch {
+                XCTFail("\(error)")
+            }
+            try await client.shutdown()
+        }
+    }
+
+    func testRejectionsAreTypedWithCodeAndDetails() async throws {
+        try await Fixture().live { raw in
+            let client = OrchestratorClient(baseURL: "http://localhost:\(raw.port!)/")
+            _ = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
+            _ = try await client.start(workflow: "cookbook", id: "demo")
+            do {
+                _ = try await client.submit(instance: "demo", transition: "third")
+                XCTFail("expected a rejection")
+            } catch ClientError.rejected(let status, let code, _, let details) {
+                XCTAssertEqual(status, 409)
+                XCTAssertEqual(code, "transition_not_allowed")
+                XCTAssertEqual(details["allowed"], ["second"])
+            }
+            do {
+                _ = try await client.applyWorkflow(name: "cookbook", yaml: "workflow: cookbook\n")
+                XCTFail("expected a rejection")
+            } catch ClientError.rejected(let status, let code, _, let details) {
+                XCTAssertEqual(status, 422)
+                XCTAssertEqual(code, "invalid_definition")
+                XCTAssertFalse(details["diagnostics"]?.arrayValue?.isEmpty ?? true)
+            }
+            try await client.shutdown()
+        }
+    }
+
+    func testSubmitRetriesWithTheSameRequestIDAfterAnUnknownOutcome() async throws {
+        let fixture = Fixture()
+        try await fixture.live { raw in
+            let client = OrchestratorClient(baseURL: "localhost:\(raw.port!)",
+                                            configuration: .init(retry: RetryPolicy(initialBackoffMillis: 1, maxBackoffMillis: 5)))
+            _ = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
+            _ = try await client.start(workflow: "cookbook", id: "demo")
+            fixture.consensus.set(.loseOutcomes(count: 3))
+            let moved = try await client.submit(instance: "demo", transition: "second")
+            XCTAssertEqual(moved.to, "second")
+            let history = try await client.history("demo")
+            XCTAssertEqual(history.entries.count, 2, "three lost answers, one transition")
+            try await client.shutdown()
+        }
+    }
+
+    func testUnavailableAfterTheDeadline() async throws {
+        try await Fixture(behaviour: .follow).live { raw in
+            let client = OrchestratorClient(baseURL: "localhost:\(raw.port!)",
+                                            configuration: .init(retry: RetryPolicy(attemptsMax: 3, initialBackoffMillis: 1)))
+            do {
+                _ = try await client.start(workflow: "cookbook", id: "x")
+                XCTFail("expected unavailable")
+            } catch ClientError.unavailable(let code, _) {
+                XCTAssertEqual(code, "no_leader")
+            }
+            try await client.shutdown()
+        }
+    }
+
+    func testConnectionRefusedIsUnavailable() async throws {
+        let client = OrchestratorClient(baseURL: "http://127.0.0.1:1", configuration: .init(retry: .none))
+        do {
+            _ = try await client.health()
+            XCTFail("expected unavailable")
+        } catch ClientError.unavailable(let code, _) {
+            XCTAssertEqual(code, "connection_failed")
+        }
+        try await client.shutdown()
+    }
+
+    func testBenchCyclesInstancesAndReportsLatency() async throws {
+        try await Fixture().live { raw in
+            let url = "http://localhost:\(raw.port!)"
+            let client = OrchestratorClient(baseURL: url)
+            _ = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
+            try await client.shutdown()
+            let report = try await Bench.run(BenchSettings(servers: [url], clients: 4, durationSeconds: 5, transitionsMax: 200))
+            XCTAssertEqual(report.transitions, 200)
+            XCTAssertEqual(report.starts, 4)
+            XCTAssertEqual(report.errors, [:])
+            XCTAssertGreaterThan(report.p99Micros, 0)
+            XCTAssertTrue(report.summary.contains("transitions: 200"), report.summary)
+        }
+    }
+
+    func testBenchRefusesNonLoopbackServersAndBadSettings() async throws {
+        for settings in [BenchSettings(servers: ["http://10.0.0.1:8080"]), BenchSettings(servers: []),
+                         BenchSettings(servers: ["http://127.0.0.1:8080"], clients: 0),
+                         BenchSettings(servers: ["http://localhost:8080"], durationSeconds: 0)] {
+            do {
+                _ = try await Bench.run(settings)
+                XCTFail("expected a refusal for \(settings.servers)")
+            } catch is BenchError {}
+        }
+    }
+}
+
+final class JSONTests: XCTestCase {
+    func testParserReadsEveryKindOfValue() throws {
+        let value = try JSONBody.parse(Array(#" {"a":[1,-2.5e3,true,false,null],"s":"q\"\\\/\n\u00e9\ud83d\ude00","o":{}} "#.utf8))
+        XCTAssertEqual(value, .object(["a": .array([.number(1), .number(-2500), .bool(true), .bool(false), .null]),
+                                       "s": .string("q\"\\/\né😀"), "o": .object([:])]))
+    }
+
+    func testParserRefusesJunkWithAPosition() {
+        for junk in ["", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1 2]", "01", "1.", "\"\\x\"", "\"\u{01}\"", "{\"a\":1}x",
+                     "{\"a\":1,\"a\":2}", "\"\\ud800\"", "nul", "1e999", String(repeating: "[", count: 200)] {
+            XCTAssertThrowsError(try JSONBody.parse(Array(junk.utf8)), junk)
+        }
+        XCTAssertThrowsError(try JSONBody.parseObject(Array("[]".utf8)))
+    }
+
+    func testWriterSortsKeysAndEscapes() {
+        let text = String(decoding: JSONWriter.bytes(.object(["b": .number(2), "a": .string("x\"\n\u{01}"), "c": .number(0.5)])),
+                          as: UTF8.self)
+        XCTAssertEqual(text, #"{"a":"x\"\n\u0001","b":2,"c":0.5}"#)
+    }
+
+    func testTimestampsAreRFC3339UTC() {
+        XCTAssertEqual(Timestamp.rfc3339(millis: 0), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.rfc3339(millis: 951_782_400_999), "2000-02-29T00:00:00.999Z")
+        XCTAssertEqual(Timestamp.rfc3339(millis: -1), "1969-12-31T23:59:59.999Z")
+    }
+}

@@ -1,0 +1,128 @@
+@testable import API
+import Engine
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Workflow
+import XCTest
+
+/// One API node over the real engine and the twins.
+struct Fixture {
+    let engine: ReplicatedEngine
+    let consensus: TwinConsensus
+    let gateway: TwinGateway
+    let api: APIServer
+
+    init(behaviour: TwinConsensus.Behaviour = .lead, node: UInt64 = 1, leaderAPI: String? = nil,
+         settings: APISettings = APISettings(), engine: ReplicatedEngine = ReplicatedEngine()) {
+        self.engine = engine
+        consensus = TwinConsensus(engine: engine, behaviour: behaviour)
+        let isLeader: Bool = if case .follow = behaviour { false } else { true }
+        gateway = TwinGateway(node: node, engine: engine, leader: isLeader ? node : (leaderAPI == nil ? nil : 1),
+                              leaderAPI: leaderAPI)
+        api = APIServer(engine: engine, consensus: consensus, gateway: gateway, settings: settings,
+                        metricsText: { "# TYPE orchestrator_up gauge\norchestrator_up 1\n" },
+                        now: { 1_800_000_000_123 })
+    }
+
+    var application: some ApplicationProtocol {
+        Application(router: api.buildRouter())
+    }
+
+    /// Runs `body` against the router in-process (no sockets).
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application.test(.router, body)
+        await api.shutdown()
+    }
+
+    /// Runs `body` against a live server on a free loopback port.
+    func live(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application.test(.live, body)
+        await api.shutdown()
+    }
+}
+
+/// The cookbook ring and a workflow with a final state.
+enum Definitions {
+    static let cookbook = """
+        workflow: cookbook
+        initial: first
+        states:
+          first: {}
+          second: {}
+          third: {}
+        transitions:
+          second: { from: first, to: second }
+          third: { from: second, to: third }
+          first: { from: third, to: first }
+        """
+
+    static let order = """
+        workflow: order
+        initial: created
+        data:
+          priority: normal
+        states:
+          created: {}
+          paid: {}
+          cancelled: { final: true }
+        transitions:
+          pay: { from: created, to: paid }
+          cancel: { from: [created, paid], to: cancelled }
+        """
+}
+
+/// A decoded response.
+struct Answer {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var json: JSONValue
+    var text: String
+
+    subscript(_ key: String) -> JSONValue? { json.objectValue?[key] }
+
+    /// `error.code` of an error answer.
+    var code: String? { self["error"]?.objectValue?["code"]?.stringValue }
+    var details: [String: JSONValue] { self["error"]?.objectValue?["details"]?.objectValue ?? [:] }
+}
+
+extension JSONValue {
+    var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+    var numberValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+    var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+}
+
+extension TestClientProtocol {
+    /// Sends `body` (text) and decodes the JSON answer.
+    func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, headers: HTTPFields = [:],
+              file: StaticString = #filePath, line: UInt = #line) async throws -> Answer {
+        var headers = headers
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            let text = String(buffer: response.body)
+            let json = (try? JSONBody.parse(Array(text.utf8))) ?? .null
+            return Answer(status: response.status, headers: response.headers, json: json, text: text)
+        }
+    }
+
+    /// Registers `yaml` and asserts it was accepted.
+    func register(_ name: String, _ yaml: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let answer = try await call(.put, "/v1/workflows/\(name)", yaml, headers: [.contentType: "application/yaml"])
+        XCTAssertTrue([.created, .ok].contains(answer.status), answer.text, file: file, line: line)
+    }
+
+    /// Starts `id` of `workflow` and asserts 201.
+    func start(_ workflow: String, id: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let answer = try await call(.post, "/v1/instances", #"{"workflow":"\#(workflow)","id":"\#(id)"}"#)
+        XCTAssertEqual(answer.status, .created, answer.text, file: file, line: line)
+    }
+}
