@@ -10,6 +10,7 @@ let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = 
     ("storage", "WAL: raw fsync rate, append throughput by batch size, recovery", runStorageBenchmark),
     ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency", runClusterBenchmark),
     ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
+    ("raft", "3-node Raft core in memory: committed entries/s with batching", RaftBenchmark.run),
 ]
 
 @MainActor func usage() {

@@ -32,6 +32,11 @@ public struct FaultMix: Sendable {
     public var transferChance = 0.0
     /// Chance per tick of a membership change (add learner, promote, remove voter).
     public var membershipChance = 0.0
+    /// Share of seeds that run with check-quorum on (the rest with it off, so deposed
+    /// leaders linger and stale reads become possible).
+    public var checkQuorumShare = 1.0
+    /// Share of seeds that run with pre-vote on.
+    public var preVoteShare = 1.0
     /// Ticks of chaos before faults heal.
     public var chaosTicks = 250
     /// Ticks allowed after healing for the liveness check.
@@ -56,6 +61,8 @@ public struct FaultMix: Sendable {
     /// Every kind of partition, healing and re-forming, on a flaky network.
     public static var partitions: FaultMix {
         var mix = FaultMix(name: "partitions")
+        mix.checkQuorumShare = 0.5
+        mix.preVoteShare = 0.5
         mix.network = .flaky
         mix.partitionChance = 0.05
         mix.healChance = 0.06
@@ -66,6 +73,8 @@ public struct FaultMix: Sendable {
     /// Crashes at rest and inside `Ready` handling, up to every node at once.
     public static var crashes: FaultMix {
         var mix = FaultMix(name: "crashes")
+        mix.checkQuorumShare = 0.5
+        mix.preVoteShare = 0.5
         mix.network = .flaky
         mix.crashChance = 0.04
         mix.restartChance = 0.08
@@ -104,6 +113,8 @@ public struct FaultMix: Sendable {
     /// All of the above at once.
     public static var everything: FaultMix {
         var mix = FaultMix(name: "everything")
+        mix.checkQuorumShare = 0.5
+        mix.preVoteShare = 0.5
         mix.network = .unreliable
         mix.partitionChance = 0.03
         mix.healChance = 0.05

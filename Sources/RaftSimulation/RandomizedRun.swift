@@ -33,7 +33,11 @@ public enum RandomizedRun {
     /// Runs `mix` on a fresh cluster of `voters` nodes: chaos, then heal and check liveness.
     public static func run(voters: Int, mix: FaultMix, seed: UInt64, replayCommand: String,
                            echoTrace: Bool = false) throws -> Report {
-        var options = SimulationOptions(seed: seed, raft: raftConfig(), replayCommand: replayCommand)
+        var raft = raftConfig()
+        var settings = SimulationRandom(seed: seed ^ 0x5EED_5E77_1A65_0000)
+        raft.checkQuorum = settings.chance(mix.checkQuorumShare)
+        raft.preVote = settings.chance(mix.preVoteShare)
+        var options = SimulationOptions(seed: seed, raft: raft, replayCommand: replayCommand)
         options.network = mix.network
         options.snapshotEveryEntries = mix.snapshotEveryEntries
         options.snapshotRetainEntries = 2
@@ -89,16 +93,23 @@ struct Nemesis {
     mutating func traffic(_ sim: inout Simulation) throws {
         if random.chance(mix.proposalChance) {
             let burst = random.int(in: 1...mix.proposalBurstMax)
-            // Mostly at the leader; sometimes at any node, to exercise rejections.
+            // Clients talk to whichever node believes it leads — a deposed leader too, so
+            // uncommitted suffixes grow on minorities — and sometimes to any node.
             let live = sim.liveNodeIDs
-            let target = random.chance(0.9) ? sim.leader : (live.isEmpty ? nil : random.pick(live))
+            let leaders = live.filter { sim.status($0)?.role == .leader }
+            let target = !leaders.isEmpty && random.chance(0.9) ? random.pick(leaders) : (live.isEmpty ? nil : random.pick(live))
             if let target {
                 for _ in 0..<burst { _ = try sim.propose(at: target) }
             }
         }
         if random.chance(mix.readChance) {
             let live = sim.liveNodeIDs
-            if !live.isEmpty { try sim.requestRead(at: random.pick(live)) }
+            let leaders = live.filter { sim.status($0)?.role == .leader }
+            if !leaders.isEmpty && random.chance(0.5) {
+                try sim.requestRead(at: random.pick(leaders))
+            } else if !live.isEmpty {
+                try sim.requestRead(at: random.pick(live))
+            }
         }
     }
 

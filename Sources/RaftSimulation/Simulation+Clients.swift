@@ -72,6 +72,14 @@ extension Simulation {
                                                       proposedAtTick: tick, outcome: .pending)
         ledger.pendingAt[position.index, default: []].append(proposalID)
         ledger.pending.insert(proposalID)
+        if let record = history.committed[position.index] {
+            // A stale leader appended at an index that is committed already: a different
+            // entry is there for good (it cannot be this one, appended just now).
+            if record.term == position.term {
+                throw failure(.proposals, "node \(id) accepted proposal #\(proposalID) at \(position.index)/\(position.term), a position committed before")
+            }
+            try resolve(proposalID, at: position.index, committedTerm: record.term, entry: nil)
+        }
         try drain(index)
         return .success(proposalID)
     }
@@ -116,20 +124,9 @@ extension Simulation {
 
     /// Resolves proposals once the entry at their index committed.
     mutating func resolveProposals(committed entry: Entry) throws {
-        if let waiting = ledger.pendingAt.removeValue(forKey: entry.index) {
+        if let waiting = ledger.pendingAt[entry.index] {
             for proposalID in waiting {
-                let record = ledger.proposals[proposalID]!
-                if record.position.term == entry.term {
-                    if ProposalPayload.decode(entry) != proposalID {
-                        throw failure(.proposals, "proposal #\(proposalID) was accepted at \(entry.index)/\(entry.term), but the entry committed there carries other data")
-                    }
-                    ledger.proposals[proposalID]!.outcome = .committed(tick: tick)
-                    stats.proposalsCommitted += 1
-                } else {
-                    ledger.proposals[proposalID]!.outcome = .lost
-                    stats.proposalsLost += 1
-                }
-                ledger.pending.remove(proposalID)
+                try resolve(proposalID, at: entry.index, committedTerm: entry.term, entry: entry)
             }
         }
         if let proposalID = ProposalPayload.decode(entry) {
@@ -142,17 +139,34 @@ extension Simulation {
         }
     }
 
+    /// Settles a pending proposal once the entry at its index is known committed.
+    mutating func resolve(_ proposalID: UInt64, at index: LogIndex, committedTerm: Term, entry: Entry?) throws {
+        let record = ledger.proposals[proposalID]!
+        if record.position.term == committedTerm {
+            if let entry, ProposalPayload.decode(entry) != proposalID {
+                throw failure(.proposals, "proposal #\(proposalID) was accepted at \(index)/\(committedTerm), but the entry committed there carries other data")
+            }
+            ledger.proposals[proposalID]!.outcome = .committed(tick: tick)
+            stats.proposalsCommitted += 1
+        } else {
+            ledger.proposals[proposalID]!.outcome = .lost
+            stats.proposalsLost += 1
+        }
+        ledger.pending.remove(proposalID)
+        ledger.pendingAt[index]?.removeAll(where: { $0 == proposalID })
+        if ledger.pendingAt[index]?.isEmpty == true { ledger.pendingAt[index] = nil }
+    }
+
     /// A proposal at index i in term t can never commit once an entry of a later term has
     /// committed at an index ≤ i (log terms never decrease along the committed log).
     mutating func sweepProposals() throws {
         guard !ledger.pending.isEmpty, let newest = history.committed[history.committedMax] else { return }
         for proposalID in ledger.pending.sorted() {
             let record = ledger.proposals[proposalID]!
-            if record.position.index > history.committedMax && record.position.term < newest.term {
-                ledger.proposals[proposalID]!.outcome = .lost
-                ledger.pendingAt[record.position.index]?.removeAll(where: { $0 == proposalID })
-                ledger.pending.remove(proposalID)
-                stats.proposalsLost += 1
+            if let committed = history.committed[record.position.index] {
+                try resolve(proposalID, at: record.position.index, committedTerm: committed.term, entry: nil)
+            } else if record.position.index > history.committedMax && record.position.term < newest.term {
+                try resolve(proposalID, at: record.position.index, committedTerm: newest.term, entry: nil)
             }
         }
     }

@@ -94,7 +94,7 @@ extension Simulation {
             }
             let next = history.configurations.last!.configuration.applying(change)
             history.configurations.append((entry.index, next))
-            stats.membershipChanges += 1
+            if history.proposedChanges[PositionKey(index: entry.index, term: entry.term)] != nil { stats.membershipChanges += 1 }
             trace.record(.note(now, "membership \(change) committed at \(entry.index): voters \(next.voters.sorted()) learners \(next.learners.sorted())"))
         }
         try resolveProposals(committed: entry)

@@ -44,7 +44,7 @@ extension Simulation {
             try persistSnapshot(index, snapshot)
         }
         if !ready.entries.isEmpty {
-            try persistEntries(index, ready.entries)
+            try persistEntries(index, ready.entries, commit: max(nodes[index].storage.hardState.commit, ready.hardState?.commit ?? 0))
         }
         if let hardState = ready.hardState {
             let old = nodes[index].storage.hardState
@@ -92,7 +92,7 @@ extension Simulation {
         stats.snapshotsInstalled += 1
     }
 
-    mutating func persistEntries(_ index: Int, _ entries: [Entry]) throws {
+    mutating func persistEntries(_ index: Int, _ entries: [Entry], commit: LogIndex) throws {
         let id = nodes[index].id
         let storage = nodes[index].storage
         let first = entries[0].index
@@ -110,18 +110,23 @@ extension Simulation {
         if let previousTerm = storage.term(at: first - 1), previousTerm > entries[0].term {
             throw failure(.readyContract, "node \(id) appends entry \(first) of term \(entries[0].term) after an entry of term \(previousTerm)")
         }
-        // A committed entry may be rewritten only with itself, and never truncated away.
-        let last = entries[entries.count - 1].index
-        if storage.lastIndex > last, last < history.committedMax {
-            for truncated in (last + 1)...min(storage.lastIndex, history.committedMax) {
-                if let record = history.committed[truncated], storage.term(at: truncated) == record.term {
-                    throw failure(.durability, "node \(id) truncates committed entry \(truncated)/\(record.term) (new log ends at \(last))")
+        // A node holding a committed entry never loses it: it may be rewritten only with
+        // itself, and never truncated away. (A stale node may hold a different entry at a
+        // committed index; that one it may replace.)
+        if first <= min(storage.lastIndex, history.committedMax) {
+            for position in first...min(storage.lastIndex, history.committedMax) {
+                guard let record = history.committed[position], storage.term(at: position) == record.term else { continue }
+                let offset = Int(position - first)
+                let replacement = offset < entries.count ? entries[offset].term : nil
+                if replacement != record.term {
+                    throw failure(.durability, "node \(id) \(replacement == nil ? "truncates" : "overwrites") committed entry \(position)/\(record.term)\(replacement.map { " with term \($0)" } ?? "")")
                 }
             }
         }
-        for entry in entries where entry.index <= history.committedMax {
+        // Below its own commit index a node's log is the committed log.
+        for entry in entries where entry.index <= commit {
             if let record = history.committed[entry.index], record.term != entry.term {
-                throw failure(.durability, "node \(id) overwrites committed entry \(entry.index)/\(record.term) with term \(entry.term)")
+                throw failure(.durability, "node \(id) (commit \(commit)) writes \(entry.index)/\(entry.term), but \(entry.index)/\(record.term) is committed")
             }
         }
         nodes[index].storage.append(entries)

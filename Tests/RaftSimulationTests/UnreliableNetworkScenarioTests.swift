@@ -10,22 +10,30 @@ final class UnreliableNetworkScenarioTests: XCTestCase {
     /// never be lost, and once things calm down everything pending resolves.
     func testFigure8UnderUnreliableNetwork() throws {
         for seed in SimulationEnvironment.seeds(default: 3) {
-            var sim = try cluster([1, 2, 3, 4, 5], seed: seed) { $0.network = .unreliable }
+            // One entry per append, so an old-term entry can be acknowledged on its own, as
+            // in the figure; without pre-vote and check-quorum, as in the paper.
+            var sim = try cluster([1, 2, 3, 4, 5], seed: seed) { options in
+                options.network = .unreliable
+                options.raft.maxEntriesPerMessage = 1
+                options.raft.preVote = false
+                options.raft.checkQuorum = false
+            }
             var random = SimulationRandom(seed: seed)
-            for _ in 0..<60 {
-                if let leader = sim.leader {
-                    try sim.proposeAtLeader(count: random.int(in: 1...3))
+            for _ in 0..<150 {
+                // Clients reach every node that believes it leads, deposed ones included.
+                for id in sim.liveNodeIDs where sim.status(id)?.role == .leader {
+                    for _ in 0..<random.int(in: 1...3) { _ = try sim.propose(at: id) }
                     if random.chance(0.5) {
-                        // Crash the leader soon, at a random point of its Ready handling.
-                        sim.crash(leader, at: random.pick(CrashPoint.allCases))
+                        // Crash it soon, often with its new entries durable but unsent.
+                        sim.crash(id, at: random.chance(0.6) ? .afterPersist : random.pick(CrashPoint.allCases))
                     }
                 }
-                try sim.run(ticks: random.int(in: 1...12))
+                try sim.run(ticks: random.int(in: 1...8))
                 let down = sim.nodeIDs.filter { !sim.node($0).isUp }
-                if down.count >= 2 || (!down.isEmpty && random.chance(0.3)) { try sim.restart(random.pick(down)) }
+                if down.count >= 3 || (!down.isEmpty && random.chance(0.3)) { try sim.restart(random.pick(down)) }
             }
             try sim.healAndCheckLiveness(withinTicks: 400)
-            XCTAssertGreaterThan(sim.stats.proposalsCommitted, 20, "seed \(seed)")
+            XCTAssertGreaterThan(sim.stats.proposalsCommitted, 0, "seed \(seed)")
         }
     }
 
