@@ -18,10 +18,17 @@ public enum Bench {
         let clients = settings.servers.map {
             OrchestratorClient(baseURL: $0, configuration: .init(connectionsPerServerMax: perServer + 2, retry: settings.retry))
         }
-        defer {
-            let toClose = clients
-            Task { for client in toClose { try? await client.shutdown() } }
+        do {
+            let report = try await run(settings, clients: clients)
+            for client in clients { try? await client.shutdown() }
+            return report
+        } catch {
+            for client in clients { try? await client.shutdown() }
+            throw error
         }
+    }
+
+    private static func run(_ settings: BenchSettings, clients: [OrchestratorClient]) async throws -> BenchReport {
         let info = try await clients[0].workflow(settings.workflow)
         let next = Bench.nextTransitions(info)
         guard next[info.initial] != nil else {
