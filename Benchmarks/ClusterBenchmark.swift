@@ -94,10 +94,11 @@ private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds:
     }
     guard let leader else { throw BenchmarkUsage("no leader elected") }
     let payload = [UInt8](repeating: 0x61, count: entryBytes)
-    print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors")
+    print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors  CPU µs/entry (3 nodes + proposers)")
     for proposers in proposerCounts {
         let deadline = Date().addingTimeInterval(seconds)
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = processCPUNanos()
         let results = await withTaskGroup(of: ([UInt64], Int).self) { group in
             for _ in 0..<proposers {
                 group.addTask {
@@ -120,6 +121,7 @@ private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds:
             return all
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let cpu = Double(processCPUNanos() - cpuStart)
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var count = 0
         var errors = 0
@@ -129,8 +131,8 @@ private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds:
             errors += failed
         }
         func ms(_ p: Double) -> String { String(format: "%.2f", Double(histogram.valueAtPercentile(p)) / 1000) }
-        print(String(format: "%9d  %9.0f  %6@  %6@  %8@  %6@  %6d", proposers, Double(count) / elapsed, ms(50) as NSString,
-                     ms(99) as NSString, ms(99.9) as NSString, ms(100) as NSString, errors))
+        print(String(format: "%9d  %9.0f  %6@  %6@  %8@  %6@  %6d  %8.1f", proposers, Double(count) / elapsed, ms(50) as NSString,
+                     ms(99) as NSString, ms(99.9) as NSString, ms(100) as NSString, errors, cpu / 1000 / Double(max(count, 1))))
     }
     for node in nodes { await node.shutdown() }
 }
@@ -151,4 +153,13 @@ private func rawSyncRate(directory: String) -> Double {
         count += 1
     }
     return Double(count) / Date().timeIntervalSince(start)
+}
+
+/// User plus system CPU time of this process, in nanoseconds.
+private func processCPUNanos() -> UInt64 {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    let user = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1_000
+    let system = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1_000
+    return user + system
 }
