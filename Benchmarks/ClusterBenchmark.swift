@@ -158,7 +158,7 @@ private func rawSyncRate(directory: String) -> Double {
 /// User plus system CPU time of this process, in nanoseconds.
 private func processCPUNanos() -> UInt64 {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     let user = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1_000
     let system = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1_000
     return user + system
