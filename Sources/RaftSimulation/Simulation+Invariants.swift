@@ -30,24 +30,6 @@ struct History {
     }
 }
 
-extension Configuration {
-    /// This membership with `change` applied.
-    func applying(_ change: ConfigChange) -> Configuration {
-        var voters = self.voters, learners = self.learners
-        switch change {
-        case .addVoter(let id):
-            learners.remove(id)
-            voters.insert(id)
-        case .addLearner(let id):
-            if !voters.contains(id) { learners.insert(id) }
-        case .remove(let id):
-            voters.remove(id)
-            learners.remove(id)
-        }
-        return Configuration(voters: voters, learners: learners)
-    }
-}
-
 extension Simulation {
     /// Registers a node's initial log so later logs are compared against it.
     mutating func registerInitialLog(_ state: DurableState, digest: UInt64, node id: NodeID) throws {
@@ -92,7 +74,7 @@ extension Simulation {
             if let proposed = history.proposedChanges[PositionKey(index: entry.index, term: entry.term)], proposed != change {
                 throw failure(.membership, "entry \(entry.index)/\(entry.term) carries \(change), but \(proposed) was proposed there")
             }
-            let next = history.configurations.last!.configuration.applying(change)
+            let next = change.applied(to: history.configurations.last!.configuration)
             history.configurations.append((entry.index, next))
             if history.proposedChanges[PositionKey(index: entry.index, term: entry.term)] != nil { stats.membershipChanges += 1 }
             trace.record(.note(now, "membership \(change) committed at \(entry.index): voters \(next.voters.sorted()) learners \(next.learners.sorted())"))
@@ -114,7 +96,7 @@ extension Simulation {
         var candidates = [history.configurations[k].configuration]
         if k > 0 { candidates.append(history.configurations[k - 1].configuration) }
         if entry.kind == .configChange, let change = ConfigChange(encoded: entry.data) {
-            candidates.append(candidates[0].applying(change))
+            candidates.append(change.applied(to: candidates[0]))
         }
         var holders: [NodeID] = []
         for node in nodes where node.storage.covers(index: entry.index, term: entry.term) { holders.append(node.id) }
