@@ -9,32 +9,51 @@ import Synchronization
 /// `orchestrator-bench cluster`: three nodes with real write-ahead logs (fsync on every
 /// Ready) talking over TCP on loopback, driven by concurrent proposers of fixed-size
 /// entries; reports committed entries/s and latency percentiles per concurrency level.
+///
+/// By default the three nodes share this process. With `--processes` nodes 2 and 3 run as
+/// child processes (`orchestrator-bench cluster-node`), so each node has its own process,
+/// threads and CPU account, as in a real deployment; the proposers run in node 1's process.
 func runClusterBenchmark(_ arguments: [String]) throws {
     var proposerCounts = [1, 16, 256]
     var seconds = 5.0
     var entryBytes = 128
+    var processes = false
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("orch-bench-cluster-\(getpid())").path
     var index = 0
     while index < arguments.count {
         let flag = arguments[index]
+        if flag == "--processes" {
+            processes = true
+            index += 1
+            continue
+        }
         let value = index + 1 < arguments.count ? arguments[index + 1] : ""
         switch flag {
         case "--proposers": proposerCounts = value.split(separator: ",").compactMap { Int($0) }
         case "--seconds": seconds = Double(value) ?? seconds
         case "--entry-bytes": entryBytes = Int(value) ?? entryBytes
         case "--dir": directory = value
-        default: throw BenchmarkUsage("unknown option \(flag) (known: --proposers 1,16,256 --seconds 5 --entry-bytes 128 --dir PATH)")
+        default: throw BenchmarkUsage("unknown option \(flag) (known: --proposers 1,16,256 --seconds 5 --entry-bytes 128 --dir PATH --processes)")
         }
         index += 2
     }
-    print("cluster: 3 nodes, WAL with fsync, TCP loopback, \(entryBytes)-byte entries, \(seconds) s per level")
-    print("command: swift run -c release orchestrator-bench cluster --proposers \(proposerCounts.map(String.init).joined(separator: ",")) --seconds \(Int(seconds)) --entry-bytes \(entryBytes)")
+    guard !proposerCounts.isEmpty, proposerCounts.allSatisfy({ $0 >= 1 }), seconds > 0, entryBytes >= 1 else {
+        throw BenchmarkUsage("--proposers needs positive counts, --seconds and --entry-bytes positive values")
+    }
+    let layout = processes ? "3 processes" : "3 nodes in one process"
+    print("cluster: \(layout), WAL with fsync, TCP loopback, \(entryBytes)-byte entries, \(seconds) s per level")
+    print("command: swift run -c release orchestrator-bench cluster --proposers \(proposerCounts.map(String.init).joined(separator: ",")) --seconds \(Int(seconds)) --entry-bytes \(entryBytes)\(processes ? " --processes" : "")")
     print("raw fdatasync (4 KiB pwrite + fdatasync) on \(directory): \(Int(rawSyncRate(directory: directory))) /s")
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<String?>(nil)
+    let run = BenchRun(directory: directory, proposerCounts: proposerCounts, seconds: seconds, entryBytes: entryBytes)
     Task.detached {
         do {
-            try await clusterBenchmark(directory: directory, proposerCounts: proposerCounts, seconds: seconds, entryBytes: entryBytes)
+            if processes {
+                try await multiProcessBenchmark(run)
+            } else {
+                try await clusterBenchmark(run)
+            }
         } catch {
             failure.withLock { $0 = "\(error)" }
         }
@@ -43,6 +62,13 @@ func runClusterBenchmark(_ arguments: [String]) throws {
     done.wait()
     try? FileManager.default.removeItem(atPath: directory)
     if let message = failure.withLock({ $0 }) { throw BenchmarkUsage(message) }
+}
+
+struct BenchRun: Sendable {
+    var directory: String
+    var proposerCounts: [Int]
+    var seconds: Double
+    var entryBytes: Int
 }
 
 struct BenchmarkUsage: Error, CustomStringConvertible {
@@ -61,7 +87,8 @@ final class CountingMachine: ReplicatedStateMachine {
     func restore(from snapshot: [UInt8]) throws {}
 }
 
-private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds: Double, entryBytes: Int) async throws {
+private func clusterBenchmark(_ run: BenchRun) async throws {
+    let directory = run.directory
     try? FileManager.default.removeItem(atPath: directory)
     let ids: [NodeID] = [1, 2, 3]
     var transports: [NodeID: TCPTransport] = [:]
@@ -74,18 +101,7 @@ private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds:
     for id in ids { addresses[id] = MemberAddress(raft: transports[id]!.listenAddress!, api: "") }
     var nodes: [ClusterNode] = []
     for id in ids {
-        try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
-        let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
-        let persistence = try FilePersistence(store: store)
-        try persistence.bootstrap(.bootstrap(Set(ids)))
-        var config = ClusterConfig(nodeID: id)
-        config.tickMillis = 50
-        config.snapshotEveryEntries = 100_000
-        config.requestTimeoutMillis = 10_000
-        let node = try ClusterNode(config: config, persistence: persistence, transport: transports[id]!,
-                                   stateMachine: CountingMachine(), addresses: addresses)
-        node.start()
-        nodes.append(node)
+        nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10))
     }
     var leader: ClusterNode?
     for _ in 0..<400 where leader == nil {
@@ -93,48 +109,227 @@ private func clusterBenchmark(directory: String, proposerCounts: [Int], seconds:
         try await Task.sleep(for: .milliseconds(25))
     }
     guard let leader else { throw BenchmarkUsage("no leader elected") }
-    let payload = [UInt8](repeating: 0x61, count: entryBytes)
     print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors  CPU µs/entry (3 nodes + proposers)")
-    for proposers in proposerCounts {
-        let deadline = Date().addingTimeInterval(seconds)
-        let start = DispatchTime.now().uptimeNanoseconds
+    for proposers in run.proposerCounts {
         let cpuStart = processCPUNanos()
-        let results = await withTaskGroup(of: ([UInt64], Int).self) { group in
-            for _ in 0..<proposers {
-                group.addTask {
-                    var latencies: [UInt64] = []
-                    var errors = 0
-                    while Date() < deadline {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
-                        do {
-                            _ = try await leader.propose(payload)
-                            latencies.append((DispatchTime.now().uptimeNanoseconds - t0) / 1_000)
-                        } catch {
-                            errors += 1
-                        }
-                    }
-                    return (latencies, errors)
-                }
-            }
-            var all: [([UInt64], Int)] = []
-            for await result in group { all.append(result) }
-            return all
-        }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let level = await measureLevel(leader: leader, proposers: proposers, seconds: run.seconds, entryBytes: run.entryBytes)
         let cpu = Double(processCPUNanos() - cpuStart)
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        var count = 0
-        var errors = 0
-        for (latencies, failed) in results {
-            for micros in latencies { _ = histogram.record(micros) }
-            count += latencies.count
-            errors += failed
-        }
-        func ms(_ p: Double) -> String { String(format: "%.2f", Double(histogram.valueAtPercentile(p)) / 1000) }
-        print(String(format: "%9d  %9.0f  %6@  %6@  %8@  %6@  %6d  %8.1f", proposers, Double(count) / elapsed, ms(50) as NSString,
-                     ms(99) as NSString, ms(99.9) as NSString, ms(100) as NSString, errors, cpu / 1000 / Double(max(count, 1))))
+        print(level.line + String(format: "  %8.1f", cpu / 1000 / Double(max(level.count, 1))))
     }
     for node in nodes { await node.shutdown() }
+}
+
+/// One bench node: a WAL under `directory/node-ID` (bootstrapped on first use), a counting
+/// state machine, a short tick so the first election is quick.
+private func benchNode(id: NodeID, directory: String, transport: TCPTransport, addresses: [NodeID: MemberAddress],
+                       electionTicks: Int) throws -> ClusterNode {
+    try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
+    let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
+    let persistence = try FilePersistence(store: store)
+    if persistence.isEmpty { try persistence.bootstrap(.bootstrap(Set(addresses.keys))) }
+    var config = ClusterConfig(nodeID: id)
+    config.tickMillis = 50
+    config.electionTicks = electionTicks
+    config.snapshotEveryEntries = 100_000
+    config.requestTimeoutMillis = 10_000
+    let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
+                               stateMachine: CountingMachine(), addresses: addresses)
+    node.start()
+    return node
+}
+
+struct LevelResult {
+    var count: Int
+    var line: String
+}
+
+/// Runs `proposers` concurrent proposers against `leader` for `seconds`; the line holds
+/// proposers, entries/s, p50/p99/p99.9/max latency and errors.
+private func measureLevel(leader: ClusterNode, proposers: Int, seconds: Double, entryBytes: Int) async -> LevelResult {
+    let payload = [UInt8](repeating: 0x61, count: entryBytes)
+    let deadline = Date().addingTimeInterval(seconds)
+    let start = DispatchTime.now().uptimeNanoseconds
+    let results = await withTaskGroup(of: ([UInt64], Int).self) { group in
+        for _ in 0..<proposers {
+            group.addTask {
+                var latencies: [UInt64] = []
+                var errors = 0
+                while Date() < deadline {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        _ = try await leader.propose(payload)
+                        latencies.append((DispatchTime.now().uptimeNanoseconds - t0) / 1_000)
+                    } catch {
+                        errors += 1
+                    }
+                }
+                return (latencies, errors)
+            }
+        }
+        var all: [([UInt64], Int)] = []
+        for await result in group { all.append(result) }
+        return all
+    }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var count = 0
+    var errors = 0
+    for (latencies, failed) in results {
+        for micros in latencies { _ = histogram.record(micros) }
+        count += latencies.count
+        errors += failed
+    }
+    func ms(_ p: Double) -> String { String(format: "%.2f", Double(histogram.valueAtPercentile(p)) / 1000) }
+    let line = String(format: "%9d  %9.0f  %6@  %6@  %8@  %6@  %6d", proposers, Double(count) / elapsed, ms(50) as NSString,
+                      ms(99) as NSString, ms(99.9) as NSString, ms(100) as NSString, errors)
+    return LevelResult(count: count, line: line)
+}
+
+// MARK: - Three processes
+
+/// Node 1 (with the proposers) here, nodes 2 and 3 as child processes. The children get a
+/// three times longer election timeout so node 1 normally wins the first election.
+private func multiProcessBenchmark(_ run: BenchRun) async throws {
+    try? FileManager.default.removeItem(atPath: run.directory)
+    guard let ports = freeLoopbackPorts(3) else { throw BenchmarkUsage("could not find 3 free loopback ports") }
+    let ids: [NodeID] = [1, 2, 3]
+    var addresses: [NodeID: MemberAddress] = [:]
+    for (i, id) in ids.enumerated() { addresses[id] = MemberAddress(raft: PeerAddress(host: "127.0.0.1", port: ports[i]), api: "") }
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+    var children: [Process] = []
+    var stdins: [Pipe] = []
+    defer {
+        // Closing a child's stdin stops it gracefully; SIGKILL after 5 s if it did not.
+        for pipe in stdins { try? pipe.fileHandleForWriting.close() }
+        for child in children {
+            let pid = child.processIdentifier
+            var status: Int32 = 0
+            var waited = 0
+            while waitpid(pid, &status, WNOHANG) == 0 && waited < 500 {
+                usleep(10_000)
+                waited += 1
+            }
+            if waited == 500 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
+    }
+    for id in ids.dropFirst() {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = ["cluster-node", "--id", "\(id)", "--dir", run.directory,
+                           "--ports", ports.map(String.init).joined(separator: ",")]
+        // The child runs until its stdin closes, so it also stops if this process dies.
+        let stdin = Pipe()
+        child.standardInput = stdin
+        stdins.append(stdin)
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        children.append(child)
+    }
+    let transport = TCPTransport(nodeID: 1, clusterID: "bench", listen: addresses[1]!.raft,
+                                 peers: addresses.filter { $0.key != 1 }.mapValues(\.raft))
+    try await transport.start()
+    let leader = try benchNode(id: 1, directory: run.directory, transport: transport, addresses: addresses, electionTicks: 10)
+    for _ in 0..<400 where leader.status.role != .leader {
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    guard leader.status.role == .leader else { throw BenchmarkUsage("node 1 did not become leader within 10 s") }
+    // Let the followers' connections settle before measuring.
+    _ = try await leader.propose([0])
+    print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors  CPU µs/entry: leader+proposers  follower 2  follower 3")
+    for proposers in run.proposerCounts {
+        let cpuStart = processCPUNanos()
+        let childStart = children.map { childCPUNanos($0.processIdentifier) }
+        let level = await measureLevel(leader: leader, proposers: proposers, seconds: run.seconds, entryBytes: run.entryBytes)
+        let perEntry = { (nanos: UInt64) in Double(nanos) / 1000 / Double(max(level.count, 1)) }
+        let childCPU = zip(children, childStart).map { perEntry(childCPUNanos($0.processIdentifier) &- $1) }
+        print(level.line + String(format: "  %30.1f  %10.1f  %10.1f", perEntry(processCPUNanos() - cpuStart), childCPU[0], childCPU[1]))
+    }
+    await leader.shutdown()
+}
+
+/// `orchestrator-bench cluster-node --id N --dir D --ports P1,P2,P3`: one node of the
+/// `--processes` benchmark. Runs until its standard input closes.
+func runClusterNode(_ arguments: [String]) throws {
+    var id: NodeID = 0
+    var directory = ""
+    var ports: [Int] = []
+    var index = 0
+    while index + 1 < arguments.count {
+        let value = arguments[index + 1]
+        switch arguments[index] {
+        case "--id": id = NodeID(value) ?? 0
+        case "--dir": directory = value
+        case "--ports": ports = value.split(separator: ",").compactMap { Int($0) }
+        default: throw BenchmarkUsage("unknown option \(arguments[index]) (known: --id N --dir PATH --ports P1,P2,P3)")
+        }
+        index += 2
+    }
+    guard id >= 1, Int(id) <= ports.count, !directory.isEmpty else {
+        throw BenchmarkUsage("cluster-node needs --id (1...\(max(ports.count, 1))), --dir and --ports")
+    }
+    var addresses: [NodeID: MemberAddress] = [:]
+    for (i, port) in ports.enumerated() { addresses[NodeID(i + 1)] = MemberAddress(raft: PeerAddress(host: "127.0.0.1", port: port), api: "") }
+    let done = DispatchSemaphore(value: 0)
+    let failure = Mutex<String?>(nil)
+    Task.detached {
+        do {
+            let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: addresses[id]!.raft,
+                                         peers: addresses.filter { $0.key != id }.mapValues(\.raft))
+            try await transport.start()
+            let node = try benchNode(id: id, directory: directory, transport: transport, addresses: addresses, electionTicks: 30)
+            // Block a pool thread-free way: read stdin on a plain thread until EOF.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    _ = FileHandle.standardInput.readDataToEndOfFile()
+                    continuation.resume()
+                }
+            }
+            await node.shutdown()
+        } catch {
+            failure.withLock { $0 = "\(error)" }
+        }
+        done.signal()
+    }
+    done.wait()
+    if let message = failure.withLock({ $0 }) { throw BenchmarkUsage(message) }
+}
+
+/// Ports that were free a moment ago (bound to port 0, then released).
+private func freeLoopbackPorts(_ count: Int) -> [Int]? {
+    var sockets: [Int32] = []
+    defer { for fd in sockets { close(fd) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        sockets.append(fd)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { return nil }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+    }
+    return ports
+}
+
+/// User plus system CPU time of a child process (from /proc), in nanoseconds.
+private func childCPUNanos(_ pid: Int32) -> UInt64 {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return 0 }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the command: state(0) ... utime(11) stime(12), in clock ticks.
+    guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return 0 }
+    let ticks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    return (user + system) * 1_000_000_000 / max(ticks, 1)
 }
 
 /// 4 KiB pwrite + fdatasync, repeatedly, for one second: the disk's physical limit.

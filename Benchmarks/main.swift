@@ -8,7 +8,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("workflow", "parse+validate a 5,000-state workflow and 1,000 small files", workflowBenchmark),
     ("storage", "WAL: raw fsync rate, append throughput by batch size, recovery", runStorageBenchmark),
-    ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency", runClusterBenchmark),
+    ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency (--processes: 3 processes)", runClusterBenchmark),
+    ("cluster-node", "one node of `cluster --processes` (started by it)", runClusterNode),
     ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
     ("raft", "3-node Raft core in memory: committed entries/s with batching", RaftBenchmark.run),
 ]

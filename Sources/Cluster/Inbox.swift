@@ -19,6 +19,8 @@ final class Inbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [NodeEvent] = []
     private var closed = false
+    private var queuedMessages = 0
+    private var droppedMessages = 0
 
     /// Queues an event; returns false once the loop has stopped.
     @discardableResult
@@ -31,13 +33,31 @@ final class Inbox: @unchecked Sendable {
         return true
     }
 
-    func post(contentsOf batch: [NodeEvent]) {
+    /// Queues arrived Raft messages. Beyond `messagesMax` queued messages (a loop stalled
+    /// on its disk) further ones are dropped and counted: Raft tolerates loss, and memory
+    /// stays bounded.
+    func post(messages: [Message]) {
         condition.lock()
         defer { condition.unlock() }
-        guard !closed, !batch.isEmpty else { return }
+        guard !closed, !messages.isEmpty else { return }
+        let room = max(0, Self.messagesMax - queuedMessages)
+        let taken = min(room, messages.count)
+        droppedMessages += messages.count - taken
+        guard taken > 0 else { return }
         let wasEmpty = events.isEmpty
-        events.append(contentsOf: batch)
+        for message in messages.prefix(taken) { events.append(.message(message)) }
+        queuedMessages += taken
         if wasEmpty { condition.signal() }
+    }
+
+    /// How many queued messages the inbox holds at most.
+    static let messagesMax = 65_536
+
+    /// Messages dropped because the inbox was full, since the start.
+    var dropped: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return droppedMessages
     }
 
     /// Waits until an event arrives or `deadline` passes, then takes every queued event.
@@ -47,6 +67,7 @@ final class Inbox: @unchecked Sendable {
         if events.isEmpty { _ = condition.wait(until: deadline) }
         let taken = events
         events = []
+        queuedMessages = 0
         return taken
     }
 

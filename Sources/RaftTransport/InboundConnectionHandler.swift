@@ -19,6 +19,9 @@ final class InboundConnectionHandler: ChannelInboundHandler {
     private var decoder: FrameDecoder
     private var phase = Phase.awaitingHandshake(nil)
     private var logger: Logger
+    /// Messages decoded since the last delivery: handed over once per read burst
+    /// (`channelReadComplete`), so a burst costs one hand-off, not one per message.
+    private var arrived: [Message] = []
 
     init(transport: TCPTransport, logger: Logger) {
         self.transport = transport
@@ -82,7 +85,7 @@ final class InboundConnectionHandler: ChannelInboundHandler {
                 close(context, "message from \(message.from) to \(message.to) on the connection of node \(peer) to node \(transport.nodeID)")
                 return false
             }
-            transport.deliver(message)
+            arrived.append(message)
             return true
         case (.awaitingHandshake, _):
             transport.counters.decodeErrors.add(1)
@@ -97,7 +100,21 @@ final class InboundConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliverArrived()
+        context.fireChannelReadComplete()
+    }
+
+    private func deliverArrived() {
+        guard !arrived.isEmpty else { return }
+        let batch = arrived
+        arrived.removeAll(keepingCapacity: true)
+        transport.deliver(batch)
+    }
+
     private func close(_ context: ChannelHandlerContext, _ reason: String) {
+        // Messages decoded before the bad bytes are sound: deliver them.
+        deliverArrived()
         logger.warning("closing inbound connection: \(reason)")
         if case .awaitingHandshake(let timeout) = phase { timeout?.cancel() }
         phase = .closing
@@ -105,6 +122,7 @@ final class InboundConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deliverArrived()
         if case .awaitingHandshake(let timeout) = phase { timeout?.cancel() }
         phase = .closing
         transport.inboundClosed(context.channel)

@@ -17,6 +17,16 @@ public protocol RaftTransport: Sendable {
     func start() async throws
     /// Closes every connection and finishes `incoming`.
     func shutdown() async
+    /// Asks the transport to hand arriving messages straight to `receiver`, in batches and
+    /// on the thread that read them, instead of through `incoming` (which then stays empty).
+    /// This saves a hop through a task per message; the receiver must not block. Returns
+    /// false when the transport has no such path (keep reading `incoming`). Call before
+    /// `start()`.
+    func deliverDirectly(to receiver: @escaping @Sendable ([Message]) -> Void) -> Bool
+}
+
+extension RaftTransport {
+    public func deliverDirectly(to receiver: @escaping @Sendable ([Message]) -> Void) -> Bool { false }
 }
 
 /// A peer's Raft listen address.

@@ -33,6 +33,10 @@ public final class TCPTransport: RaftTransport {
     private let logger: Logger
     private let listen: PeerAddress
     private let state: Mutex<State>
+    /// Set by ``deliverDirectly(to:)``: arriving messages go here instead of `incoming`.
+    /// (A class box: keeping the bare closure in the `Mutex` made every read wrap it in one
+    /// more reabstraction thunk, so deliveries grew slower without bound.)
+    private let receiver = Mutex<MessageReceiver?>(nil)
     private let allocator = ByteBufferAllocator()
 
     private enum Phase { case idle, starting, running, shutDown }
@@ -257,15 +261,35 @@ public final class TCPTransport: RaftTransport {
         }
     }
 
-    func deliver(_ message: Message) {
-        counters.messagesReceived.add(1)
-        if case .dropped = continuation.yield(message) { counters.receiveDropped.add(1) }
+    /// Hands arriving messages to the direct receiver, or queues them on `incoming`.
+    public func deliverDirectly(to receiver: @escaping @Sendable ([Message]) -> Void) -> Bool {
+        let box = MessageReceiver(receive: receiver)
+        self.receiver.withLock { $0 = box }
+        return true
+    }
+
+    func deliver(_ messages: [Message]) {
+        guard !messages.isEmpty else { return }
+        counters.messagesReceived.add(messages.count)
+        if let receiver = receiver.withLock({ $0 }) {
+            receiver.receive(messages)
+            return
+        }
+        for message in messages {
+            if case .dropped = continuation.yield(message) { counters.receiveDropped.add(1) }
+        }
     }
 
     /// Messages waiting in the queue for `peer` (tests and diagnostics).
     func queuedMessages(for peer: NodeID) -> Int {
         state.withLock { $0.links[peer] }?.queuedMessages ?? 0
     }
+}
+
+/// The direct receiver of ``TCPTransport/deliverDirectly(to:)``.
+final class MessageReceiver: Sendable {
+    let receive: @Sendable ([Message]) -> Void
+    init(receive: @escaping @Sendable ([Message]) -> Void) { self.receive = receive }
 }
 
 /// Why a transport could not start.
