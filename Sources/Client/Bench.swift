@@ -1,5 +1,7 @@
 import Foundation
 import Histogram
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// The load generator behind `orchestrator bench`: N concurrent clients, each cycling its own
@@ -14,22 +16,21 @@ public enum Bench {
     /// Runs the benchmark. Throws for bad settings or when the workflow cannot be read.
     public static func run(_ settings: BenchSettings) async throws -> BenchReport {
         try settings.validate()
-        let perServer = max(1, (settings.clients + settings.servers.count - 1) / settings.servers.count)
-        let clients = settings.servers.map {
-            OrchestratorClient(baseURL: $0, configuration: .init(connectionsPerServerMax: perServer + 2, retry: settings.retry))
-        }
+        // The typed client reads the workflow once; the workers then use their own lean
+        // connections (BenchWorker).
+        let client = OrchestratorClient(baseURL: settings.servers[0], configuration: .init(retry: settings.retry))
+        let info: WorkflowInfo
         do {
-            let report = try await run(settings, clients: clients)
-            for client in clients { try? await client.shutdown() }
-            return report
+            info = try await client.workflow(settings.workflow)
+            try? await client.shutdown()
         } catch {
-            for client in clients { try? await client.shutdown() }
+            try? await client.shutdown()
             throw error
         }
+        return try await run(settings, info: info)
     }
 
-    private static func run(_ settings: BenchSettings, clients: [OrchestratorClient]) async throws -> BenchReport {
-        let info = try await clients[0].workflow(settings.workflow)
+    private static func run(_ settings: BenchSettings, info: WorkflowInfo) async throws -> BenchReport {
         let next = Bench.nextTransitions(info)
         guard next[info.initial] != nil else {
             throw BenchError("workflow '\(settings.workflow)' has no transition leaving its initial state '\(info.initial)'")
@@ -38,20 +39,19 @@ public enum Bench {
         let budget = Budget(transitionsMax: settings.transitionsMax)
         let clock = ContinuousClock()
         let start = clock.now
-        let deadline = start + .milliseconds(Int64(settings.durationSeconds * 1_000))
 
-        let results = await withTaskGroup(of: WorkerResult.self) { group in
-            for worker in 0..<settings.clients {
-                let client = clients[worker % clients.count]
-                group.addTask {
-                    await Bench.work(client: client, worker: worker, runID: runID, workflow: settings.workflow,
-                                     initial: info.initial, next: next, budget: budget, deadline: deadline)
-                }
-            }
-            var all: [WorkerResult] = []
-            for await result in group { all.append(result) }
-            return all
+        let targets = try settings.servers.map(Bench.hostAndPort)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let nioDeadline = NIODeadline.now() + .milliseconds(Int64(settings.durationSeconds * 1_000))
+        let futures = (0..<settings.clients).map { worker in
+            let target = targets[worker % targets.count]
+            let plan = BenchWorker.Plan(host: target.host, port: target.port, worker: worker, runID: runID,
+                                        workflow: settings.workflow, initial: info.initial, next: next, budget: budget,
+                                        deadline: nioDeadline, retry: settings.retry)
+            return BenchWorker(plan: plan, eventLoop: group.next()).start()
         }
+        var results: [WorkerResult] = []
+        for future in futures { results.append(try await future.get()) }
         let elapsed = clock.now - start
         var report = BenchReport(settings: settings,
                                  elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -70,6 +70,30 @@ public enum Bench {
             report.maxMicros = Double(histogram.max) / 1_000
         }
         return report
+    }
+
+    /// Host and port of a base URL (`http://127.0.0.1:8080`, `localhost:8080`, `http://[::1]:8080`).
+    static func hostAndPort(_ url: String) throws -> (host: String, port: Int) {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") {
+            guard rest[..<scheme.lowerBound] == "http" else { throw BenchError("bench speaks plain http only, not '\(url)'") }
+            rest = rest[scheme.upperBound...]
+        }
+        let hostPort = rest.prefix { $0 != "/" }
+        var host: Substring
+        var port: Substring = ""
+        if hostPort.hasPrefix("[") {
+            host = hostPort.dropFirst().prefix { $0 != "]" }
+            let after = hostPort.dropFirst(host.count + 2)
+            if after.hasPrefix(":") { port = after.dropFirst() }
+        } else {
+            host = hostPort.prefix { $0 != ":" }
+            port = hostPort.dropFirst(host.count + 1)
+        }
+        guard !host.isEmpty else { throw BenchError("'\(url)' names no host") }
+        if port.isEmpty { return (String(host), 80) }
+        guard let number = Int(port), (1...65_535).contains(number) else { throw BenchError("'\(url)' has a bad port '\(port)'") }
+        return (String(host), number)
     }
 
     /// For each non-final state, the first transition leaving it.
@@ -98,64 +122,6 @@ public enum Bench {
         var retries: [String: Int] = [:]
     }
 
-    /// Retry codes seen by one worker's calls (the retry callback is `@Sendable`).
-    final class RetryTally: Sendable {
-        let codes = Mutex<[String: Int]>([:])
-        func note(_ error: ClientError) { codes.withLock { $0[error.code, default: 0] += 1 } }
-    }
-
-    static func work(client: OrchestratorClient, worker: Int, runID: String, workflow: String, initial: String,
-                     next: [String: String], budget: Budget, deadline: ContinuousClock.Instant) async -> WorkerResult {
-        let clock = ContinuousClock()
-        var result = WorkerResult()
-        let tally = RetryTally()
-        var generation = 0
-        var instance: String?
-        var state = initial
-        while clock.now < deadline, !Task.isCancelled {
-            guard let current = instance else {
-                let id = "bench-\(runID)-\(worker)-\(generation)"
-                generation += 1
-                do {
-                    let started = try await client.call(.start(workflow: workflow, id: id), onRetry: tally.note).value
-                    instance = started.id
-                    state = started.state
-                    result.starts += 1
-                } catch let error as ClientError {
-                    result.errors[error.code, default: 0] += 1
-                    if case .rejected = error { return result }   // no point in looping on a refusal
-                } catch {
-                    return result
-                }
-                continue
-            }
-            guard let transition = next[state] else {
-                instance = nil   // reached a final state: start a new instance
-                continue
-            }
-            guard budget.take() else { break }
-            let began = clock.now
-            do {
-                let moved = try await client.call(.submit(instance: current, transition: transition), onRetry: tally.note).value
-                let took = clock.now - began
-                _ = result.latencies.record(UInt64(took.components.seconds) * 1_000_000_000
-                                            + UInt64(took.components.attoseconds / 1_000_000_000))
-                result.transitions += 1
-                state = moved.state
-            } catch let error as ClientError {
-                result.errors[error.code, default: 0] += 1
-                if case .rejected(_, _, _, let details) = error, let actual = details["state"]?.stringValue ?? details["actual"]?.stringValue {
-                    state = actual
-                } else if case .rejected = error {
-                    instance = nil
-                }
-            } catch {
-                result.errors["cancelled", default: 0] += 1
-            }
-        }
-        result.retries = tally.codes.withLock { $0 }
-        return result
-    }
 }
 
 /// What `Bench.run` does.
