@@ -62,6 +62,24 @@ public final class FilePersistence: RaftPersistence {
         try store.saveSnapshot(Self.metadata(snapshot.metadata), data: snapshot.data)
     }
 
+    public func snapshotWriter() -> @Sendable (Raft.Snapshot) throws -> PreparedSnapshot {
+        let directory = (store as? FileLogStore)?.directory
+        return { snapshot in
+            guard let directory else { return PreparedSnapshot(snapshot: snapshot) }
+            let file = try FileLogStore.writeSnapshotFile(Self.metadata(snapshot.metadata), data: snapshot.data, directory: directory)
+            return PreparedSnapshot(snapshot: snapshot, location: file.name)
+        }
+    }
+
+    public func adoptSnapshot(_ prepared: PreparedSnapshot) throws -> Bool {
+        guard let store = store as? FileLogStore, let name = prepared.location else {
+            try saveLocalSnapshot(prepared.snapshot)
+            return true
+        }
+        return try store.adoptSnapshotFile(PreparedSnapshotFile(metadata: Self.metadata(prepared.snapshot.metadata), name: name,
+                                                                dataBytes: prepared.snapshot.data.count))
+    }
+
     public func compact(through index: LogIndex) throws {
         try store.compact(upTo: index)
     }

@@ -10,6 +10,8 @@ enum NodeEvent: Sendable {
     case membership(ConfigChange, CheckedContinuation<Proposed, any Error>)
     case transfer(NodeID, CheckedContinuation<Void, any Error>)
     case shutdown(CheckedContinuation<Void, Never>)
+    /// A snapshot encoded and written off the loop (or why it failed), with the time it started.
+    case snapshotWritten(Result<PreparedSnapshot, any Error>, startedNanos: UInt64)
 }
 
 /// The node loop's mailbox: any thread posts, the loop thread takes everything at once

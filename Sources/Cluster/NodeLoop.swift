@@ -28,6 +28,10 @@ final class NodeLoop: @unchecked Sendable {
     private var pendingTransfer: (target: NodeID, deadline: UInt64, continuation: CheckedContinuation<Void, any Error>)?
     private var nextReadContext: UInt64 = 1
     private var appliedSinceSnapshot = 0
+    /// A snapshot is being encoded and written on another thread (at most one at a time).
+    private var snapshotInFlight = false
+    /// Entered while a background snapshot runs; `finish()` waits for it before closing storage.
+    private let snapshotWork = DispatchGroup()
     private var leaderChanges = 0
     private var running = true
     private var shutdownContinuation: CheckedContinuation<Void, Never>?
@@ -145,6 +149,8 @@ final class NodeLoop: @unchecked Sendable {
         case .shutdown(let continuation):
             running = false
             shutdownContinuation = continuation
+        case .snapshotWritten(let result, let started):
+            snapshotWritten(result, startedNanos: started)
         }
     }
 
@@ -269,28 +275,64 @@ final class NodeLoop: @unchecked Sendable {
         confirmedReads = waiting
     }
 
+    /// Every `snapshotEveryEntries` applied entries: captures the state here (O(1)), then
+    /// encodes and writes it on another thread, so proposals never wait for a big snapshot
+    /// (the loop only adopts the written file and compacts, in `snapshotWritten`).
     private func maybeSnapshot() {
-        guard appliedSinceSnapshot >= config.snapshotEveryEntries else { return }
-        let start = Self.nowNanos()
+        guard appliedSinceSnapshot >= config.snapshotEveryEntries, !snapshotInFlight else { return }
         let applied = raft.appliedIndex
-        let data = ClusterSnapshot(addresses: addresses, application: stateMachine.snapshot()).encoded
-        let snapshot = raft.createSnapshot(at: applied, data: data)
-        do {
-            try persistence.saveLocalSnapshot(snapshot)
-            let trailing = LogIndex(config.snapshotTrailingEntries)
-            if applied > trailing {
-                raft.compact(through: applied - trailing)
-                try persistence.compact(through: applied - trailing)
+        guard let pending = raft.snapshotMetadata(at: applied) else { return }
+        let start = Self.nowNanos()
+        let source = stateMachine.snapshotSource()
+        let addresses = self.addresses
+        let write = persistence.snapshotWriter()
+        snapshotInFlight = true
+        appliedSinceSnapshot = 0
+        let inbox = self.inbox
+        snapshotWork.enter()
+        let work = snapshotWork
+        Thread.detachNewThread {
+            let result = Result<PreparedSnapshot, any Error> {
+                let data = ClusterSnapshot(addresses: addresses, application: source()).encoded
+                return try write(Snapshot(metadata: pending, data: data))
             }
-        } catch {
-            storageFailed("saving the snapshot at index \(applied): \(error)")
+            inbox.post(.snapshotWritten(result, startedNanos: start))
+            work.leave()
+        }
+    }
+
+    private func snapshotWritten(_ result: Result<PreparedSnapshot, any Error>, startedNanos start: UInt64) {
+        snapshotInFlight = false
+        let prepared: PreparedSnapshot
+        switch result {
+        case .success(let written): prepared = written
+        case .failure(let error):
+            storageFailed("writing the snapshot: \(error)")
             return
         }
-        appliedSinceSnapshot = 0
+        let index = prepared.snapshot.metadata.index
+        do {
+            // A snapshot from the leader may have replaced the log meanwhile: then this one
+            // is stale. (Its file, if any, is older than the installed one; after a restart the
+            // store lists it among the old snapshots that retention deletes.)
+            guard raft.canSnapshot(at: index), try persistence.adoptSnapshot(prepared) else {
+                logger.info("discarded a stale snapshot", metadata: ["index": "\(index)"])
+                return
+            }
+            _ = raft.createSnapshot(at: index, data: prepared.snapshot.data)
+            let trailing = LogIndex(config.snapshotTrailingEntries)
+            if index > trailing {
+                raft.compact(through: index - trailing)
+                try persistence.compact(through: index - trailing)
+            }
+        } catch {
+            storageFailed("saving the snapshot at index \(index): \(error)")
+            return
+        }
         let elapsed = Self.nowNanos() - start
         metrics.snapshotNanos.recordNanoseconds(Int64(elapsed))
-        metrics.snapshotBytes.record(data.count)
-        logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)",
+        metrics.snapshotBytes.record(prepared.snapshot.data.count)
+        logger.info("took snapshot", metadata: ["index": "\(index)", "bytes": "\(prepared.snapshot.data.count)",
                                                 "log_starts_at": "\(raft.status.firstIndex)",
                                                 "ms": "\(Double(elapsed) / 1e6)"])
     }
@@ -355,7 +397,7 @@ final class NodeLoop: @unchecked Sendable {
     private func finish() {
         for event in inbox.close() {
             switch event {
-            case .message: break
+            case .message, .snapshotWritten: break
             case .propose(_, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
             case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
             case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
@@ -363,6 +405,11 @@ final class NodeLoop: @unchecked Sendable {
             }
         }
         failEverything(.shuttingDown)
+        // A snapshot still being written should finish before the storage closes (bounded,
+        // so a state machine that never finishes encoding cannot hold up shutdown).
+        if snapshotWork.wait(timeout: .now() + 30) == .timedOut {
+            logger.warning("closing storage while a snapshot is still being written")
+        }
         persistence.close()
         publishStatus()
         shutdownContinuation?.resume()

@@ -11,6 +11,13 @@ public protocol RaftPersistence: AnyObject {
     func save(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws
     /// Makes a snapshot this node took durable (it keeps the log).
     func saveLocalSnapshot(_ snapshot: Snapshot) throws
+    /// A function that writes a snapshot durably without touching anything the node loop
+    /// uses, so it may run on another thread while the loop goes on (a big snapshot then
+    /// does not stall proposals). Its result goes to `adoptSnapshot` on the loop.
+    func snapshotWriter() -> @Sendable (Snapshot) throws -> PreparedSnapshot
+    /// Makes a snapshot from `snapshotWriter()` the latest local one, like
+    /// `saveLocalSnapshot`. Returns false (and discards it) if a newer one exists by now.
+    func adoptSnapshot(_ prepared: PreparedSnapshot) throws -> Bool
     /// Forgets log entries up to and including `index` (covered by a durable snapshot).
     func compact(through index: LogIndex) throws
     /// Releases files and locks; called once when the node stops.
@@ -20,6 +27,30 @@ public protocol RaftPersistence: AnyObject {
 /// Keeps everything in memory: for `dev --in-memory` and tests. Restarting a node from
 /// the same object recovers what was saved, as a disk would. Thread-safe, so a test can
 /// keep it across a node's restarts.
+/// A snapshot written by a ``RaftPersistence/snapshotWriter()`` function, not yet adopted.
+public struct PreparedSnapshot: Sendable {
+    public var snapshot: Snapshot
+    /// Where the persistence keeps it (a file name), if anywhere yet.
+    public var location: String?
+
+    public init(snapshot: Snapshot, location: String? = nil) {
+        self.snapshot = snapshot
+        self.location = location
+    }
+}
+
+extension RaftPersistence {
+    /// By default nothing is written ahead: `adoptSnapshot` saves the snapshot.
+    public func snapshotWriter() -> @Sendable (Snapshot) throws -> PreparedSnapshot {
+        { PreparedSnapshot(snapshot: $0) }
+    }
+
+    public func adoptSnapshot(_ prepared: PreparedSnapshot) throws -> Bool {
+        try saveLocalSnapshot(prepared.snapshot)
+        return true
+    }
+}
+
 public final class MemoryPersistence: RaftPersistence, Sendable {
     private let state: Mutex<DurableState>
 

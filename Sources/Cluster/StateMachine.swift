@@ -13,4 +13,16 @@ public protocol ReplicatedStateMachine: AnyObject, Sendable {
     func snapshot() -> [UInt8]
     /// Replaces the whole state with a snapshot's.
     func restore(from snapshot: [UInt8]) throws
+    /// A snapshot in two steps: this call (on the loop thread) captures the state as of
+    /// the last applied command and must be quick — an immutable copy-on-write copy, say;
+    /// the returned function encodes it and runs on another thread while the loop keeps
+    /// applying. The default encodes at once with `snapshot()`.
+    func snapshotSource() -> @Sendable () -> [UInt8]
+}
+
+extension ReplicatedStateMachine {
+    public func snapshotSource() -> @Sendable () -> [UInt8] {
+        let bytes = snapshot()
+        return { bytes }
+    }
 }

@@ -15,6 +15,21 @@ extension RaftNode {
         return snapshot
     }
 
+    /// Whether a snapshot at `index` (built from the state applied through it) would be newer
+    /// than the latest one and can still be taken: its entry is applied and its term known.
+    /// A snapshot built in the background is checked with this before `createSnapshot`,
+    /// since a snapshot from the leader may have replaced the log meanwhile.
+    public func canSnapshot(at index: LogIndex) -> Bool {
+        index <= log.applied && index > latestSnapshot.metadata.index && log.term(at: index) != nil
+    }
+
+    /// The metadata `createSnapshot(at:data:)` would give a snapshot at `index` now, or nil
+    /// when `canSnapshot(at:)` is false. Lets a node encode the data elsewhere first.
+    public func snapshotMetadata(at index: LogIndex) -> SnapshotMetadata? {
+        guard canSnapshot(at: index), let term = log.term(at: index) else { return nil }
+        return SnapshotMetadata(index: index, term: term, configuration: configuration(at: index))
+    }
+
     /// Forgets the entries up to and including `index`, which the latest snapshot covers.
     /// Keeping some entries below the snapshot lets slightly lagging followers catch up
     /// without a snapshot transfer.

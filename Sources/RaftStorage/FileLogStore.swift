@@ -349,6 +349,39 @@ public final class FileLogStore: RaftLogStore {
         try mutating { try writeSnapshot(metadata, data: data) }
     }
 
+    /// Writes a snapshot file durably without registering it, so a node can encode and
+    /// write a large snapshot on another thread while its loop keeps using the store. Touches
+    /// nothing but a new file in `directory`; hand the result to ``adoptSnapshotFile(_:)``.
+    /// A crash before adoption leaves a complete snapshot of applied state, which recovery
+    /// may use like any other.
+    public static func writeSnapshotFile(_ metadata: SnapshotMetadata, data: [UInt8], directory: String) throws -> PreparedSnapshotFile {
+        PreparedSnapshotFile(metadata: metadata, name: try SnapshotFile.write(metadata, data: data, directory: directory),
+                             dataBytes: data.count)
+    }
+
+    /// Registers a snapshot file written by ``writeSnapshotFile(_:data:directory:)`` as the
+    /// latest snapshot (the checks of ``saveSnapshot(_:data:)`` apply). Returns false, and
+    /// deletes the file, when a newer snapshot was saved or installed meanwhile.
+    @discardableResult
+    public func adoptSnapshotFile(_ prepared: PreparedSnapshotFile) throws -> Bool {
+        try checkUsable()
+        if let latest = latestSnapshotMetadata, latest.index >= prepared.metadata.index {
+            if !snapshots.contains(where: { $0.name == prepared.name }) { try? FileSystem.remove(path(prepared.name)) }
+            return false
+        }
+        try LogInvariants.checkSnapshot(prepared.metadata, dataBytes: prepared.dataBytes, latest: latestSnapshotMetadata, options: options)
+        LogInvariants.checkOwnSnapshot(prepared.metadata, lastIndex: lastIndex, termAt: { self.knownTerm(at: $0) })
+        try mutating {
+            syncCount += 2
+            snapshots.append((prepared.metadata, prepared.name))
+            while snapshots.count > options.snapshotsRetained {
+                let old = snapshots.removeFirst()
+                try FileSystem.remove(path(old.name))
+            }
+        }
+        return true
+    }
+
     func writeSnapshot(_ metadata: SnapshotMetadata, data: [UInt8]) throws {
         let name = try SnapshotFile.write(metadata, data: data, directory: directory)
         syncCount += 2
@@ -399,5 +432,20 @@ public final class FileLogStore: RaftLogStore {
             try FileSystem.remove(path(segment.name))
         }
         if !old.isEmpty { try syncDirectory() }
+    }
+}
+
+/// A snapshot file written by ``FileLogStore/writeSnapshotFile(_:data:directory:)``,
+/// waiting to be adopted.
+public struct PreparedSnapshotFile: Sendable, Hashable {
+    public var metadata: SnapshotMetadata
+    /// The file's name in the store's directory.
+    public var name: String
+    public var dataBytes: Int
+
+    public init(metadata: SnapshotMetadata, name: String, dataBytes: Int) {
+        self.metadata = metadata
+        self.name = name
+        self.dataBytes = dataBytes
     }
 }

@@ -19,6 +19,12 @@ final class EngineStateMachine: ReplicatedStateMachine {
         engine.snapshot().bytes
     }
 
+    /// An O(1) copy-on-write copy of the engine state, encoded later off the node loop.
+    func snapshotSource() -> @Sendable () -> [UInt8] {
+        let copy = engine.current()
+        return { copy.snapshot() }
+    }
+
     func restore(from snapshot: [UInt8]) throws {
         try engine.restore(snapshot)
     }

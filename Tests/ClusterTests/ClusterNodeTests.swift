@@ -1,6 +1,8 @@
 import Cluster
+import Dispatch
 import Raft
 import RaftTransport
+import Synchronization
 import XCTest
 
 final class ClusterNodeTests: XCTestCase {
@@ -123,12 +125,36 @@ final class ClusterNodeTests: XCTestCase {
         let lagging = h.ids.first { $0 != leader.id }!
         h.hub.isolate(lagging)
         for i in 0..<300 { _ = try await leader.propose(Array("s\(i)=\(i)".utf8)) }
-        XCTAssertGreaterThan(leader.status.snapshotIndex, 200, "the leader compacted its log")
+        // Snapshots are encoded off the loop, so the last one may still be on its way.
+        let compacted = try await waitUntil { leader.status.snapshotIndex > 200 }
+        XCTAssertTrue(compacted, "the leader compacted its log (log starts after \(leader.status.snapshotIndex))")
         h.hub.healAll()
         let caughtUp = try await waitUntil { h.machines[lagging]!.contents.count == 300 }
         XCTAssertTrue(caughtUp, "the lagging follower caught up")
         XCTAssertGreaterThan(h.machines[lagging]!.restores.withLock { $0 }, 0, "it caught up by installing a snapshot")
         await h.shutdown()
+    }
+
+    func testProposalsKeepCommittingWhileASnapshotIsBeingEncoded() async throws {
+        let machine = BlockedSnapshotMachine()
+        var config = ClusterConfig(nodeID: 1)
+        config.tickMillis = 10
+        config.snapshotEveryEntries = 10
+        config.snapshotTrailingEntries = 0
+        let hub = InMemoryNetwork()
+        let node = try ClusterNode(config: config, persistence: MemoryPersistence(.bootstrap([1])), transport: hub.transport(for: 1),
+                                   stateMachine: machine, addresses: [:])
+        node.start()
+        _ = try await waitUntil { node.status.role == .leader }
+        // The first snapshot starts after 10 entries and cannot finish; proposals go on.
+        for i in 0..<100 { _ = try await node.propose(Array("p\(i)".utf8)) }
+        XCTAssertEqual(machine.applied.withLock { $0 }, 100)
+        XCTAssertEqual(node.status.snapshotIndex, 0, "no snapshot was adopted while its encoding was blocked")
+        XCTAssertEqual(machine.started.load(ordering: .relaxed), 1, "one snapshot at a time")
+        for _ in 0..<20 { machine.release.signal() }
+        let adopted = try await waitUntil { node.status.snapshotIndex >= 10 }
+        XCTAssertTrue(adopted, "the released snapshot was adopted and the log compacted")
+        await node.shutdown()
     }
 
     func testRestartRecoversFromPersistence() async throws {
@@ -146,4 +172,30 @@ final class ClusterNodeTests: XCTestCase {
 
 func XCTUnwrapAsync<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) async throws -> T {
     try XCTUnwrap(value, file: file, line: line)
+}
+
+/// Counts applies; encoding a snapshot waits for `release` (a huge state, or a slow disk).
+final class BlockedSnapshotMachine: ReplicatedStateMachine {
+    let applied = Mutex(0)
+    let started = Atomic(0)
+    let release = DispatchSemaphore(value: 0)
+
+    func apply(index: LogIndex, command: [UInt8]) -> [UInt8] {
+        applied.withLock { $0 += 1 }
+        return []
+    }
+
+    func snapshot() -> [UInt8] { Array("\(applied.withLock { $0 })".utf8) }
+
+    func restore(from snapshot: [UInt8]) throws {}
+
+    func snapshotSource() -> @Sendable () -> [UInt8] {
+        let count = applied.withLock { $0 }
+        started.add(1, ordering: .relaxed)
+        let release = self.release
+        return {
+            release.wait()
+            return Array("\(count)".utf8)
+        }
+    }
 }
