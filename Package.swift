@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "API", "Engine", "Workflow", "Client",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

@@ -10,7 +10,7 @@ public struct ClusterConfig: Sendable {
     /// Heartbeat interval in ticks.
     public var heartbeatTicks: Int = 1
     /// Take a snapshot after this many entries were applied since the last one.
-    public var snapshotEveryEntries: Int = 10_000
+    public var snapshotEveryEntries: Int = 100_000
     /// Entries kept below a snapshot so slightly lagging followers catch up from the log.
     public var snapshotTrailingEntries: Int = 1_000
     /// How long a proposal or read waits before failing with ``ClusterError/timedOut``.

@@ -23,7 +23,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var inMemory = false
     public var tickMillis = 100
     public var electionTicks = 10
-    public var snapshotEveryEntries = 10_000
+    public var snapshotEveryEntries = 100_000
     /// Entries kept below a snapshot so slightly lagging followers catch up from the log.
     public var snapshotTrailingEntries = 1_000
     public var requestTimeoutMillis = 5_000

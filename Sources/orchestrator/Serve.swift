@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds (default 100; election timeout is 10–20 ticks).")
     var tickMillis: Int?
 
-    @Option(name: .customLong("snapshot-every"), help: "Take a snapshot every this many applied entries (default 10000).")
+    @Option(name: .customLong("snapshot-every"), help: "Take a snapshot every this many applied entries (default 100000, as etcd).")
     var snapshotEvery: Int?
 
     @Option(name: .customLong("snapshot-trailing"), help: "Log entries kept below each snapshot for lagging followers (default 1000).")

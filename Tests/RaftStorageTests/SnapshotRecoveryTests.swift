@@ -25,6 +25,31 @@ final class SnapshotRecoveryTests: XCTestCase {
         store.close()
     }
 
+    func testASnapshotWrittenAheadIsAdoptedOrDiscardedWhenStale() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try FileLogStore.open(directory: directory.path, options: options)
+        try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: 30), entries: makeEntries(1...30, term: 1))
+        // Written on another thread in a node; nothing changes in the store until adopted.
+        let at20 = try FileLogStore.writeSnapshotFile(SnapshotMetadata(index: 20, term: 1, configuration: [1]),
+                                                      data: Array(repeating: 2, count: 300), directory: directory.path)
+        XCTAssertNil(store.latestSnapshotMetadata)
+        XCTAssertTrue(try store.adoptSnapshotFile(at20))
+        XCTAssertEqual(try store.latestSnapshot()?.data, Array(repeating: 2, count: 300))
+        // A snapshot older than the latest one is refused and its file deleted.
+        try store.saveSnapshot(SnapshotMetadata(index: 25, term: 1, configuration: [1]), data: [5])
+        let at22 = try FileLogStore.writeSnapshotFile(SnapshotMetadata(index: 22, term: 1, configuration: [1]), data: [7],
+                                                      directory: directory.path)
+        XCTAssertFalse(try store.adoptSnapshotFile(at22))
+        XCTAssertFalse(directory.snapshotNames().contains(at22.name))
+        XCTAssertEqual(store.latestSnapshotMetadata?.index, 25)
+        store.close()
+        // After a restart the adopted snapshots are there as if saved directly.
+        let reopened = try FileLogStore.open(directory: directory.path, options: options)
+        XCTAssertEqual(try reopened.latestSnapshot()?.metadata.index, 25)
+        reopened.close()
+    }
+
     func testSnapshotChecksumFailureFallsBackToThePreviousOne() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
