@@ -45,6 +45,8 @@ let package = Package(
                 "Raft", "RaftStorage", "RaftTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The replicated state machine: commands, deterministic apply, snapshots.
@@ -74,6 +76,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Typed HTTP client of the API, for the CLI and `bench`.
@@ -100,6 +103,8 @@ let package = Package(
             dependencies: [
                 "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks"
         ),

@@ -1,6 +1,8 @@
 import Cluster
 import Foundation
 import Histogram
+import NIOCore
+import NIOPosix
 import Raft
 import RaftStorage
 import RaftTransport
@@ -43,7 +45,11 @@ func runClusterBenchmark(_ arguments: [String]) throws {
     let layout = processes ? "3 processes" : "3 nodes in one process"
     print("cluster: \(layout), WAL with fsync, TCP loopback, \(entryBytes)-byte entries, \(seconds) s per level")
     print("command: swift run -c release orchestrator-bench cluster --proposers \(proposerCounts.map(String.init).joined(separator: ",")) --seconds \(Int(seconds)) --entry-bytes \(entryBytes)\(processes ? " --processes" : "")")
-    print("raw fdatasync (4 KiB pwrite + fdatasync) on \(directory): \(Int(rawSyncRate(directory: directory))) /s")
+    let syncRate = rawSyncRate(directory: directory)
+    let roundTrip = loopbackRoundTripMicros()
+    print("raw fdatasync (4 KiB pwrite + fdatasync) on \(directory): \(Int(syncRate)) /s (\(String(format: "%.0f", 1e6 / max(syncRate, 1))) µs each)")
+    print(String(format: "loopback TCP round trip (1 byte, median of 2000): %.0f µs; single-proposer target 2 × (fsync + round trip) = %.2f ms",
+                 roundTrip, 2 * (1e6 / max(syncRate, 1) + roundTrip) / 1000))
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<String?>(nil)
     let run = BenchRun(directory: directory, proposerCounts: proposerCounts, seconds: seconds, entryBytes: entryBytes)
@@ -92,8 +98,12 @@ private func clusterBenchmark(_ run: BenchRun) async throws {
     try? FileManager.default.removeItem(atPath: directory)
     let ids: [NodeID] = [1, 2, 3]
     var transports: [NodeID: TCPTransport] = [:]
+    var loops: [NodeID: any EventLoop] = [:]
     for id in ids {
-        let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:])
+        // Each node and its connections on one event-loop thread, as `serve` runs them.
+        loops[id] = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:],
+                                     options: sharedLoopOptions(loops[id]!))
         try await transport.start()
         transports[id] = transport
     }
@@ -101,7 +111,8 @@ private func clusterBenchmark(_ run: BenchRun) async throws {
     for id in ids { addresses[id] = MemberAddress(raft: transports[id]!.listenAddress!, api: "") }
     var nodes: [ClusterNode] = []
     for id in ids {
-        nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10))
+        nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10,
+                                   eventLoop: loops[id]!))
     }
     var leader: ClusterNode?
     for _ in 0..<400 where leader == nil {
@@ -122,7 +133,7 @@ private func clusterBenchmark(_ run: BenchRun) async throws {
 /// One bench node: a WAL under `directory/node-ID` (bootstrapped on first use), a counting
 /// state machine, a short tick so the first election is quick.
 private func benchNode(id: NodeID, directory: String, transport: TCPTransport, addresses: [NodeID: MemberAddress],
-                       electionTicks: Int) throws -> ClusterNode {
+                       electionTicks: Int, eventLoop: (any EventLoop)?) throws -> ClusterNode {
     try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
     let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
     let persistence = try FilePersistence(store: store)
@@ -133,7 +144,7 @@ private func benchNode(id: NodeID, directory: String, transport: TCPTransport, a
     config.snapshotEveryEntries = 100_000
     config.requestTimeoutMillis = 10_000
     let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
-                               stateMachine: CountingMachine(), addresses: addresses)
+                               stateMachine: CountingMachine(), addresses: addresses, eventLoop: eventLoop)
     node.start()
     return node
 }
@@ -229,10 +240,12 @@ private func multiProcessBenchmark(_ run: BenchRun) async throws {
         try child.run()
         children.append(child)
     }
+    let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
     let transport = TCPTransport(nodeID: 1, clusterID: "bench", listen: addresses[1]!.raft,
-                                 peers: addresses.filter { $0.key != 1 }.mapValues(\.raft))
+                                 peers: addresses.filter { $0.key != 1 }.mapValues(\.raft), options: sharedLoopOptions(loop))
     try await transport.start()
-    let leader = try benchNode(id: 1, directory: run.directory, transport: transport, addresses: addresses, electionTicks: 10)
+    let leader = try benchNode(id: 1, directory: run.directory, transport: transport, addresses: addresses, electionTicks: 10,
+                               eventLoop: loop)
     for _ in 0..<400 where leader.status.role != .leader {
         try await Task.sleep(for: .milliseconds(25))
     }
@@ -277,10 +290,12 @@ func runClusterNode(_ arguments: [String]) throws {
     let failure = Mutex<String?>(nil)
     Task.detached {
         do {
+            let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
             let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: addresses[id]!.raft,
-                                         peers: addresses.filter { $0.key != id }.mapValues(\.raft))
+                                         peers: addresses.filter { $0.key != id }.mapValues(\.raft), options: sharedLoopOptions(loop))
             try await transport.start()
-            let node = try benchNode(id: id, directory: directory, transport: transport, addresses: addresses, electionTicks: 30)
+            let node = try benchNode(id: id, directory: directory, transport: transport, addresses: addresses, electionTicks: 30,
+                                     eventLoop: loop)
             // Block a pool thread-free way: read stdin on a plain thread until EOF.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread {
@@ -296,6 +311,13 @@ func runClusterNode(_ arguments: [String]) throws {
     }
     done.wait()
     if let message = failure.withLock({ $0 }) { throw BenchmarkUsage(message) }
+}
+
+/// Transport options that put a node's connections on its own event loop.
+private func sharedLoopOptions(_ loop: any EventLoop) -> TCPTransport.Options {
+    var options = TCPTransport.Options()
+    options.eventLoopGroup = loop
+    return options
 }
 
 /// Ports that were free a moment ago (bound to port 0, then released).
@@ -348,6 +370,47 @@ private func rawSyncRate(directory: String) -> Double {
         count += 1
     }
     return Double(count) / Date().timeIntervalSince(start)
+}
+
+/// Median round trip of one byte over a loopback TCP connection to an echoing thread.
+private func loopbackRoundTripMicros() -> Double {
+    guard let port = freeLoopbackPorts(1)?.first else { return 0 }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(listener) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 }
+    }
+    guard bound else { return 0 }
+    let rounds = 2000
+    Thread.detachNewThread {
+        let peer = accept(listener, nil, nil)
+        guard peer >= 0 else { return }
+        var one: UInt8 = 0
+        for _ in 0..<rounds where read(peer, &one, 1) == 1 { _ = write(peer, &one, 1) }
+        close(peer)
+    }
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(client) }
+    var noDelay: Int32 = 1
+    setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) == 0 }
+    }
+    guard connected else { return 0 }
+    var samples: [Double] = []
+    var byte: UInt8 = 1
+    for _ in 0..<rounds {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        guard write(client, &byte, 1) == 1, read(client, &byte, 1) == 1 else { break }
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+    }
+    guard !samples.isEmpty else { return 0 }
+    return samples.sorted()[samples.count / 2]
 }
 
 /// User plus system CPU time of this process, in nanoseconds.

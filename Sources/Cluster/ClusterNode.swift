@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Raft
 import RaftTransport
 import Synchronization
@@ -30,9 +32,11 @@ public struct NodeStatus: Sendable, Hashable {
 /// ``RaftPersistence``, connected by a ``RaftTransport``, applying committed commands to a
 /// ``ReplicatedStateMachine``.
 ///
-/// All Raft work happens on one dedicated thread (the node loop), so a blocking `fsync`
-/// never stalls Swift's cooperative thread pool, and every proposal that arrives while
-/// the disk is busy joins the next batch: group commit falls out of the design.
+/// All Raft work happens on one event-loop thread of the node's own (the node loop), so a
+/// blocking `fsync` never stalls Swift's cooperative thread pool, and every proposal that
+/// arrives while the disk is busy joins the next batch: group commit falls out of the
+/// design. When the TCP transport's connections share that event loop, messages go from
+/// socket to core and back without a thread hand-off.
 ///
 /// ```swift
 /// let node = ClusterNode(config: ClusterConfig(nodeID: 1), persistence: MemoryPersistence(.bootstrap([1])),
@@ -42,41 +46,44 @@ public struct NodeStatus: Sendable, Hashable {
 /// ```
 public final class ClusterNode: Sendable {
     public let id: NodeID
-    private let inbox: Inbox
     private let loop: NodeLoop
+    /// The event-loop group made for this node when none was given (shut down with it).
+    private let ownedGroup: MultiThreadedEventLoopGroup?
     private let statusBox: StatusBox
     private let transport: any RaftTransport
     private let requestTimeoutMillis: Int
 
+    /// - Parameter eventLoop: where the node runs. Give the event loop the TCP transport's
+    ///   connections run on (a one-thread group shared by both, see `OrchestratorServer`)
+    ///   and messages pass between socket and core without a thread hand-off. Without one,
+    ///   the node makes its own one-thread group.
     public init(config: ClusterConfig, persistence: sending any RaftPersistence, transport: any RaftTransport,
                 stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress],
+                eventLoop: (any EventLoop)? = nil,
                 logger: Logger = Logger(label: "orchestrator.cluster")) throws {
         id = config.nodeID
-        inbox = Inbox()
+        let group = eventLoop == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        ownedGroup = group
         statusBox = StatusBox(NodeStatus(id: config.nodeID))
         self.transport = transport
         requestTimeoutMillis = config.requestTimeoutMillis
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeID)"
         loop = try NodeLoop(config: config, persistence: persistence, transport: transport, stateMachine: stateMachine,
-                        addresses: addresses, inbox: inbox, statusBox: statusBox, logger: logger)
+                        addresses: addresses, eventLoop: eventLoop ?? group!.next(), statusBox: statusBox, logger: logger)
     }
 
-    /// Starts the loop thread and begins taking messages from the transport.
+    /// Starts the loop and begins taking messages from the transport.
     public func start() {
         let loop = self.loop
-        let thread = Thread { loop.run() }
-        thread.name = "raft-node-\(id)"
-        thread.stackSize = 8 << 20
-        thread.start()
-        let inbox = self.inbox
-        // Straight from the transport's reading thread into the inbox when it can: one
-        // thread hand-off per burst of messages instead of two per message.
-        if transport.deliverDirectly(to: { inbox.post(messages: $0) }) { return }
+        loop.start()
+        // Straight from the transport's reading thread into the loop when it can (no hand-
+        // off at all when that thread is the loop's own event loop).
+        if transport.deliverDirectly(to: { loop.post(messages: $0) }) { return }
         let incoming = transport.incoming
         Task.detached {
             for await message in incoming {
-                inbox.post(.message(message))
+                loop.post(messages: [message])
             }
         }
     }
@@ -86,7 +93,7 @@ public final class ClusterNode: Sendable {
     /// `.dropped` (definitely not applied), `.timedOut` (unknown), `.shuttingDown`.
     public func propose(_ command: [UInt8]) async throws -> Proposed {
         try await withCheckedThrowingContinuation { continuation in
-            if !inbox.post(.propose(Envelope.command(command).encoded, continuation)) {
+            if !loop.post(.propose(Envelope.command(command).encoded, continuation)) {
                 continuation.resume(throwing: ClusterError.shuttingDown)
             }
         }
@@ -96,14 +103,14 @@ public final class ClusterNode: Sendable {
     /// before the call, as confirmed by a quorum (ReadIndex). Works on followers too.
     public func readIndex() async throws -> LogIndex {
         try await withCheckedThrowingContinuation { continuation in
-            if !inbox.post(.read(continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+            if !loop.post(.read(continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
         }
     }
 
     /// Adds a member (as a learner, or directly as a voter), after replicating its addresses.
     public func addMember(_ node: NodeID, address: MemberAddress, asLearner: Bool) async throws {
         _ = try await withCheckedThrowingContinuation { continuation in
-            if !inbox.post(.propose(Envelope.address(node, address).encoded, continuation)) {
+            if !loop.post(.propose(Envelope.address(node, address).encoded, continuation)) {
                 continuation.resume(throwing: ClusterError.shuttingDown)
             }
         }
@@ -113,14 +120,14 @@ public final class ClusterNode: Sendable {
     /// Proposes one membership change; returns once it is committed (and so in force).
     public func changeMembership(_ change: ConfigChange) async throws {
         _ = try await withCheckedThrowingContinuation { continuation in
-            if !inbox.post(.membership(change, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+            if !loop.post(.membership(change, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
         }
     }
 
     /// Hands leadership to `target` (a voter); returns once it leads or the attempt ended.
     public func transferLeadership(to target: NodeID) async throws {
         try await withCheckedThrowingContinuation { continuation in
-            if !inbox.post(.transfer(target, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+            if !loop.post(.transfer(target, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
         }
     }
 
@@ -131,8 +138,9 @@ public final class ClusterNode: Sendable {
     /// `.shuttingDown`. Then closes the transport.
     public func shutdown() async {
         await withCheckedContinuation { continuation in
-            if !inbox.post(.shutdown(continuation)) { continuation.resume() }
+            if !loop.post(.shutdown(continuation)) { continuation.resume() }
         }
         await transport.shutdown()
+        try? await ownedGroup?.shutdownGracefully()
     }
 }

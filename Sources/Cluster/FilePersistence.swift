@@ -58,6 +58,11 @@ public final class FilePersistence: RaftPersistence {
                        entries: entries.map { StoredEntry(index: $0.index, term: $0.term, kind: $0.kind.rawValue, payload: $0.data) })
     }
 
+    public func saveCommitIndex(_ hardState: HardState) throws {
+        try store.save(hardState: StoredHardState(term: hardState.term, vote: hardState.vote, commit: hardState.commit), entries: [],
+                       sync: false)
+    }
+
     public func saveLocalSnapshot(_ snapshot: Raft.Snapshot) throws {
         try store.saveSnapshot(Self.metadata(snapshot.metadata), data: snapshot.data)
     }

@@ -1,22 +1,35 @@
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Raft
 import RaftTransport
 import Synchronization
 
-/// The node loop: owns the Raft core and drives it on one dedicated thread.
+/// The node loop: owns the Raft core and drives it on one event loop (one thread).
+///
+/// Everything happens as tasks on `eventLoop`: events posted by other threads, ticks,
+/// and — when the TCP transport runs its connections on the same event loop — the
+/// messages it reads and the frames it writes. So a message goes from the socket into
+/// the core and an answer from the core onto the socket without a thread hand-off, and
+/// the work of one event-loop turn (every proposal and message that arrived) ends in one
+/// `Ready`: one fsync for the batch.
 final class NodeLoop: @unchecked Sendable {
-    // Safety: every stored property is set up by `init` on the creating thread and from
-    // then on read and written only by the single loop thread that `ClusterNode.start()`
-    // starts (`run()`); other threads reach the loop only through `inbox` (locked) and
-    // read `statusBox` (a Mutex). `start()` runs once, so there is one loop thread.
+    // Safety: every stored `var` is set up by `init` on the creating thread and from then
+    // on read and written only in tasks running on `eventLoop`, which runs one task at a
+    // time on one thread (`start()`, `post`, ticks and `afterEvents` all hop onto it).
+    // Other threads touch only `closed` (atomic), `statusBox` (a Mutex) and `eventLoop`
+    // (an immutable reference to a thread-safe object).
+    let eventLoop: any EventLoop
+    private let closed = Atomic<Bool>(false)
+    private var tickTask: RepeatedTask?
+    private var afterEventsScheduled = false
+    private var finished = false
     private var raft: RaftNode
     private let config: ClusterConfig
     private let persistence: any RaftPersistence
     private let transport: any RaftTransport
     private let stateMachine: any ReplicatedStateMachine
-    private let inbox: Inbox
     private let statusBox: StatusBox
     private let logger: Logger
 
@@ -28,6 +41,10 @@ final class NodeLoop: @unchecked Sendable {
     private var pendingTransfer: (target: NodeID, deadline: UInt64, continuation: CheckedContinuation<Void, any Error>)?
     private var nextReadContext: UInt64 = 1
     private var appliedSinceSnapshot = 0
+    /// The term and vote last saved: a hard state that changes neither (only the commit
+    /// index) is saved without an fsync.
+    private var savedTerm: Term
+    private var savedVote: NodeID
     /// A snapshot is being encoded and written on another thread (at most one at a time).
     private var snapshotInFlight = false
     /// Entered while a background snapshot runs; `finish()` waits for it before closing storage.
@@ -51,13 +68,13 @@ final class NodeLoop: @unchecked Sendable {
     }
 
     init(config: ClusterConfig, persistence: any RaftPersistence, transport: any RaftTransport,
-         stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress], inbox: Inbox,
+         stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress], eventLoop: any EventLoop,
          statusBox: StatusBox, logger: Logger) throws {
+        self.eventLoop = eventLoop
         self.config = config
         self.persistence = persistence
         self.transport = transport
         self.stateMachine = stateMachine
-        self.inbox = inbox
         self.statusBox = statusBox
         self.logger = logger
         metrics = NodeMetrics(node: config.nodeID)
@@ -72,6 +89,8 @@ final class NodeLoop: @unchecked Sendable {
             try stateMachine.restore(from: snapshot.application)
         }
         raft = RaftNode(config: config.raftConfig, state: durable)
+        savedTerm = durable.hardState.term
+        savedVote = durable.hardState.vote
         updatePeers()
         publishStatus()
     }
@@ -80,34 +99,90 @@ final class NodeLoop: @unchecked Sendable {
 
     private var requestTimeoutNanos: UInt64 { UInt64(config.requestTimeoutMillis) * 1_000_000 }
 
-    func run() {
-        let tickNanos = UInt64(config.tickMillis) * 1_000_000
-        var nextTick = Self.nowNanos() + tickNanos
-        while running {
-            let now = Self.nowNanos()
-            let wait = nextTick > now ? Double(nextTick - now) / 1e9 : 0
-            let events = inbox.take(waitingUntil: Date(timeIntervalSinceNow: wait))
-            let after = Self.nowNanos()
-            var ticks = 0
-            while after >= nextTick && ticks < 4 {
-                raft.tick()
-                nextTick += tickNanos
-                ticks += 1
-            }
-            // Fell far behind (a long stall): do not fire a burst of ticks.
-            if after >= nextTick { nextTick = after + tickNanos }
-            for event in events { handle(event) }
+    // MARK: Entry points (any thread)
+
+    /// Starts ticking. Call once.
+    func start() {
+        let tick = TimeAmount.milliseconds(Int64(config.tickMillis))
+        eventLoop.execute {
+            self.tickTask = self.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in self.onTick() }
+        }
+    }
+
+    /// Queues an event for the loop; false once the loop has stopped (the caller then
+    /// answers the event itself). An event that slips in while the loop stops is answered
+    /// with `shuttingDown` by the loop.
+    @discardableResult
+    func post(_ event: NodeEvent) -> Bool {
+        guard !closed.load(ordering: .acquiring) else { return false }
+        eventLoop.execute { self.receive(event) }
+        return true
+    }
+
+    /// Steps arrived Raft messages: at once when called on the loop's own event loop (the
+    /// TCP transport's read path), else as a task.
+    func post(messages: [Message]) {
+        guard !messages.isEmpty, !closed.load(ordering: .relaxed) else { return }
+        if eventLoop.inEventLoop {
+            receive(messages)
+        } else {
+            eventLoop.execute { self.receive(messages) }
+        }
+    }
+
+    // MARK: On the event loop
+
+    private func receive(_ event: NodeEvent) {
+        guard running else { return refuse(event) }
+        handle(event)
+        scheduleAfterEvents()
+    }
+
+    private func receive(_ messages: [Message]) {
+        guard running else { return }
+        for message in messages { raft.step(message) }
+        scheduleAfterEvents()
+    }
+
+    /// Runs `afterEvents` once, after every task already queued on the event loop: so all
+    /// proposals and messages that arrived together end up in one `Ready`.
+    private func scheduleAfterEvents() {
+        guard !afterEventsScheduled else { return }
+        afterEventsScheduled = true
+        eventLoop.execute {
+            self.afterEventsScheduled = false
+            self.afterEvents()
+        }
+    }
+
+    private func afterEvents() {
+        if running {
             drainReady()
-            expireRequests(now: after)
             publishStatus()
         }
-        finish()
+        if !running { finish() }
+    }
+
+    private func onTick() {
+        guard running else { return }
+        raft.tick()
+        expireRequests(now: Self.nowNanos())
+        afterEvents()
+    }
+
+    /// Answers an event that arrived after the loop stopped.
+    private func refuse(_ event: NodeEvent) {
+        switch event {
+        case .snapshotWritten: break
+        case .propose(_, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
+        case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
+        case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
+        case .shutdown(let c): c.resume()
+        }
     }
 
     private func handle(_ event: NodeEvent) {
         switch event {
-        case .message(let message):
-            raft.step(message)
         case .propose(let data, let continuation):
             do {
                 let position = try raft.propose(data)
@@ -174,13 +249,26 @@ final class NodeLoop: @unchecked Sendable {
             if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
+                // etcd's MustSync: entries, a snapshot, a new term or vote need the disk; a
+                // hard state that only moves the commit index does not (it is re-learned
+                // from the leader after a crash). Saves an fsync per commit at low load.
+                let onlyCommit = ready.entries.isEmpty && ready.snapshot == nil
+                    && ready.hardState.map { $0.term == savedTerm && $0.vote == savedVote } ?? true
                 do {
-                    try persistence.save(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
+                    if onlyCommit, let hardState = ready.hardState {
+                        try persistence.saveCommitIndex(hardState)
+                    } else {
+                        try persistence.save(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
+                        metrics.persistNanos.recordNanoseconds(Int64(Self.nowNanos() - start))
+                    }
                 } catch {
                     storageFailed("persisting \(ready.entries.count) entries: \(error)")
                     return
                 }
-                metrics.persistNanos.recordNanoseconds(Int64(Self.nowNanos() - start))
+                if let hardState = ready.hardState {
+                    savedTerm = hardState.term
+                    savedVote = hardState.vote
+                }
             }
             if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
@@ -288,7 +376,6 @@ final class NodeLoop: @unchecked Sendable {
         let write = persistence.snapshotWriter()
         snapshotInFlight = true
         appliedSinceSnapshot = 0
-        let inbox = self.inbox
         snapshotWork.enter()
         let work = snapshotWork
         Thread.detachNewThread {
@@ -296,7 +383,7 @@ final class NodeLoop: @unchecked Sendable {
                 let data = ClusterSnapshot(addresses: addresses, application: source()).encoded
                 return try write(Snapshot(metadata: pending, data: data))
             }
-            inbox.post(.snapshotWritten(result, startedNanos: start))
+            self.post(.snapshotWritten(result, startedNanos: start))
             work.leave()
         }
     }
@@ -394,16 +481,15 @@ final class NodeLoop: @unchecked Sendable {
         pendingTransfer = nil
     }
 
+    /// Stops for good (shutdown or a storage failure): no more ticks, every pending
+    /// request fails, storage closes. Runs once.
     private func finish() {
-        for event in inbox.close() {
-            switch event {
-            case .message, .snapshotWritten: break
-            case .propose(_, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
-            case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
-            case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
-            case .shutdown(let c): c.resume()
-            }
-        }
+        guard !finished else { return }
+        finished = true
+        running = false
+        closed.store(true, ordering: .releasing)
+        tickTask?.cancel()
+        tickTask = nil
         failEverything(.shuttingDown)
         // A snapshot still being written should finish before the storage closes (bounded,
         // so a state machine that never finishes encoding cannot hold up shutdown).

@@ -9,6 +9,9 @@ public protocol RaftPersistence: AnyObject {
     /// Makes `snapshot` (received from the leader), then `entries` (overwriting any
     /// suffix from the first one's index), then `hardState` durable, with one sync.
     func save(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws
+    /// Records a hard state whose only change is the commit index, without waiting for the
+    /// disk: Raft re-learns a lost commit index from the leader after a crash, as etcd does.
+    func saveCommitIndex(_ hardState: HardState) throws
     /// Makes a snapshot this node took durable (it keeps the log).
     func saveLocalSnapshot(_ snapshot: Snapshot) throws
     /// A function that writes a snapshot durably without touching anything the node loop
@@ -40,6 +43,11 @@ public struct PreparedSnapshot: Sendable {
 }
 
 extension RaftPersistence {
+    /// By default the commit index is saved like any hard state.
+    public func saveCommitIndex(_ hardState: HardState) throws {
+        try save(hardState: hardState, entries: [], snapshot: nil)
+    }
+
     /// By default nothing is written ahead: `adoptSnapshot` saves the snapshot.
     public func snapshotWriter() -> @Sendable (Snapshot) throws -> PreparedSnapshot {
         { PreparedSnapshot(snapshot: $0) }

@@ -119,7 +119,7 @@ public final class FileLogStore: RaftLogStore {
 
     // MARK: - Log
 
-    public func save(hardState newHardState: StoredHardState?, entries: [StoredEntry]) throws {
+    public func save(hardState newHardState: StoredHardState?, entries: [StoredEntry], sync: Bool) throws {
         try checkUsable()
         if newHardState == nil && entries.isEmpty { return }
         try LogInvariants.checkSave(
@@ -151,7 +151,7 @@ public final class FileLogStore: RaftLogStore {
                 segment = activeSegment
                 writeOffset = segment.size
                 try write(encoder.bytes, to: segment, at: writeOffset)
-                try sync(segment.file)
+                if sync { try self.sync(segment.file) }
                 segment.size += UInt64(encoder.bytes.count)
             }
             // Durable: now, and only now, the new state becomes visible.

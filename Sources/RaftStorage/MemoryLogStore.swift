@@ -52,7 +52,7 @@ public final class MemoryLogStore: RaftLogStore {
         return log[Int(index - firstIndex)].term
     }
 
-    public func save(hardState newHardState: StoredHardState?, entries: [StoredEntry]) throws {
+    public func save(hardState newHardState: StoredHardState?, entries: [StoredEntry], sync: Bool) throws {
         try checkUsable()
         if newHardState == nil && entries.isEmpty { return }
         try LogInvariants.checkSave(

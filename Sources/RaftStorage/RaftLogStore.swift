@@ -31,7 +31,11 @@ public protocol RaftLogStore: AnyObject {
     /// most `lastIndex` replaces that entry and everything after it (Raft's conflicting
     /// suffix); it must lie above the committed index. Violations are programming errors
     /// and stop the process (`precondition`).
-    func save(hardState: StoredHardState?, entries: [StoredEntry]) throws
+    ///
+    /// With `sync: false` the write is not followed by an `fdatasync`: for a hard state whose
+    /// only change is the commit index, which Raft can re-learn after a crash (etcd's
+    /// `MustSync` rule). The next synced save makes it durable too.
+    func save(hardState: StoredHardState?, entries: [StoredEntry], sync: Bool) throws
 
     /// Entries in `from ..< to`, stopping before the total `byteCount` would exceed
     /// `maxBytes`, but always at least one entry when the range is non-empty.
@@ -58,4 +62,11 @@ public protocol RaftLogStore: AnyObject {
     /// Stores a snapshot received from the leader and drops the whole log: afterwards
     /// `firstIndex == metadata.index + 1` and `lastIndex == metadata.index`.
     func installSnapshot(_ metadata: SnapshotMetadata, data: [UInt8]) throws
+}
+
+extension RaftLogStore {
+    /// Appends `entries` and records `hardState` durably (see `save(hardState:entries:sync:)`).
+    public func save(hardState: StoredHardState?, entries: [StoredEntry]) throws {
+        try save(hardState: hardState, entries: entries, sync: true)
+    }
 }

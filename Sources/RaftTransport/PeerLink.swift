@@ -125,7 +125,11 @@ final class PeerLink: Sendable {
             state.droppedSinceFull += dropped
             return (dropped, Self.claimDrain(&state), startedDropping)
         }
-        if schedule { eventLoop.execute { self.drain() } }
+        if schedule {
+            // On the link's own event loop (a node loop sharing it) write now, so the frames
+            // leave before whatever the caller does next (an fsync, say).
+            if eventLoop.inEventLoop { drain() } else { eventLoop.execute { self.drain() } }
+        }
         if startedDropping {
             logger.warning("send queue full (\(options.sendQueueMaxMessages) messages or \(options.sendQueueMaxBytes) bytes): dropping messages to this peer")
         }

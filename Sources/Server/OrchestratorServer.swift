@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import NIOPosix
 import Prometheus
 import Raft
 import RaftStorage
@@ -67,12 +68,18 @@ public final class OrchestratorServer: Sendable {
 
         engine = ReplicatedEngine()
         let peers = config.initialAddresses.filter { $0.key != config.nodeID }.mapValues(\.raft)
+        // The node loop and its Raft connections share one event-loop thread: a message goes
+        // from the socket into the core and an answer back out without a thread hand-off.
+        // (The HTTP API runs on the default event loops.) Lives as long as the process.
+        let raftLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        var transportOptions = TCPTransport.Options()
+        transportOptions.eventLoopGroup = raftLoop
         self.transport = transport ?? TCPTransport(nodeID: config.nodeID, clusterID: config.clusterID, listen: config.raftAddress,
-                                                   peers: peers, logger: logger)
+                                                   peers: peers, options: transportOptions, logger: logger)
         do {
             node = try ClusterNode(config: config.clusterConfig, persistence: persistence, transport: self.transport,
                                    stateMachine: EngineStateMachine(engine: engine), addresses: config.initialAddresses,
-                                   logger: logger)
+                                   eventLoop: raftLoop, logger: logger)
         } catch {
             throw ConfigError("cannot start the node: \(error)")
         }
