@@ -157,6 +157,31 @@ final class ClusterNodeTests: XCTestCase {
         await node.shutdown()
     }
 
+    func testOnlyEntriesAndVotesWaitForTheDiskNotCommitIndexMoves() async throws {
+        let hub = InMemoryNetwork()
+        var nodes: [NodeID: (node: ClusterNode, persistence: CountingPersistence)] = [:]
+        for id: NodeID in [1, 2, 3] {
+            var config = ClusterConfig(nodeID: id)
+            config.tickMillis = 10
+            let persistence = CountingPersistence(.bootstrap([1, 2, 3]))
+            let node = try ClusterNode(config: config, persistence: persistence, transport: hub.transport(for: id),
+                                       stateMachine: KeyValueMachine(), addresses: [:])
+            node.start()
+            nodes[id] = (node, persistence)
+        }
+        _ = try await waitUntil { nodes.values.contains { $0.node.status.role == .leader } }
+        let (leader, persistence) = try XCTUnwrap(nodes.values.first { $0.node.status.role == .leader })
+        _ = try await leader.propose(Array("warm=up".utf8))
+        let before = persistence.counts.withLock { $0 }
+        for i in 0..<50 { _ = try await leader.propose(Array("s\(i)=\(i)".utf8)) }
+        let after = persistence.counts.withLock { $0 }
+        // On the leader: one synced save per proposal (its entry); the commit that follows
+        // the followers' acknowledgements is saved without a sync.
+        XCTAssertEqual(after.synced - before.synced, 50)
+        XCTAssertEqual(after.commitOnly - before.commitOnly, 50)
+        for (node, _) in nodes.values { await node.shutdown() }
+    }
+
     func testRestartRecoversFromPersistence() async throws {
         var h = try await Harness.make(ids: [1, 2, 3]) { $0.snapshotEveryEntries = 20 }
         let leader = try await XCTUnwrapAsync(try await h.leader())
@@ -198,4 +223,28 @@ final class BlockedSnapshotMachine: ReplicatedStateMachine {
             return Array("\(count)".utf8)
         }
     }
+}
+
+/// Memory persistence that counts synced saves and commit-index-only saves.
+final class CountingPersistence: RaftPersistence, Sendable {
+    let inner: MemoryPersistence
+    let counts = Mutex((synced: 0, commitOnly: 0))
+
+    init(_ state: DurableState) { inner = MemoryPersistence(state) }
+
+    func initialState() -> DurableState { inner.initialState() }
+
+    func save(hardState: HardState?, entries: [Entry], snapshot: Snapshot?) throws {
+        counts.withLock { $0.synced += 1 }
+        try inner.save(hardState: hardState, entries: entries, snapshot: snapshot)
+    }
+
+    func saveCommitIndex(_ hardState: HardState) throws {
+        counts.withLock { $0.commitOnly += 1 }
+        try inner.save(hardState: hardState, entries: [], snapshot: nil)
+    }
+
+    func saveLocalSnapshot(_ snapshot: Snapshot) throws { try inner.saveLocalSnapshot(snapshot) }
+    func compact(through index: LogIndex) throws { try inner.compact(through: index) }
+    func close() {}
 }
