@@ -247,6 +247,10 @@ final class NodeLoop: @unchecked Sendable {
             // that depend on durable state (votes, acknowledgements) wait for the disk.
             let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
             if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            // A leader counts its own entries only once they are on its disk, so what it
+            // commits is durable here and on a quorum: apply it (and answer its proposers)
+            // before this Ready's own write, not after it.
+            if sendFirst { for entry in ready.committedEntries { apply(entry) } }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
                 // etcd's MustSync: entries, a snapshot, a new term or vote need the disk; a
@@ -272,7 +276,7 @@ final class NodeLoop: @unchecked Sendable {
             }
             if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
-            for entry in ready.committedEntries { apply(entry) }
+            if !sendFirst { for entry in ready.committedEntries { apply(entry) } }
             for state in ready.readStates {
                 if let pending = pendingReads.removeValue(forKey: state.context) {
                     confirmedReads.append((state.index, pending.continuation))
