@@ -132,6 +132,24 @@ final class RaftNodeTests: XCTestCase {
         for id: NodeID in [1, 2, 3] { XCTAssertEqual(c.appliedTexts(id), ["a", "b"], "node \(id)") }
     }
 
+    func testFollowersLearnACommitWithTheNextHeartbeatNotAMessageOfItsOwn() throws {
+        var c = TestCluster(voters: [1, 2, 3])
+        c.elect(1)
+        _ = try c.propose(1, "a")
+        c.stabilize()
+        let committed = c.nodes[1]!.status.commit
+        XCTAssertEqual(c.appliedTexts(1), ["a"], "the leader committed and applied")
+        for id: NodeID in [2, 3] {
+            XCTAssertLessThan(c.nodes[id]!.status.commit, committed, "node \(id) has not been told yet: no extra round per commit")
+        }
+        c.tick(1)   // one heartbeat interval
+        c.stabilize()
+        for id: NodeID in [2, 3] {
+            XCTAssertEqual(c.nodes[id]!.status.commit, committed, "node \(id) learned it from the heartbeat")
+            XCTAssertEqual(c.appliedTexts(id), ["a"])
+        }
+    }
+
     func testAddLearnerThenPromoteThenRemoveLeader() throws {
         var c = TestCluster(voters: [1, 2, 3])
         c.elect(1)
