@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Server", "Client",
+                "Workflow", "Server", "Client", "RaftTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
-        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -202,7 +202,7 @@ private func measureLevel(leader: ClusterNode, proposers: Int, seconds: Double, 
 /// three times longer election timeout so node 1 normally wins the first election.
 private func multiProcessBenchmark(_ run: BenchRun) async throws {
     try? FileManager.default.removeItem(atPath: run.directory)
-    guard let ports = freeLoopbackPorts(3) else { throw BenchmarkUsage("could not find 3 free loopback ports") }
+    guard let ports = LoopbackPorts.free(count: 3) else { throw BenchmarkUsage("could not find 3 free loopback ports") }
     let ids: [NodeID] = [1, 2, 3]
     var addresses: [NodeID: MemberAddress] = [:]
     for (i, id) in ids.enumerated() { addresses[id] = MemberAddress(raft: PeerAddress(host: "127.0.0.1", port: ports[i]), api: "") }
@@ -320,28 +320,6 @@ private func sharedLoopOptions(_ loop: any EventLoop) -> TCPTransport.Options {
     return options
 }
 
-/// Ports that were free a moment ago (bound to port 0, then released).
-private func freeLoopbackPorts(_ count: Int) -> [Int]? {
-    var sockets: [Int32] = []
-    defer { for fd in sockets { close(fd) } }
-    var ports: [Int] = []
-    for _ in 0..<count {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        sockets.append(fd)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { return nil }
-        ports.append(Int(UInt16(bigEndian: address.sin_port)))
-    }
-    return ports
-}
 
 /// User plus system CPU time of a child process (from /proc), in nanoseconds.
 private func childCPUNanos(_ pid: Int32) -> UInt64 {
@@ -374,7 +352,7 @@ private func rawSyncRate(directory: String) -> Double {
 
 /// Median round trip of one byte over a loopback TCP connection to an echoing thread.
 private func loopbackRoundTripMicros() -> Double {
-    guard let port = freeLoopbackPorts(1)?.first else { return 0 }
+    guard let port = LoopbackPorts.free(count: 1)?.first else { return 0 }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import RaftTransport
 import Server
 
 /// `orchestrator dev`: a local cluster for trying things out.
@@ -56,7 +57,7 @@ struct Dev: AsyncParsableCommand {
             apiPorts = ids.map { basePort + Int($0) }
             raftPorts = ids.map { basePort + 100 + Int($0) }
         } else {
-            guard let free = FreePorts.find(count: nodes * 2) else {
+            guard let free = LoopbackPorts.free(count: nodes * 2) else {
                 printError("error: could not find \(nodes * 2) free loopback ports")
                 throw ExitCode(ExitStatus.usage)
             }
@@ -167,35 +168,6 @@ func reportLeader(_ configs: [ServerConfig]) async {
         try? await Task.sleep(for: .milliseconds(200))
     }
     if !Task.isCancelled { printError("no leader after 30 s; see the node logs") }
-}
-
-/// Finds free loopback TCP ports by binding port 0.
-enum FreePorts {
-    static func find(count: Int) -> [Int]? {
-        var sockets: [Int32] = []
-        defer { for s in sockets { close(s) } }
-        var ports: [Int] = []
-        for _ in 0..<count {
-            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard s >= 0 else { return nil }
-            sockets.append(s)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0 else { return nil }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let named = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
-            }
-            guard named == 0 else { return nil }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
-        }
-        return ports
-    }
 }
 
 /// Waits for SIGINT or SIGTERM, or for a child to exit.

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import RaftTransport
 import XCTest
 
 /// Real `orchestrator serve` processes on free loopback ports, each with its own data
@@ -188,19 +189,10 @@ final class ProcessCluster: @unchecked Sendable {
 
 /// Free loopback TCP ports (bound to port 0, then released).
 func freePorts(_ count: Int) throws -> [Int] {
-    var sockets: [Int32] = []
-    defer { for s in sockets { close(s) } }
-    var ports: [Int] = []
-    for _ in 0..<count {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        sockets.append(s)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
-        ports.append(Int(UInt16(bigEndian: address.sin_port)))
-    }
+    guard let ports = LoopbackPorts.free(count: count) else { throw NoFreePorts() }
     return ports
+}
+
+struct NoFreePorts: Error, CustomStringConvertible {
+    var description: String { "could not find free loopback ports" }
 }
