@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -50,7 +51,11 @@ let package = Package(
             ]
         ),
         // The replicated state machine: commands, deterministic apply, snapshots.
-        .target(name: "Engine", dependencies: ["Workflow"]),
+        .target(name: "Engine", dependencies: [
+            "Workflow",
+            // Persistent maps, so a snapshot's copy-on-write copy of the state stays cheap to diverge from.
+            .product(name: "HashTreeCollections", package: "swift-collections"),
+        ]),
         // Test support: many Raft cores on a seeded virtual network and clock.
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
         // YAML workflow definitions: parse, validate, explain.

@@ -157,11 +157,21 @@ final class NodeLoop: @unchecked Sendable {
 
     private func afterEvents() {
         if running {
+            let start = Self.nowNanos()
             drainReady()
             publishStatus()
+            let took = Self.nowNanos() - start
+            if took > Self.slowTurnNanos {
+                // Everything queued behind this turn waited as long (etcd logs the same).
+                logger.warning("node loop turn took too long", metadata: ["ms": "\(Double(took) / 1e6)",
+                                                                          "applied": "\(raft.appliedIndex)"])
+            }
         }
         if !running { finish() }
     }
+
+    /// A turn of the loop longer than this is logged.
+    static let slowTurnNanos: UInt64 = 50_000_000
 
     private func onTick() {
         guard running else { return }
@@ -383,6 +393,7 @@ final class NodeLoop: @unchecked Sendable {
         snapshotWork.enter()
         let work = snapshotWork
         Thread.detachNewThread {
+            Self.lowerThreadPriority()
             let result = Result<PreparedSnapshot, any Error> {
                 let data = ClusterSnapshot(addresses: addresses, application: source()).encoded
                 return try write(Snapshot(metadata: pending, data: data))
@@ -390,6 +401,14 @@ final class NodeLoop: @unchecked Sendable {
             self.post(.snapshotWritten(result, startedNanos: start))
             work.leave()
         }
+    }
+
+    /// Background work (snapshots) should not take the CPU from the node loop and the
+    /// API: on Linux, nice this thread to 10 (nice values are per thread there). Best effort.
+    private static func lowerThreadPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)   // who 0: the calling thread only, on Linux
+        #endif
     }
 
     private func snapshotWritten(_ result: Result<PreparedSnapshot, any Error>, startedNanos start: UInt64) {

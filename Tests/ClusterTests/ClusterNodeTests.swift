@@ -176,9 +176,11 @@ final class ClusterNodeTests: XCTestCase {
         for i in 0..<50 { _ = try await leader.propose(Array("s\(i)=\(i)".utf8)) }
         let after = persistence.counts.withLock { $0 }
         // On the leader: one synced save per proposal (its entry); the commit that follows
-        // the followers' acknowledgements is saved without a sync.
-        XCTAssertEqual(after.synced - before.synced, 50)
-        XCTAssertEqual(after.commitOnly - before.commitOnly, 50)
+        // the followers' acknowledgements is saved without a sync. (A little slack: a
+        // commit can share a Ready with other work on a busy machine.) Syncing every hard
+        // state would make it 100 synced saves and none without.
+        XCTAssertEqual(after.synced - before.synced, 50, accuracy: 3)
+        XCTAssertGreaterThanOrEqual(after.commitOnly - before.commitOnly, 40)
         for (node, _) in nodes.values { await node.shutdown() }
     }
 

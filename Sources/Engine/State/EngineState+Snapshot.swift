@@ -179,9 +179,6 @@ extension EngineState {
         }
 
         let instanceCount = try reader.readCount("instance count")
-        instances.reserveCapacity(instanceCount)
-        histories.reserveCapacity(instanceCount)
-        order.reserveCapacity(instanceCount)
         for _ in 0..<instanceCount {
             let id = try reader.readString("instance id")
             let workflow = try reader.readString("instance workflow")

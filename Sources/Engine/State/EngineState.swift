@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Workflow
 
 /// The replicated state machine: workflow versions, instances, their histories and the
@@ -25,11 +26,11 @@ public struct EngineState: Sendable {
     public internal(set) var clockMillis: Int64 = 0
 
     var workflows: [String: WorkflowRecord] = [:]
-    var instances: [String: Instance] = [:]
+    var instances: TreeDictionary<String, Instance> = [:]
     /// Kept apart from `instances` so that reading an instance never holds a reference to
     /// its history buffer: appending then happens in place instead of copying it.
-    var histories: [String: HistoryLog] = [:]
-    var order: [OrderEntry] = []
+    var histories: TreeDictionary<String, HistoryLog> = [:]
+    var order = ChunkedArray<OrderEntry>()
     var requestLog = RequestLog()
     /// Instances per workflow per state, kept as instances move (for metrics and listings).
     var stateCounts: [String: [String: Int]] = [:]

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 /// The request-id table: the outcome of every recent command that carried a request id, so
 /// a retry returns the original outcome and changes nothing.
 ///
@@ -6,8 +8,11 @@
 /// - age: an id recorded at engine time `t` is forgotten by the first command applied at
 ///   engine time `> t + requestIDRetentionMillis`.
 /// Records live in a FIFO queue in apply order (engine time never decreases along it, so the
-/// oldest is always at the front); the dictionary maps an id to its queue sequence number,
+/// oldest is always at the front); the table maps an id to its queue sequence number,
 /// which keeps the hashed table small (ids and integers, not whole outcomes).
+///
+/// Both are persistent structures (a hash trie, a chunked array), so the first insert after
+/// the state was copied for a snapshot copies a few nodes and one chunk, not 100,000 records.
 struct RequestLog: Sendable {
     struct Record: Sendable, Hashable {
         var id: String
@@ -19,10 +24,9 @@ struct RequestLog: Sendable {
     }
 
     /// id → sequence number of its record (`queue[sequence - firstSequence]`).
-    private var sequences: [String: UInt64] = [:]
-    /// FIFO of records; slots before `head` are evicted and compacted away lazily.
-    private var queue: [Record] = []
-    private var head = 0
+    private var sequences: TreeDictionary<String, UInt64> = [:]
+    /// FIFO of the live records, oldest first.
+    private var queue = ChunkedArray<Record>()
     /// The sequence number of `queue[0]`.
     private var firstSequence: UInt64 = 0
 
@@ -30,15 +34,14 @@ struct RequestLog: Sendable {
 
     /// Rebuilds a log from a snapshot's records (oldest first, unique ids).
     init(restoring records: [Record]) {
-        queue = records
-        sequences.reserveCapacity(records.count)
+        queue = ChunkedArray(records)
         for (position, record) in records.enumerated() { sequences[record.id] = UInt64(position) }
     }
 
     var count: Int { sequences.count }
 
     /// The live records, oldest first.
-    var records: ArraySlice<Record> { queue[head...] }
+    var records: ChunkedArray<Record> { queue }
 
     subscript(id: String) -> Record? {
         guard let sequence = sequences[id] else { return nil }
@@ -51,30 +54,20 @@ struct RequestLog: Sendable {
         precondition(previous == nil, "request id recorded twice")
         queue.append(record)
         while sequences.count > maxCount { evictOldest() }
-        compactIfWorthwhile()
     }
 
     /// Forgets ids recorded before `nowMillis - retentionMillis`.
     mutating func evict(olderThan nowMillis: Int64, retentionMillis: Int64) {
         let (cutoff, overflow) = nowMillis.subtractingReportingOverflow(retentionMillis)
         guard !overflow else { return }
-        while head < queue.count, queue[head].timeMillis < cutoff { evictOldest() }
-        compactIfWorthwhile()
+        while let oldest = queue.first, oldest.timeMillis < cutoff { evictOldest() }
     }
 
     private mutating func evictOldest() {
-        let removed = sequences.removeValue(forKey: queue[head].id)
-        precondition(removed == firstSequence + UInt64(head), "request log queue and table disagree")
-        head += 1
-    }
-
-    /// Drops evicted slots once they are at least half the array (amortised O(1)).
-    private mutating func compactIfWorthwhile() {
-        if head >= 1024, head * 2 >= queue.count {
-            queue.removeFirst(head)
-            firstSequence += UInt64(head)
-            head = 0
-        }
+        let oldest = queue.removeFirst()
+        let removed = sequences.removeValue(forKey: oldest.id)
+        precondition(removed == firstSequence, "request log queue and table disagree")
+        firstSequence += 1
     }
 }
 
