@@ -60,9 +60,19 @@ extension Simulation {
             if hardState.commit > nodes[index].storage.lastIndex {
                 throw failure(.readyContract, "node \(id) persists commit \(hardState.commit) past its durable log (last \(nodes[index].storage.lastIndex))")
             }
+            // As the cluster's node does: a hard state that only moves the commit index is
+            // written without a sync, and a crash may lose it.
+            if ready.entries.isEmpty && ready.snapshot == nil && hardState.term == old.term && hardState.vote == old.vote {
+                nodes[index].storage.setCommitWithoutSync(hardState)
+                return
+            }
             nodes[index].storage.setHardState(hardState)
         }
-        if ready.needsPersistence { nodes[index].storage.countSync() }
+        if ready.needsPersistence {
+            // The sync also makes any earlier unsynced commit index durable (same file).
+            nodes[index].storage.markSynced()
+            nodes[index].storage.countSync()
+        }
     }
 
     mutating func persistSnapshot(_ index: Int, _ snapshot: Snapshot) throws {

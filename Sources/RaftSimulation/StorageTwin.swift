@@ -24,9 +24,12 @@ public struct StorageTwin: Sendable {
     private(set) var configChangeIndices: [LogIndex]
     /// Number of persist steps taken (one per `Ready` that needed persistence).
     public private(set) var syncCount: Int = 0
+    /// The commit index as of the last synced hard-state write.
+    private var syncedCommit: LogIndex = 0
 
     init(_ state: DurableState, snapshotDigest: UInt64) {
         hardState = state.hardState
+        syncedCommit = state.hardState.commit
         snapshot = state.snapshot
         entries = []
         digests = []
@@ -112,7 +115,28 @@ public struct StorageTwin: Sendable {
         }
     }
 
-    mutating func setHardState(_ state: HardState) { hardState = state }
+    mutating func setHardState(_ state: HardState) {
+        hardState = state
+    }
+
+    /// Records a hard state that only moves the commit index, written without a sync (the
+    /// cluster's node does this, etcd's `MustSync` rule): a crash before the next synced
+    /// write loses it (``loseUnsyncedWrites()``).
+    mutating func setCommitWithoutSync(_ state: HardState) {
+        precondition(state.term == hardState.term && state.vote == hardState.vote, "only the commit index may change unsynced")
+        hardState = state
+    }
+
+    /// A sync: everything written before it is durable, an unsynced commit index included.
+    mutating func markSynced() {
+        syncedCommit = hardState.commit
+    }
+
+    /// What a crash does to writes that were never synced: the commit index falls back to
+    /// the last synced one. (The worst case; a real disk may keep the write.)
+    mutating func loseUnsyncedWrites() {
+        hardState.commit = syncedCommit
+    }
 
     mutating func countSync() { syncCount += 1 }
 

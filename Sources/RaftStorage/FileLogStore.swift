@@ -25,6 +25,9 @@ public final class FileLogStore: RaftLogStore {
     public internal(set) var hardState = StoredHardState.initial
     /// Number of `fdatasync`/`fsync` calls made since `open` (group commit: one per save).
     public internal(set) var syncCount = 0
+    /// The active segment holds writes made with `sync: false` that no sync has covered yet.
+    /// A later sync of the same file covers them; a segment roll or `close()` syncs first.
+    var unsyncedTail = false
 
     /// Term of the entry at `firstIndex - 1` (compaction or snapshot point).
     var compactTerm: UInt64 = 0
@@ -75,6 +78,11 @@ public final class FileLogStore: RaftLogStore {
     /// Releases the files and the directory lock. Nothing needs flushing: every save was
     /// already synced, so closing and crashing are the same to the data.
     public func close() {
+        if unsyncedTail, let active = segments.last {
+            // A clean stop keeps the last unsynced commit index too.
+            try? sync(active.file)
+            unsyncedTail = false
+        }
         for segment in segments { segment.file.close() }
         segments.removeAll()
         lock.release()
@@ -151,7 +159,12 @@ public final class FileLogStore: RaftLogStore {
                 segment = activeSegment
                 writeOffset = segment.size
                 try write(encoder.bytes, to: segment, at: writeOffset)
-                if sync { try self.sync(segment.file) }
+                if sync {
+                    try self.sync(segment.file)
+                    unsyncedTail = false
+                } else {
+                    unsyncedTail = true
+                }
                 segment.size += UInt64(encoder.bytes.count)
             }
             // Durable: now, and only now, the new state becomes visible.
@@ -193,6 +206,12 @@ public final class FileLogStore: RaftLogStore {
     /// previous active segment is sealed: its preallocated tail is cut off.
     @discardableResult
     func createSegment(seq: UInt64, firstIndex: UInt64, contents: [UInt8]) throws -> Segment {
+        // An unsynced write at the end of the active segment must be durable before any
+        // write in the next file is: recovery must never see a later record without it.
+        if unsyncedTail, let previous = segments.last {
+            try sync(previous.file)
+            unsyncedTail = false
+        }
         if let previous = segments.last, previous.allocated > previous.size {
             try previous.file.truncate(to: previous.size)
             previous.allocated = previous.size

@@ -25,6 +25,36 @@ final class SnapshotRecoveryTests: XCTestCase {
         store.close()
     }
 
+    func testAnUnsyncedCommitIsSyncedBeforeTheSegmentRollsAndOnClose() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try FileLogStore.open(directory: directory.path, options: options)
+        // 4 KiB segments: fill one with single entries to near its end, then with unsynced
+        // commit-only records to past it (a segment rolls at the start of the next save).
+        var last: UInt64 = 0
+        while store.segments.last!.size + 200 < UInt64(options.segmentBytes) {
+            last += 1
+            try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: last - 1),
+                           entries: makeEntries(last...last, term: 1, payloadBytes: 64))
+        }
+        while store.segments.last!.size < UInt64(options.segmentBytes) {
+            try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: last), entries: [], sync: false)
+        }
+        XCTAssertEqual(store.segments.count, 1)
+        XCTAssertTrue(store.unsyncedTail)
+        let syncs = store.syncCount
+        // This save starts a new segment: the old one's unsynced commit is synced first.
+        try store.save(hardState: nil, entries: makeEntries((last + 1)...(last + 10), term: 1, payloadBytes: 64))
+        XCTAssertFalse(store.unsyncedTail)
+        XCTAssertGreaterThanOrEqual(store.syncCount - syncs, 2, "the old segment's sync plus the new one's")
+        try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: last + 10), entries: [], sync: false)
+        XCTAssertTrue(store.unsyncedTail)
+        store.close()
+        let reopened = try FileLogStore.open(directory: directory.path, options: options)
+        XCTAssertEqual(reopened.hardState.commit, last + 10, "close synced the last commit index")
+        reopened.close()
+    }
+
     func testASnapshotWrittenAheadIsAdoptedOrDiscardedWhenStale() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
