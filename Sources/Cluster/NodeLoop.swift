@@ -25,13 +25,16 @@ final class NodeLoop: @unchecked Sendable {
     private var tickTask: RepeatedTask?
     private var afterEventsScheduled = false
     private var finished = false
+    /// The term in `logger`'s metadata.
+    private var loggedTerm: Term = 0
     private var raft: RaftNode
     private let config: ClusterConfig
     private let persistence: any RaftPersistence
     private let transport: any RaftTransport
     private let stateMachine: any ReplicatedStateMachine
     private let statusBox: StatusBox
-    private let logger: Logger
+    /// Carries `node`, and `term` and `role` as they change, on every line the node logs.
+    private var logger: Logger
 
     private var addresses: [NodeID: MemberAddress]
     private var pendingProposals: [LogIndex: PendingProposal] = [:]
@@ -91,6 +94,9 @@ final class NodeLoop: @unchecked Sendable {
         raft = RaftNode(config: config.raftConfig, state: durable)
         savedTerm = durable.hardState.term
         savedVote = durable.hardState.vote
+        loggedTerm = durable.hardState.term
+        self.logger[metadataKey: "term"] = "\(loggedTerm)"
+        self.logger[metadataKey: "role"] = "\(raft.currentRole.rawValue)"
         updatePeers()
         publishStatus()
     }
@@ -159,6 +165,10 @@ final class NodeLoop: @unchecked Sendable {
         if running {
             let start = Self.nowNanos()
             drainReady()
+            if raft.currentTerm != loggedTerm {
+                loggedTerm = raft.currentTerm
+                logger[metadataKey: "term"] = "\(loggedTerm)"
+            }
             publishStatus()
             let took = Self.nowNanos() - start
             if took > Self.slowTurnNanos {
@@ -308,8 +318,9 @@ final class NodeLoop: @unchecked Sendable {
     private func roleChanged(_ soft: SoftState) {
         leaderChanges += 1
         metrics.leaderChanges.increment()
-        logger.info("role changed", metadata: ["role": "\(soft.role.rawValue)", "leader": "\(soft.leader)",
-                                                "term": "\(raft.currentTerm)"])
+        logger[metadataKey: "role"] = "\(soft.role.rawValue)"
+        logger[metadataKey: "term"] = "\(raft.currentTerm)"
+        logger.info("role changed", metadata: ["leader": "\(soft.leader)"])
         if let transfer = pendingTransfer, soft.leader == transfer.target {
             transfer.continuation.resume()
             pendingTransfer = nil
