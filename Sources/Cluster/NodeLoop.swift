@@ -242,8 +242,11 @@ final class NodeLoop: @unchecked Sendable {
                 continuation.resume(throwing: Self.clusterError(error))
             }
         case .shutdown(let continuation):
+            // Between tasks no Ready is half handled: stop now, so that a second shutdown
+            // (refused once `running` is false) cannot return before storage is closed.
             running = false
             shutdownContinuation = continuation
+            finish()
         case .snapshotWritten(let result, let started):
             snapshotWritten(result, startedNanos: started)
         }
