@@ -44,10 +44,6 @@ final class NodeLoop: @unchecked Sendable {
     private var pendingTransfer: (target: NodeID, deadline: UInt64, continuation: CheckedContinuation<Void, any Error>)?
     private var nextReadContext: UInt64 = 1
     private var appliedSinceSnapshot = 0
-    /// The term and vote last saved: a hard state that changes neither (only the commit
-    /// index) is saved without an fsync.
-    private var savedTerm: Term
-    private var savedVote: NodeID
     /// A snapshot is being encoded and written on another thread (at most one at a time).
     private var snapshotInFlight = false
     /// Entered while a background snapshot runs; `finish()` waits for it before closing storage.
@@ -92,8 +88,6 @@ final class NodeLoop: @unchecked Sendable {
             try stateMachine.restore(from: snapshot.application)
         }
         raft = RaftNode(config: config.raftConfig, state: durable)
-        savedTerm = durable.hardState.term
-        savedVote = durable.hardState.vote
         loggedTerm = durable.hardState.term
         self.logger[metadataKey: "term"] = "\(loggedTerm)"
         self.logger[metadataKey: "role"] = "\(raft.currentRole.rawValue)"
@@ -276,13 +270,10 @@ final class NodeLoop: @unchecked Sendable {
             if sendFirst { for entry in ready.committedEntries { apply(entry) } }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
-                // etcd's MustSync: entries, a snapshot, a new term or vote need the disk; a
-                // hard state that only moves the commit index does not (it is re-learned
-                // from the leader after a crash). Saves an fsync per commit at low load.
-                let onlyCommit = ready.entries.isEmpty && ready.snapshot == nil
-                    && ready.hardState.map { $0.term == savedTerm && $0.vote == savedVote } ?? true
+                // etcd's MustSync (`ready.mustSync`): a hard state that only moves the commit
+                // index is written without an fsync. Saves an fsync per commit at low load.
                 do {
-                    if onlyCommit, let hardState = ready.hardState {
+                    if !ready.mustSync, let hardState = ready.hardState {
                         try persistence.saveCommitIndex(hardState)
                     } else {
                         try persistence.save(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
@@ -291,10 +282,6 @@ final class NodeLoop: @unchecked Sendable {
                 } catch {
                     storageFailed("persisting \(ready.entries.count) entries: \(error)")
                     return
-                }
-                if let hardState = ready.hardState {
-                    savedTerm = hardState.term
-                    savedVote = hardState.vote
                 }
             }
             if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }

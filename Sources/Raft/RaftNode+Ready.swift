@@ -23,6 +23,7 @@ extension RaftNode {
         let hs = hardState
         if hs != previousHardState {
             rd.hardState = hs
+            rd.mustSync = hs.term != previousHardState.term || hs.vote != previousHardState.vote
             previousHardState = hs
         }
         let ss = softState
@@ -32,6 +33,7 @@ extension RaftNode {
         }
         rd.snapshot = snapshotToPersist
         rd.entries = log.unstableEntries
+        rd.mustSync = rd.mustSync || rd.snapshot != nil || !rd.entries.isEmpty
         if nextToApply <= log.committed {
             rd.committedEntries = log.slice(from: nextToApply, to: log.committed + 1, maxBytes: config.maxCommittedBytesPerReady)
         }

@@ -24,6 +24,11 @@ public struct Ready: Sendable, Hashable {
     public var readStates: [ReadState]
     /// Role or leader, when either changed since the last `Ready`.
     public var softState: SoftState?
+    /// Whether step 1 needs a sync (etcd's `MustSync`): entries, a snapshot, or a hard state
+    /// with a new term or vote. A hard state that only moves the commit index may be written
+    /// without one — a commit index lost in a crash is learned again from the leader — as
+    /// long as a later sync covers it before anything written after it (docs/raft.md).
+    public var mustSync = false
 
     public init(hardState: HardState? = nil, entries: [Entry] = [], snapshot: Snapshot? = nil,
                 messages: [Message] = [], committedEntries: [Entry] = [], readStates: [ReadState] = [],

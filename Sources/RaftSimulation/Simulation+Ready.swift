@@ -62,7 +62,7 @@ extension Simulation {
             }
             // As the cluster's node does: a hard state that only moves the commit index is
             // written without a sync, and a crash may lose it.
-            if ready.entries.isEmpty && ready.snapshot == nil && hardState.term == old.term && hardState.vote == old.vote {
+            if !ready.mustSync {
                 nodes[index].storage.setCommitWithoutSync(hardState)
                 return
             }

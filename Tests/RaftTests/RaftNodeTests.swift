@@ -150,6 +150,23 @@ final class RaftNodeTests: XCTestCase {
         }
     }
 
+    func testOnlyEntriesSnapshotsTermsAndVotesMustSync() throws {
+        var node = RaftNode(config: RaftConfig(id: 1), state: .bootstrap([1]))
+        node.campaign()
+        let election = node.ready()
+        XCTAssertTrue(election.mustSync, "a new term and vote must be durable")
+        node.advance(election)
+        _ = try node.propose(Array("a".utf8))
+        while node.hasReady {
+            let rd = node.ready()
+            XCTAssertEqual(rd.mustSync, !rd.entries.isEmpty || rd.snapshot != nil
+                           || rd.hardState.map { $0.term != node.currentTerm || $0.vote != 1 } ?? false)
+            node.advance(rd)
+        }
+        // (A leader's commit-only Ready, with mustSync false, is covered by
+        // ClusterNodeTests.testOnlyEntriesAndVotesWaitForTheDiskNotCommitIndexMoves.)
+    }
+
     func testAddLearnerThenPromoteThenRemoveLeader() throws {
         var c = TestCluster(voters: [1, 2, 3])
         c.elect(1)
