@@ -85,9 +85,9 @@ struct BenchmarkUsage: Error, CustomStringConvertible {
 /// A state machine that only counts: the benchmark measures consensus and disk, not apply.
 final class CountingMachine: ReplicatedStateMachine {
     let applied = Atomic<Int>(0)
-    func apply(index: LogIndex, command: [UInt8]) -> [UInt8] {
+    func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
         applied.add(1, ordering: .relaxed)
-        return []
+        return [UInt8]()
     }
     func snapshot() -> [UInt8] { Array("\(applied.load(ordering: .relaxed))".utf8) }
     func restore(from snapshot: [UInt8]) throws {}

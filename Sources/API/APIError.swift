@@ -15,8 +15,9 @@ import Workflow
 /// | 409 | `transition_not_allowed` (details: `allowed`), `expectation_failed` (details: `actual`), `instance_exists`, `instance_final`, `request_id_conflict`, `membership_conflict` |
 /// | 413 | `body_too_large`, `command_too_large` |
 /// | 422 | `invalid_definition` (details: `diagnostics`), `unknown_transition`, `unknown_state`, `ambiguous_transition`, `invalid_data` |
-/// | 503 | `no_leader`, `shutting_down` (with `Retry-After`) |
-/// | 504 | `outcome_unknown` (retry with the same request id), `timeout` |
+/// | 429 | `too_many_requests` (with `Retry-After`; not applied) |
+/// | 503 | `no_leader`, `leader_changed`, `shutting_down` (not applied), `read_unavailable` (with `Retry-After`) |
+/// | 504 | `outcome_unknown` (retry with the same request id) |
 /// | 507 | `limit_exceeded` |
 public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConvertible {
     /// The HTTP status.
@@ -98,28 +99,41 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         return APIError(status: status, code: rejection.code, message: rejection.message, details: rejection.details)
     }
 
-    /// The answer for a consensus failure. `write` says whether a command was proposed: an
-    /// unexpected error during a write is reported as `outcome_unknown`, never as "not applied".
-    static func consensus(_ error: any Error, write: Bool, requestID: String?) -> APIError {
-        guard let error = error as? ConsensusError else {
-            return write ? outcomeUnknown(String(describing: error), requestID: requestID)
-                : APIError(status: .serviceUnavailable, code: "unavailable", message: String(describing: error),
-                           retryAfterSeconds: 1)
-        }
+    /// The answer for a consensus failure; each class keeps its meaning (the table in
+    /// `ConsensusError`). Answers for requests that were certainly not applied carry
+    /// `details.applied = false`; `outcome_unknown` carries the request id to retry with.
+    static func consensus(_ error: ConsensusError, requestID: String?) -> APIError {
+        let notApplied: [String: JSONValue] = ["applied": .bool(false)]
         switch error {
+        case .busy(_, let retryAfterMillis):
+            return APIError(status: .tooManyRequests, code: "too_many_requests", message: error.description,
+                            details: notApplied, retryAfterSeconds: max(1, (retryAfterMillis + 999) / 1_000))
         case .notLeader, .noLeader:
-            return noLeader()
-        case .outcomeUnknown(let reason):
-            return outcomeUnknown(reason, requestID: requestID)
-        case .timeout:
-            return APIError(status: .gatewayTimeout, code: "timeout", message: error.description, retryAfterSeconds: 1)
+            return APIError(status: .serviceUnavailable, code: "no_leader",
+                            message: "the cluster has no leader right now; retry shortly", details: notApplied,
+                            retryAfterSeconds: 1)
+        case .leaderChanged, .deposed:
+            return APIError(status: .serviceUnavailable, code: "leader_changed", message: error.description,
+                            details: notApplied, retryAfterSeconds: 1)
         case .shuttingDown:
             return APIError(status: .serviceUnavailable, code: "shutting_down", message: error.description,
-                            retryAfterSeconds: 1)
+                            details: notApplied, retryAfterSeconds: 1)
         case .commandTooLarge(let bytes, let max):
             return APIError(status: .contentTooLarge, code: "command_too_large", message: error.description,
-                            details: ["bytes": .number(Double(bytes)), "max": .number(Double(max))])
+                            details: ["bytes": .number(Double(bytes)), "max": .number(Double(max)), "applied": .bool(false)])
+        case .readUnavailable:
+            return APIError(status: .serviceUnavailable, code: "read_unavailable", message: error.description,
+                            retryAfterSeconds: 1)
+        case .outcomeUnknown(let reason):
+            return outcomeUnknown(reason, requestID: requestID)
         }
+    }
+
+    /// The answer for any failure of a write: a `ConsensusError` keeps its meaning; anything
+    /// else is reported as `outcome_unknown`, never as "not applied".
+    static func write(_ error: any Error, requestID: String?) -> APIError {
+        if let error = error as? ConsensusError { return consensus(error, requestID: requestID) }
+        return outcomeUnknown(String(describing: error), requestID: requestID)
     }
 }
 

@@ -15,7 +15,7 @@ extension APIServer {
         let api = try Self.address(fields.string("api", required: true)!, field: "api")
         let learner = try fields.bool("learner") ?? false
         return try await admin(request, body: body) {
-            try await self.gateway.addMember(id: id, raft: raft, api: api, learner: learner)
+            try await self.consensus.addMember(id: id, raft: raft, api: api, learner: learner)
         }
     }
 
@@ -23,14 +23,14 @@ extension APIServer {
     func promoteMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try Self.memberID(context)
         let body = try await readBody(request)
-        return try await admin(request, body: body) { try await self.gateway.promoteMember(id: id) }
+        return try await admin(request, body: body) { try await self.consensus.promoteMember(id: id) }
     }
 
     /// `DELETE /v1/cluster/members/{id}`.
     func removeMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try Self.memberID(context)
         let body = try await readBody(request)
-        return try await admin(request, body: body) { try await self.gateway.removeMember(id: id) }
+        return try await admin(request, body: body) { try await self.consensus.removeMember(id: id) }
     }
 
     /// `POST /v1/cluster/transfer-leader` `{to}`.
@@ -39,17 +39,17 @@ extension APIServer {
         let fields = try Self.object(body)
         try fields.onlyFields(["to"])
         let to = try fields.nodeID("to")
-        return try await admin(request, body: body) { try await self.gateway.transferLeadership(to: to) }
+        return try await admin(request, body: body) { try await self.consensus.transferLeadership(to: to) }
     }
 
     /// Forwards to the leader when needed, else runs `change` and answers with the cluster.
     func admin(_ request: Request, body: [UInt8], _ change: @Sendable () async throws -> Void) async throws -> Response {
-        if let leader = await forwardTarget(request) {
-            return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: await gateway.health().node)
+        if let leader = forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: consensus.health().node)
         }
         do {
             try await change()
-        } catch let error as ClusterAdminError {
+        } catch let error as MembershipError {
             switch error {
             case .unknownMember(let id):
                 throw APIError(status: .notFound, code: "unknown_member", message: error.description,
@@ -62,9 +62,9 @@ extension APIServer {
         } catch let error as APIError {
             throw error
         } catch {
-            throw APIError.consensus(error, write: true, requestID: nil)
+            throw APIError.write(error, requestID: nil)
         }
-        return JSONResponse.make(Views.cluster(await gateway.clusterInfo()))
+        return JSONResponse.make(Views.cluster(consensus.clusterInfo()))
     }
 
     static func memberID(_ context: BasicRequestContext) throws -> UInt64 {

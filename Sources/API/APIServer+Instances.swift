@@ -26,12 +26,12 @@ extension APIServer {
         case nil, .null?: version = nil
         default: throw APIError.invalidField("version", "must be a positive integer")
         }
-        if let leader = await forwardTarget(request) {
-            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: await gateway.health().node)
+        if let leader = forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: consensus.health().node)
         }
         let command = Command.startInstance(StartInstance(workflow: workflow, version: version, id: id, data: data,
                                                           requestID: requestID))
-        let (outcome, _) = try await propose(command)
+        let outcome = try await propose(command).outcome
         switch outcome {
         case .instanceStarted(let started):
             return JSONResponse.make(status: .created, Views.started(started))
@@ -62,12 +62,12 @@ extension APIServer {
         let expect = try fields.string("expect")
         let data = try fields.object("data")
         let requestID = try requestID(body: fields.string("request_id"), request: request)
-        if let leader = await forwardTarget(request) {
-            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: await gateway.health().node)
+        if let leader = forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: consensus.health().node)
         }
         let command = Command.transition(TransitionRequest(instance: id, name: name, to: to, expect: expect, dataPatch: data,
                                                            requestID: requestID))
-        let (outcome, _) = try await propose(command)
+        let outcome = try await propose(command).outcome
         switch outcome {
         case .transitioned(let moved):
             return JSONResponse.make(Views.transitioned(moved))

@@ -38,10 +38,10 @@ extension APIServer {
                            message: "the definition is for workflow '\(definition.name)', but the URL names '\(name)'",
                            details: ["workflow": .string(name), "definition_name": .string(definition.name)])
         }
-        if let leader = await forwardTarget(request) {
-            return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: await gateway.health().node)
+        if let leader = forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: consensus.health().node)
         }
-        let (outcome, _) = try await propose(.registerWorkflow(RegisterWorkflow(definition: definition)))
+        let outcome = try await propose(.registerWorkflow(RegisterWorkflow(definition: definition))).outcome
         switch outcome {
         case .workflowRegistered(let registered):
             return JSONResponse.make(status: registered.created ? .created : .ok, Views.registered(registered))

@@ -8,12 +8,11 @@ import Workflow
 
 /// The HTTP API of one node (docs/api.md): routes, JSON errors, forwarding of writes from a
 /// follower to the leader, and the metrics endpoint. It changes state only by proposing
-/// commands through `Consensus`; it reads from the local `ReplicatedEngine`, after a read
-/// barrier unless the request says `?stale=true`.
+/// commands through `Consensus` (which stamps them, on the leader); it reads from the local
+/// `ReplicatedEngine`, after a read barrier unless the request says `?stale=true`.
 ///
 /// ```swift
-/// let api = APIServer(engine: engine, consensus: consensus, gateway: gateway,
-///                     metricsText: { prometheus.text() })
+/// let api = APIServer(engine: engine, consensus: consensus, metricsText: { prometheus.text() })
 /// let app = Application(router: api.buildRouter(),
 ///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
 /// try await app.runService()
@@ -22,33 +21,27 @@ import Workflow
 public final class APIServer: Sendable {
     let engine: ReplicatedEngine
     let consensus: any Consensus
-    let gateway: any ClusterGateway
     let settings: APISettings
     let metricsText: @Sendable () -> String
-    let now: @Sendable () -> Int64
     let pluginNames: Set<String>?
     let logger: Logger
     let forwarder: Forwarder
 
     /// - Parameters:
     ///   - engine: the node's engine, for queries.
-    ///   - consensus: proposes commands and gives read barriers.
-    ///   - gateway: node and cluster facts, the leader's API address, membership admin.
+    ///   - consensus: proposes commands, gives read barriers, node and cluster facts (where
+    ///     the leader's API is), membership admin.
     ///   - settings: limits.
     ///   - metricsText: the Prometheus text for `GET /metrics`.
-    ///   - now: wall clock in ms since the epoch; stamps proposed commands (`proposedAtMillis`).
     ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name these plugins.
     ///   - logger: for forwarding and unexpected errors.
-    public init(engine: ReplicatedEngine, consensus: any Consensus, gateway: any ClusterGateway,
+    public init(engine: ReplicatedEngine, consensus: any Consensus,
                 settings: APISettings = APISettings(), metricsText: @escaping @Sendable () -> String = { "" },
-                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) },
                 pluginNames: Set<String>? = nil, logger: Logger = Logger(label: "orchestrator.api")) {
         self.engine = engine
         self.consensus = consensus
-        self.gateway = gateway
         self.settings = settings
         self.metricsText = metricsText
-        self.now = now
         self.pluginNames = pluginNames
         self.logger = logger
         self.forwarder = Forwarder(settings: settings)
@@ -85,11 +78,11 @@ public final class APIServer: Sendable {
     // MARK: Node
 
     func health() async -> Response {
-        JSONResponse.make(Views.health(await gateway.health()))
+        JSONResponse.make(Views.health(consensus.health()))
     }
 
     func cluster() async -> Response {
-        JSONResponse.make(Views.cluster(await gateway.clusterInfo()))
+        JSONResponse.make(Views.cluster(consensus.clusterInfo()))
     }
 
     func metrics() -> Response {
@@ -126,23 +119,22 @@ public final class APIServer: Sendable {
     /// Whether this node should forward a write to the leader, and where: nil to handle it here.
     /// Forwarded requests are never forwarded again; with no leader known the write is tried
     /// here (the consensus answers `no_leader` when it cannot take it).
-    func forwardTarget(_ request: Request) async -> String? {
+    func forwardTarget(_ request: Request) -> String? {
         guard request.headers[Forwarder.forwardedHeader] == nil else { return nil }
-        guard !(await consensus.isLeader) else { return nil }
-        return await gateway.leaderAPIAddress()
+        return consensus.leaderAPIAddress
     }
 
-    /// Proposes `command` stamped with `now()`; maps consensus failures to errors.
-    func propose(_ command: Command) async throws -> (outcome: Outcome, index: UInt64) {
+    /// Proposes `command` (the consensus stamps it, on the leader); maps consensus failures
+    /// to the answers docs/api.md lists.
+    func propose(_ command: Command) async throws(APIError) -> Committed {
         do {
-            return try await consensus.propose(command.stamped(atMillis: now()))
+            return try await consensus.propose(command)
         } catch {
-            let apiError = APIError.consensus(error, write: true, requestID: command.requestID)
-            if apiError.code == "outcome_unknown" {
+            if case .outcomeUnknown = error {
                 logger.warning("proposal outcome unknown", metadata: ["request_id": .string(command.requestID ?? "-"),
-                                                                     "error": .string(String(describing: error))])
+                                                                     "error": .string(error.description)])
             }
-            throw apiError
+            throw APIError.consensus(error, requestID: command.requestID)
         }
     }
 
@@ -152,7 +144,7 @@ public final class APIServer: Sendable {
         do {
             try await consensus.readBarrier()
         } catch {
-            throw APIError.consensus(error, write: false, requestID: nil)
+            throw APIError.consensus(error, requestID: nil)
         }
     }
 

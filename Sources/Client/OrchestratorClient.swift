@@ -6,8 +6,9 @@ import NIOHTTP1
 /// Typed HTTP client of the orchestrator API (docs/api.md), shared by the CLI and `bench`.
 ///
 /// Writes carry a request id (generated when not given) and are retried with that same id on
-/// `ClientError.unavailable` (503, connection refused, timeout) within `retry`, so a retried
-/// write is applied at most once. Call `shutdown()` when done.
+/// `ClientError.busy`, `.unavailable` and `.outcomeUnknown` within `retry`, so a retried write
+/// is applied at most once; writes without one (membership changes) are retried only when
+/// the error says they were not applied. Call `shutdown()` when done.
 ///
 /// ```swift
 /// let client = OrchestratorClient(baseURL: "http://127.0.0.1:8080")
@@ -77,8 +78,12 @@ public final class OrchestratorClient: Sendable {
     /// the answer. `onRetry` sees each error that is retried.
     public func call<Value>(_ endpoint: Endpoint<Value>, retry: RetryPolicy? = nil,
                             onRetry: (@Sendable (ClientError) -> Void)? = nil) async throws -> Reply<Value> {
-        let policy = endpoint.retryable ? (retry ?? configuration.retry) : .none
-        return try await policy.run(onRetry: onRetry) { try await self.once(endpoint) }
+        let policy = retry ?? configuration.retry
+        // Only what is safe: an endpoint that is idempotent (a read, or a write with a request
+        // id) retries everything retryable; any other only what was certainly not applied.
+        let idempotent = endpoint.retryable
+        return try await policy.run(shouldRetry: { $0.isRetryable && (idempotent || $0.definitelyNotApplied) },
+                                    onRetry: onRetry) { try await self.once(endpoint) }
     }
 
     /// One attempt of `endpoint`.
@@ -93,22 +98,30 @@ public final class OrchestratorClient: Sendable {
         }
         let status: Int
         let bytes: [UInt8]
+        var retryAfter: Int?
         do {
             let response = try await http.execute(
                 request, timeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1_000)))
             status = Int(response.status.code)
+            retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
             var buffer = try await response.body.collect(upTo: configuration.responseBytesMax)
             bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch let error as ClientError {
             throw error
         } catch {
-            throw ClientError.unavailable(code: "connection_failed", message: "\(baseURL): \(Self.describe(error))")
+            // Refused: the server never saw it. Anything later (a timeout, a reset) may have
+            // come after the server applied a write.
+            if Self.neverSent(error) || endpoint.method == "GET" {
+                throw ClientError.unavailable(code: "connection_failed", message: "\(baseURL): \(Self.describe(error))")
+            }
+            throw ClientError.outcomeUnknown(code: "connection_failed", message: "\(baseURL): \(Self.describe(error))")
         }
-        return try Self.decode(status: status, body: bytes, as: Value.self)
+        return try Self.decode(status: status, body: bytes, retryAfterSeconds: retryAfter, as: Value.self)
     }
 
     /// Maps a status and body to a reply or a typed error.
-    static func decode<Value: Decodable>(status: Int, body: [UInt8], as type: Value.Type) throws -> Reply<Value> {
+    static func decode<Value: Decodable>(status: Int, body: [UInt8], retryAfterSeconds: Int? = nil,
+                                         as type: Value.Type) throws -> Reply<Value> {
         let decoder = JSONDecoder()
         if (200..<300).contains(status) {
             if Value.self == Empty.self, let empty = Empty() as? Value {
@@ -121,10 +134,18 @@ public final class OrchestratorClient: Sendable {
             }
         }
         let envelope = try? decoder.decode(ErrorEnvelope.self, from: Data(body))
+        let code = envelope?.error.code ?? "http_\(status)"
+        let message = envelope?.error.message ?? "the server answered \(status)"
         switch status {
-        case 503, 504:
-            throw ClientError.unavailable(code: envelope?.error.code ?? "http_\(status)",
-                                          message: envelope?.error.message ?? "the server answered \(status)")
+        case 429:
+            let retryAfter = retryAfterSeconds ?? 1
+            throw ClientError.busy(code: code, message: message, retryAfterSeconds: max(1, min(retryAfter, 60)))
+        case 504:
+            throw ClientError.outcomeUnknown(code: code, message: message)
+        case 503 where code == "outcome_unknown":
+            throw ClientError.outcomeUnknown(code: code, message: message)
+        case 503:
+            throw ClientError.unavailable(code: code, message: message)
         case 400..<500:
             guard let envelope else { throw ClientError.server(status: status, body: String(decoding: body, as: UTF8.self)) }
             throw ClientError.rejected(status: status, code: envelope.error.code, message: envelope.error.message,
@@ -132,6 +153,14 @@ public final class OrchestratorClient: Sendable {
         default:
             throw ClientError.server(status: status, body: String(decoding: body, as: UTF8.self))
         }
+    }
+
+    /// True when the request certainly did not reach the server (connection refused or not
+    /// established in time).
+    static func neverSent(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        let text = String(describing: error)
+        return text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout")
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -1,7 +1,11 @@
-/// How the client retries a request the cluster could not answer (`ClientError.unavailable`):
-/// capped exponential backoff within an overall deadline.
+/// How the client retries a request the cluster could not answer (`ClientError.busy`,
+/// `.unavailable`, `.outcomeUnknown`): capped exponential backoff within an overall deadline,
+/// and at least the server's `Retry-After` after a 429.
 ///
-/// Writes (`start`, `submit`) always carry a request id, so a retry is never applied twice.
+/// What is retried is decided per call (`OrchestratorClient.call`): reads and writes that carry
+/// a request id (`start`, `submit`, `workflows apply`) retry every retryable error, since a
+/// retried request id is never applied twice; other writes (membership changes) retry only
+/// errors that say the request was not applied.
 ///
 /// ```swift
 /// let patient = RetryPolicy(deadlineSeconds: 60)       // ride out a long election
@@ -31,9 +35,10 @@ public struct RetryPolicy: Sendable, Hashable {
     /// One attempt, no retries.
     public static let none = RetryPolicy(attemptsMax: 1, initialBackoffMillis: 0, maxBackoffMillis: 0, deadlineSeconds: 0)
 
-    /// Runs `operation` until it succeeds, fails with a non-retryable error, or the policy is
-    /// exhausted (then the last error is thrown). `onRetry` sees each error that is retried.
+    /// Runs `operation` until it succeeds, fails with an error `shouldRetry` refuses, or the
+    /// policy is exhausted (then the last error is thrown). `onRetry` sees each error retried.
     public func run<Value: Sendable>(
+        shouldRetry: @Sendable (ClientError) -> Bool = { $0.isRetryable },
         onRetry: (@Sendable (ClientError) -> Void)? = nil,
         _ operation: @Sendable () async throws -> Value
     ) async throws -> Value {
@@ -45,8 +50,10 @@ public struct RetryPolicy: Sendable, Hashable {
         while true {
             do {
                 return try await operation()
-            } catch let error as ClientError where error.isRetryable {
-                let wake = clock.now + .milliseconds(backoffMillis)
+            } catch let error as ClientError where shouldRetry(error) {
+                var waitMillis = backoffMillis
+                if case .busy(_, _, let retryAfterSeconds) = error { waitMillis = max(waitMillis, retryAfterSeconds * 1_000) }
+                let wake = clock.now + .milliseconds(waitMillis)
                 guard attempt < attemptsMax, wake < deadline, !Task.isCancelled else { throw error }
                 onRetry?(error)
                 try await Task.sleep(until: wake, clock: clock)

@@ -17,8 +17,11 @@ public struct ClusterConfig: Sendable {
     public var requestTimeoutMillis: Int = 5_000
     /// Seed for the election jitter (mixed with the node id).
     public var randomSeed: UInt64 = 0
-    /// Most uncommitted bytes the leader accepts.
+    /// Most uncommitted bytes the leader accepts; beyond it proposals fail with `.busy`.
     public var maxUncommittedBytes: Int = 64 << 20
+    /// Largest command one proposal may carry (below the log's 16 MiB entry limit, so an
+    /// oversized command is refused with `.tooLarge` and never reaches the disk).
+    public var commandBytesMax: Int = 8 << 20
 
     public init(nodeID: NodeID) {
         self.nodeID = nodeID

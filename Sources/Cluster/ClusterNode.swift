@@ -6,10 +6,11 @@ import Raft
 import RaftTransport
 import Synchronization
 
-/// The result of a committed proposal: where it sits in the log and what applying it returned.
-public struct Proposed: Sendable, Hashable {
+/// The result of a committed proposal: where it sits in the log and what applying it returned
+/// (the state machine's value as it is; empty for entries the state machine did not see).
+public struct Proposed: Sendable {
     public var index: LogIndex
-    public var result: [UInt8]
+    public var result: any Sendable
 }
 
 /// What a node knows of itself and the cluster, refreshed after every loop iteration.
@@ -50,8 +51,10 @@ public final class ClusterNode: Sendable {
     /// The event-loop group made for this node when none was given (shut down with it).
     private let ownedGroup: MultiThreadedEventLoopGroup?
     private let statusBox: StatusBox
+    private let leadershipBox: LeadershipBox
     private let transport: any RaftTransport
     private let requestTimeoutMillis: Int
+    private let commandBytesMax: Int
 
     /// - Parameter eventLoop: where the node runs. Give the event loop the TCP transport's
     ///   connections run on (a one-thread group shared by both, see `OrchestratorServer`)
@@ -65,12 +68,15 @@ public final class ClusterNode: Sendable {
         let group = eventLoop == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         ownedGroup = group
         statusBox = StatusBox(NodeStatus(id: config.nodeID))
+        leadershipBox = LeadershipBox()
         self.transport = transport
         requestTimeoutMillis = config.requestTimeoutMillis
+        commandBytesMax = config.commandBytesMax
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeID)"
         loop = try NodeLoop(config: config, persistence: persistence, transport: transport, stateMachine: stateMachine,
-                        addresses: addresses, eventLoop: eventLoop ?? group!.next(), statusBox: statusBox, logger: logger)
+                        addresses: addresses, eventLoop: eventLoop ?? group!.next(), statusBox: statusBox,
+                            leadershipBox: leadershipBox, logger: logger)
     }
 
     /// Starts the loop and begins taking messages from the transport.
@@ -89,14 +95,27 @@ public final class ClusterNode: Sendable {
     }
 
     /// Proposes a command; returns once it is committed and applied here, with its result.
-    /// Throws ``ClusterError``: `.notLeader` on a follower (forward to the leader),
-    /// `.dropped` (definitely not applied), `.timedOut` (unknown), `.shuttingDown`.
-    public func propose(_ command: [UInt8]) async throws -> Proposed {
-        try await withCheckedThrowingContinuation { continuation in
-            if !loop.post(.propose(Envelope.command(command).encoded, continuation)) {
+    /// With `fencedOn: term`, the loop appends it only while this node leads in exactly that
+    /// term (else `.deposed`): what work started for one term of leadership proposes with.
+    /// Throws ``ClusterError``: `.notLeader` on a follower (forward to the leader), `.busy`,
+    /// `.deposed`, `.dropped`, `.tooLarge`, `.shuttingDown` (all definitely not applied), or
+    /// `.timedOut`, `.interrupted`, `.storageFailed` (the outcome is unknown).
+    public func propose(_ command: [UInt8], fencedOn term: Term? = nil) async throws -> Proposed {
+        guard command.count <= commandBytesMax else { throw ClusterError.tooLarge(bytes: command.count, max: commandBytesMax) }
+        return try await withCheckedThrowingContinuation { continuation in
+            if !loop.post(.propose(Envelope.command(command).encoded, fence: term, continuation)) {
                 continuation.resume(throwing: ClusterError.shuttingDown)
             }
         }
+    }
+
+    /// This node's leadership now (see ``NodeLeadership``).
+    public var leadership: NodeLeadership { leadershipBox.value }
+
+    /// The node's leadership as it changes: the current value, then each change; the stream
+    /// ends after `.stopped`.
+    public func watchLeadership() -> AsyncStream<NodeLeadership> {
+        leadershipBox.watch()
     }
 
     /// A linearizable read point: returns once this node has applied everything committed
@@ -110,7 +129,7 @@ public final class ClusterNode: Sendable {
     /// Adds a member (as a learner, or directly as a voter), after replicating its addresses.
     public func addMember(_ node: NodeID, address: MemberAddress, asLearner: Bool) async throws {
         _ = try await withCheckedThrowingContinuation { continuation in
-            if !loop.post(.propose(Envelope.address(node, address).encoded, continuation)) {
+            if !loop.post(.propose(Envelope.address(node, address).encoded, fence: nil, continuation)) {
                 continuation.resume(throwing: ClusterError.shuttingDown)
             }
         }

@@ -18,8 +18,8 @@ final class NodeLoop: @unchecked Sendable {
     // Safety: every stored `var` is set up by `init` on the creating thread and from then
     // on read and written only in tasks running on `eventLoop`, which runs one task at a
     // time on one thread (`start()`, `post`, ticks and `afterEvents` all hop onto it).
-    // Other threads touch only `closed` (atomic), `statusBox` (a Mutex) and `eventLoop`
-    // (an immutable reference to a thread-safe object).
+    // Other threads touch only `closed` (atomic), `statusBox` and `leadershipBox` (Mutexes)
+    // and `eventLoop` (an immutable reference to a thread-safe object).
     let eventLoop: any EventLoop
     private let closed = Atomic<Bool>(false)
     private var tickTask: RepeatedTask?
@@ -33,6 +33,7 @@ final class NodeLoop: @unchecked Sendable {
     private let transport: any RaftTransport
     private let stateMachine: any ReplicatedStateMachine
     private let statusBox: StatusBox
+    private let leadershipBox: LeadershipBox
     /// Carries `node`, and `term` and `role` as they change, on every line the node logs.
     private var logger: Logger
 
@@ -68,13 +69,14 @@ final class NodeLoop: @unchecked Sendable {
 
     init(config: ClusterConfig, persistence: any RaftPersistence, transport: any RaftTransport,
          stateMachine: any ReplicatedStateMachine, addresses: [NodeID: MemberAddress], eventLoop: any EventLoop,
-         statusBox: StatusBox, logger: Logger) throws {
+         statusBox: StatusBox, leadershipBox: LeadershipBox, logger: Logger) throws {
         self.eventLoop = eventLoop
         self.config = config
         self.persistence = persistence
         self.transport = transport
         self.stateMachine = stateMachine
         self.statusBox = statusBox
+        self.leadershipBox = leadershipBox
         self.logger = logger
         metrics = NodeMetrics(node: config.nodeID)
         let durable = persistence.initialState()
@@ -188,7 +190,7 @@ final class NodeLoop: @unchecked Sendable {
     private func refuse(_ event: NodeEvent) {
         switch event {
         case .snapshotWritten: break
-        case .propose(_, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
+        case .propose(_, _, let c), .membership(_, let c): c.resume(throwing: ClusterError.shuttingDown)
         case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
         case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
         case .shutdown(let c): c.resume()
@@ -197,7 +199,11 @@ final class NodeLoop: @unchecked Sendable {
 
     private func handle(_ event: NodeEvent) {
         switch event {
-        case .propose(let data, let continuation):
+        case .propose(let data, let fence, let continuation):
+            if let fence, raft.currentRole != .leader || raft.currentTerm != fence {
+                continuation.resume(throwing: ClusterError.deposed(term: fence, currentTerm: raft.currentTerm))
+                return
+            }
             do {
                 let position = try raft.propose(data)
                 metrics.proposals.increment()
@@ -249,6 +255,8 @@ final class NodeLoop: @unchecked Sendable {
     private static func clusterError(_ error: ProposalError) -> ClusterError {
         switch error {
         case .notLeader(let leader): .notLeader(leader: leader)
+        // Back-pressure, not a refusal: the same proposal succeeds shortly.
+        case .uncommittedLimitReached, .leadershipTransferInProgress: .busy(error.description)
         default: .rejected(error.description)
         }
     }
@@ -311,6 +319,8 @@ final class NodeLoop: @unchecked Sendable {
         logger[metadataKey: "role"] = "\(soft.role.rawValue)"
         logger[metadataKey: "term"] = "\(raft.currentTerm)"
         logger.info("role changed", metadata: ["leader": "\(soft.leader)"])
+        // Leading starts only once this term's first entry is applied (see `apply`).
+        if soft.role != .leader { leadershipBox.set(.following(term: raft.currentTerm, leader: soft.leader)) }
         if let transfer = pendingTransfer, soft.leader == transfer.target {
             transfer.continuation.resume()
             pendingTransfer = nil
@@ -318,13 +328,19 @@ final class NodeLoop: @unchecked Sendable {
     }
 
     private func apply(_ entry: Entry) {
-        var result: [UInt8] = []
+        var result: any Sendable = [UInt8]()
         switch entry.kind {
         case .normal:
-            if !entry.data.isEmpty {
+            if entry.data.isEmpty {
+                // The no-op a new leader appends first: once it is applied here, this node's
+                // state holds everything earlier leaders committed, and it leads for real.
+                if raft.currentRole == .leader && entry.term == raft.currentTerm {
+                    leadershipBox.set(.leading(term: entry.term, sinceIndex: entry.index))
+                }
+            } else {
                 switch Envelope(entry.data) {
                 case .command(let body)?:
-                    result = stateMachine.apply(index: entry.index, command: body)
+                    result = stateMachine.apply(index: entry.index, term: entry.term, command: body)
                 case .address(let node, let address)?:
                     addresses[node] = address
                     updatePeers()
@@ -494,8 +510,11 @@ final class NodeLoop: @unchecked Sendable {
         failEverything(ClusterError.storageFailed(reason))
     }
 
+    /// Fails every waiting request with `error` — except proposals already appended, whose
+    /// fate is unknown (they may commit on the other nodes): those fail with `.interrupted`.
     private func failEverything(_ error: ClusterError) {
-        for (_, pending) in pendingProposals { pending.continuation.resume(throwing: error) }
+        let inFlight = ClusterError.interrupted(error.description)
+        for (_, pending) in pendingProposals { pending.continuation.resume(throwing: inFlight) }
         pendingProposals = [:]
         for (_, pending) in pendingReads { pending.continuation.resume(throwing: error) }
         pendingReads = [:]
@@ -514,6 +533,7 @@ final class NodeLoop: @unchecked Sendable {
         closed.store(true, ordering: .releasing)
         tickTask?.cancel()
         tickTask = nil
+        leadershipBox.set(.stopped)
         failEverything(.shuttingDown)
         // A snapshot still being written should finish before the storage closes (bounded,
         // so a state machine that never finishes encoding cannot hold up shutdown).

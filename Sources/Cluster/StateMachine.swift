@@ -7,8 +7,9 @@ import Raft
 /// implementation needs no locking against itself — but it is `Sendable` because other
 /// tasks (an HTTP API, say) may read it concurrently.
 public protocol ReplicatedStateMachine: AnyObject, Sendable {
-    /// Applies one committed command and returns the result handed to its proposer.
-    func apply(index: LogIndex, command: [UInt8]) -> [UInt8]
+    /// Applies one committed command, proposed in `term`, and returns its result: handed as
+    /// it is (a value, never re-encoded) to the proposer waiting on this node, if any.
+    func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable
     /// Encodes the whole state as of the last applied command.
     func snapshot() -> [UInt8]
     /// Replaces the whole state with a snapshot's.

@@ -14,13 +14,17 @@ import ServiceLifecycle
 import Workflow
 
 /// One orchestrator node, composed from its config: storage, transport, cluster node,
-/// engine, HTTP API and the workflow registrar, run as services that shut down in order
-/// (API first, then the registrar, then the node, which finishes its `Ready` and closes
-/// the log).
+/// engine, the consensus seam over them (`ClusterConsensus`), the HTTP API and the leader
+/// services (workflow registration), run as services that shut down in order (API first,
+/// then the leader services, then the node, which finishes its `Ready` and closes the log).
 public final class OrchestratorServer: Sendable {
     public let config: ServerConfig
     public let node: ClusterNode
     public let engine: ReplicatedEngine
+    /// The one consensus seam the API and the leader services use.
+    public let consensus: any Consensus
+    /// The runtime of the work that runs only while this node leads.
+    public let leaderServices: LeaderServices
     let transport: any RaftTransport
     let api: APIServer
     let logger: Logger
@@ -28,8 +32,9 @@ public final class OrchestratorServer: Sendable {
 
     /// Opens storage and builds every part. Errors are one-line ``ConfigError``s.
     /// - Parameter transport: the transport to use; by default a TCP transport on `config.raftAddress`.
+    /// - Parameter clock: the wall clock commands are stamped with and leader services read.
     public init(config: ServerConfig, transport: (any RaftTransport)? = nil, registry: PrometheusCollectorRegistry? = nil,
-                logger: Logger = Logger(label: "orchestrator")) throws {
+                clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "orchestrator")) throws {
         try config.validate()
         self.config = config
         var logger = logger
@@ -84,14 +89,19 @@ public final class OrchestratorServer: Sendable {
             throw ConfigError("cannot start the node: \(error)")
         }
         let registry = self.registry
-        let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
-        api = APIServer(engine: engine, consensus: ClusterConsensus(node: node, now: now), gateway: ServerGateway(node: node),
+        let consensus = ClusterConsensus(node: node, clock: clock)
+        self.consensus = consensus
+        api = APIServer(engine: engine, consensus: consensus,
                         metricsText: {
                             var buffer: [UInt8] = []
                             registry.emit(into: &buffer)
                             return String(decoding: buffer, as: UTF8.self)
                         },
-                        now: now, pluginNames: Self.pluginNames(in: config.pluginsDirectory), logger: logger)
+                        pluginNames: Self.pluginNames(in: config.pluginsDirectory), logger: logger)
+        leaderServices = LeaderServices(
+            consensus: consensus, engine: engine, clock: clock,
+            services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory)],
+            logger: logger)
     }
 
     /// Plugin names found in the plugins directory (nil when there is none).
@@ -117,7 +127,7 @@ public final class OrchestratorServer: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: NodeService(node: node, api: api)),
-                .init(service: WorkflowRegistrar(server: self)),
+                .init(service: leaderServices),
                 .init(service: app),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -144,49 +154,6 @@ struct NodeService: Service {
         try? await gracefulShutdown()
         await api.shutdown()
         await node.shutdown()
-    }
-}
-
-/// On the leader: registers every definition in the workflows directory whose content hash
-/// differs from the latest registered version, through Raft (DESIGN.md: registration is a
-/// replicated command, so every replica pins the same version).
-struct WorkflowRegistrar: Service {
-    let server: OrchestratorServer
-
-    func run() async throws {
-        let directory = server.config.workflowsDirectory
-        guard FileManager.default.fileExists(atPath: directory) else { return }
-        let consensus = ClusterConsensus(node: server.node, now: { Int64(Date().timeIntervalSince1970 * 1_000) })
-        var registeredTerm: UInt64 = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let status = server.node.status
-            if status.role == .leader && status.term != registeredTerm {
-                if await register(from: directory, consensus: consensus) { registeredTerm = status.term }
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-    }
-
-    /// Returns whether every changed definition was registered.
-    private func register(from directory: String, consensus: ClusterConsensus) async -> Bool {
-        let files = WorkflowLoader.loadFiles(at: [directory], pluginNames: OrchestratorServer.pluginNames(in: server.config.pluginsDirectory))
-        for diagnostic in files.diagnostics where diagnostic.isError {
-            server.logger.error("workflow not registered: \(diagnostic)")
-        }
-        var complete = true
-        for loaded in files.workflows {
-            let definition = loaded.definition
-            if server.engine.workflow(named: definition.name)?.latest.hash == definition.contentHash { continue }
-            do {
-                let (outcome, index) = try await consensus.propose(.registerWorkflow(RegisterWorkflow(definition: definition)))
-                server.logger.info("registered workflow", metadata: ["workflow": "\(definition.name)", "index": "\(index)",
-                                                                     "outcome": "\(outcome)"])
-            } catch {
-                server.logger.warning("registering \(definition.name) failed; will retry: \(error)")
-                complete = false
-            }
-        }
-        return complete
     }
 }
 

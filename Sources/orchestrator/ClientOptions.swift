@@ -64,7 +64,8 @@ struct ClientOptions: ParsableArguments {
         if json {
             let (code, message, details): (String, String, [String: JSONValue]) = switch error {
             case .rejected(_, let code, let message, let details): (code, message, details)
-            case .unavailable(let code, let message): (code, message, [:])
+            case .busy(let code, let message, _), .unavailable(let code, let message), .outcomeUnknown(let code, let message):
+                (code, message, [:])
             case .server(let status, let body): ("http_\(status)", body, [:])
             }
             let object: JSONValue = ["error": ["code": .string(code), "message": .string(message), "details": .object(details)]]
@@ -76,9 +77,17 @@ struct ClientOptions: ParsableArguments {
             if let diagnostics = details["diagnostics"]?.arrayValue {
                 for diagnostic in diagnostics { printError(ClientOptions.diagnosticLine(diagnostic)) }
             }
+        case .busy(let code, let message, _):
+            printError("error: the cluster at \(address) is busy and did not apply the request: \(message) [\(code)]")
+            printError("hint: retry shortly, or raise --timeout to keep retrying")
         case .unavailable(let code, let message):
             printError("error: cluster unavailable at \(address): \(message) [\(code)]")
-            printError("hint: is a node running there? (orchestrator serve, or --server / ORCHESTRATOR_ADDR)")
+            if code == "connection_failed" {
+                printError("hint: is a node running there? (orchestrator serve, or --server / ORCHESTRATOR_ADDR)")
+            }
+        case .outcomeUnknown(let code, let message):
+            printError("error: the outcome is unknown (the request may have been applied): \(message) [\(code)]")
+            printError("hint: run the same command again with the same --request-id; a repeated request id is applied once")
         case .server(let status, let body):
             printError("error: unexpected answer from \(address) (HTTP \(status)): \(body.prefix(300))")
         }
@@ -97,13 +106,16 @@ struct ClientOptions: ParsableArguments {
         return "\(text("file")):\(text("line")):\(text("column")): \(text("severity")): \(text("message"))"
     }
 
-    /// docs/cli.md: 1 rejected (404, 409), 2 usage or validation (400, 413, 422), 3 unavailable.
+    /// docs/cli.md: 1 rejected (404, 409), 2 usage or validation (400, 413, 422), 3 unavailable
+    /// or busy (not applied), 4 outcome unknown.
     static func exitStatus(for error: ClientError) -> Int32 {
         switch error {
         case .rejected(let status, _, _, _):
             return [400, 413, 422].contains(status) ? ExitStatus.usage : ExitStatus.rejected
-        case .unavailable, .server:
+        case .busy, .unavailable, .server:
             return ExitStatus.unavailable
+        case .outcomeUnknown:
+            return ExitStatus.outcomeUnknown
         }
     }
 

@@ -50,7 +50,11 @@ enum ExitStatus {
     static let rejected: Int32 = 1
     /// Usage errors and invalid workflow definitions.
     static let usage: Int32 = 2
+    /// The cluster could not take the request (no leader, busy, unreachable); it was not applied.
     static let unavailable: Int32 = 3
+    /// A write whose outcome is unknown (it may have been applied): rerun the same command with
+    /// the same `--request-id` to learn it.
+    static let outcomeUnknown: Int32 = 4
 }
 
 /// Writes `text` and a newline to standard error.

@@ -207,7 +207,7 @@ final class BlockedSnapshotMachine: ReplicatedStateMachine {
     let started = Atomic(0)
     let release = DispatchSemaphore(value: 0)
 
-    func apply(index: LogIndex, command: [UInt8]) -> [UInt8] {
+    func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
         applied.withLock { $0 += 1 }
         return []
     }

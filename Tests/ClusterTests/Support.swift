@@ -9,7 +9,7 @@ final class KeyValueMachine: ReplicatedStateMachine {
     private let state = Mutex<[String: String]>([:])
     private let appliedLog = Mutex<[String]>([])
 
-    func apply(index: LogIndex, command: [UInt8]) -> [UInt8] {
+    func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
         let text = String(decoding: command, as: UTF8.self)
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         appliedLog.withLock { $0.append(text) }

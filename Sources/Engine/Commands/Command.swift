@@ -9,7 +9,7 @@ import Workflow
 /// ```swift
 /// let command = Command.transition(TransitionRequest(
 ///     instance: "o-17", name: "pay", requestID: "req-1", proposedAtMillis: now))
-/// let (outcome, index) = try await consensus.propose(command)
+/// let committed = try await consensus.propose(command)   // committed.outcome, committed.index
 /// ```
 public enum Command: Sendable, Hashable {
     /// Registers a version of a workflow (a no-op when the definition equals the latest).

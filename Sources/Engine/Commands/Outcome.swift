@@ -4,7 +4,7 @@ import Workflow
 /// malformed one — and it is the same on every replica. The leader returns it to the client.
 ///
 /// ```swift
-/// switch engine.apply(index: 42, bytes: entry) {
+/// switch engine.apply(index: 42, term: 3, bytes: entry).outcome {
 /// case .transitioned(let moved): print("\(moved.id): \(moved.from) → \(moved.to) (index \(moved.index))")
 /// case .rejected(let rejection): print(rejection.code, rejection.message)   // e.g. 409
 /// default: break

@@ -1,11 +1,11 @@
 import Workflow
 
 /// The three commands' rules. Each validates everything first and changes the state only
-/// when it accepts, so a rejection leaves the state as it was.
+/// when it accepts, so a rejection leaves the state as it was (and records no effect).
 extension EngineState {
     // MARK: registerWorkflow
 
-    mutating func register(_ command: RegisterWorkflow, index: UInt64) -> Outcome {
+    mutating func register(_ command: RegisterWorkflow, index: UInt64, effects: inout [Effect]) -> Outcome {
         let definition = command.definition
         let name = definition.name
         guard !name.isEmpty, name.utf8.count <= EngineLimits.nameLengthMax else {
@@ -36,6 +36,7 @@ extension EngineState {
                                       registeredIndex: index, registeredAtMillis: clockMillis,
                                       definitionBytes: Command.definitionBytes(definition))
         workflows[name, default: WorkflowRecord(versions: [])].versions.append(version)
+        effects.append(.workflowRegistered(name: name, version: version.version, hash: version.hash))
         return .workflowRegistered(WorkflowRegistered(name: name, version: version.version, hash: version.hash,
                                                       created: true, index: index))
     }
@@ -66,7 +67,7 @@ extension EngineState {
 
     // MARK: startInstance
 
-    mutating func start(_ command: StartInstance, index: UInt64) -> Outcome {
+    mutating func start(_ command: StartInstance, index: UInt64, effects: inout [Effect]) -> Outcome {
         guard EngineLimits.isValidID(command.id) else {
             return .rejected(.invalidArgument(field: "id", reason: EngineState.idRule(command.id)))
         }
@@ -104,13 +105,15 @@ extension EngineState {
         histories[command.id] = HistoryLog(entries: [entry])
         order.append(OrderEntry(createdIndex: index, id: command.id))
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
+        effects.append(.instanceStarted(id: command.id, workflow: command.workflow, version: pinned.version, state: state))
+        if instance.isFinal { effects.append(.instanceFinished(id: command.id, workflow: command.workflow, state: state)) }
         return .instanceStarted(InstanceStarted(id: command.id, workflow: command.workflow, version: pinned.version,
                                                 state: state, revision: 1, index: index))
     }
 
     // MARK: transition
 
-    mutating func transition(_ command: TransitionRequest, index: UInt64) -> Outcome {
+    mutating func transition(_ command: TransitionRequest, index: UInt64, effects: inout [Effect]) -> Outcome {
         guard let current = instances[command.instance] else {
             return .rejected(.unknownInstance(id: command.instance))
         }
@@ -144,13 +147,17 @@ extension EngineState {
         let to = chosen.to
         let entry = HistoryEntry(kind: .transition, index: index, timeMillis: clockMillis, from: from, to: to,
                                  transition: chosen.name, requestID: command.requestID, revision: revision)
+        let isFinal = definition.isFinal(to)
         instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
-                               isFinal: definition.isFinal(to))
+                               isFinal: isFinal)
         histories[id, default: HistoryLog()].append(entry, max: settings.historyEntriesPerInstanceMax)
         if from != to {
             stateCounts[current.workflow, default: [:]][from, default: 0] -= 1
             stateCounts[current.workflow, default: [:]][to, default: 0] += 1
         }
+        effects.append(.instanceMoved(id: id, workflow: current.workflow, transition: chosen.name, from: from, to: to,
+                                      revision: revision))
+        if isFinal { effects.append(.instanceFinished(id: id, workflow: current.workflow, state: to)) }
         return .transitioned(Transitioned(id: id, transition: chosen.name, from: from, to: to, revision: revision, index: index))
     }
 

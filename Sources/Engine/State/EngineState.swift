@@ -13,7 +13,8 @@ import Workflow
 /// var state = EngineState()
 /// _ = state.apply(index: 1, command: .registerWorkflow(RegisterWorkflow(definition: cookbook)))
 /// _ = state.apply(index: 2, command: .startInstance(StartInstance(workflow: "cookbook", id: "demo")))
-/// state.apply(index: 3, bytes: Command.transition(TransitionRequest(instance: "demo", name: "second")).encoded())
+/// state.apply(index: 3, bytes: Command.transition(TransitionRequest(instance: "demo", name: "second")).encoded()).effects
+/// // [.instanceMoved(id: "demo", workflow: "cookbook", transition: "second", from: "first", to: "second", revision: 2)]
 /// state.instance(id: "demo")?.state   // "second"
 /// ```
 public struct EngineState: Sendable {
@@ -50,47 +51,51 @@ public struct EngineState: Sendable {
     /// - Empty bytes are a no-op (`.noop`).
     /// - Bytes that do not decode are `.rejected(.malformedCommand)`; the state is unchanged
     ///   except for `appliedIndex`.
-    public mutating func apply(index: UInt64, bytes: [UInt8]) -> Outcome {
-        guard index > appliedIndex else { return .alreadyApplied(index: index, appliedIndex: appliedIndex) }
+    ///
+    /// Returns the outcome and the entry's effects (`Effect`), both functions of (state, entry).
+    public mutating func apply(index: UInt64, bytes: [UInt8]) -> Applied {
+        guard index > appliedIndex else { return Applied(outcome: .alreadyApplied(index: index, appliedIndex: appliedIndex)) }
         appliedIndex = index
-        guard !bytes.isEmpty else { return .noop }
+        guard !bytes.isEmpty else { return Applied(outcome: .noop) }
         let command: Command
         do {
             command = try Command.decode(bytes)
         } catch {
-            return .rejected(.malformedCommand(reason: error.description))
+            return Applied(outcome: .rejected(.malformedCommand(reason: error.description)))
         }
         return execute(command, index: index, fingerprint: Command.fingerprint(ofEncoded: bytes))
     }
 
     /// Applies `command` as the entry at `index`; the same as `apply(index:bytes:)` with
     /// `command.encoded()`.
-    public mutating func apply(index: UInt64, command: Command) -> Outcome {
-        guard index > appliedIndex else { return .alreadyApplied(index: index, appliedIndex: appliedIndex) }
+    public mutating func apply(index: UInt64, command: Command) -> Applied {
+        guard index > appliedIndex else { return Applied(outcome: .alreadyApplied(index: index, appliedIndex: appliedIndex)) }
         appliedIndex = index
         return execute(command, index: index, fingerprint: command.fingerprint)
     }
 
-    private mutating func execute(_ command: Command, index: UInt64, fingerprint: UInt64) -> Outcome {
+    private mutating func execute(_ command: Command, index: UInt64, fingerprint: UInt64) -> Applied {
         clockMillis = max(clockMillis, command.proposedAtMillis)
         requestLog.evict(olderThan: clockMillis, retentionMillis: settings.requestIDRetentionMillis)
 
         let requestID = command.requestID
         if let requestID {
             guard EngineLimits.isValidID(requestID) else {
-                return .rejected(.invalidArgument(field: "request_id", reason: EngineState.idRule(requestID)))
+                return Applied(outcome: .rejected(.invalidArgument(field: "request_id", reason: EngineState.idRule(requestID))))
             }
             if let record = requestLog[requestID] {
                 // A retry gets the first outcome; a different request under the same id is refused.
-                return record.fingerprint == fingerprint ? record.outcome : .rejected(.requestIDConflict(requestID: requestID))
+                return Applied(outcome: record.fingerprint == fingerprint ? record.outcome
+                                                                          : .rejected(.requestIDConflict(requestID: requestID)))
             }
         }
 
+        var effects: [Effect] = []
         let outcome: Outcome
         switch command {
-        case .registerWorkflow(let register): outcome = self.register(register, index: index)
-        case .startInstance(let start): outcome = self.start(start, index: index)
-        case .transition(let request): outcome = self.transition(request, index: index)
+        case .registerWorkflow(let register): outcome = self.register(register, index: index, effects: &effects)
+        case .startInstance(let start): outcome = self.start(start, index: index, effects: &effects)
+        case .transition(let request): outcome = self.transition(request, index: index, effects: &effects)
         }
 
         if let requestID {
@@ -98,7 +103,7 @@ public struct EngineState: Sendable {
                                                 timeMillis: clockMillis),
                               maxCount: settings.requestIDsMax)
         }
-        return outcome
+        return Applied(outcome: outcome, effects: effects)
     }
 
     static func idRule(_ id: String) -> String {

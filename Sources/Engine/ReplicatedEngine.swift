@@ -1,46 +1,65 @@
 import Synchronization
 import Workflow
 
-/// The engine state shared by a node's tasks: `Cluster` applies committed entries to it,
-/// the API and dispatcher query it. A thin, thread-safe holder around `EngineState`.
+/// The engine state shared by a node's tasks: the node's apply loop applies committed
+/// entries to it and publishes their effects on `effects`; the API and leader services query
+/// it. A thin, thread-safe holder around `EngineState`.
 ///
 /// Apply and queries take a short lock; `snapshot()` copies the state under the lock (a
 /// copy-on-write value, so O(1)) and encodes it outside, so a snapshot does not stall apply.
 ///
 /// ```swift
 /// let engine = ReplicatedEngine()
-/// let outcome = engine.apply(index: entry.index, bytes: entry.data)
+/// let applied = engine.apply(index: entry.index, term: entry.term, bytes: entry.data)
 /// let instance = engine.instance(id: "o-17")
+/// let (state, effects) = engine.subscribe()      // a leader service's starting point
 /// ```
 public final class ReplicatedEngine: Sendable {
     private let state: Mutex<EngineState>
+    /// Every applied entry's effects, with index and term, in log order.
+    public let effects: EffectStream
 
     /// An empty engine with `settings` (identical on every replica).
-    public init(settings: EngineSettings = EngineSettings()) {
+    public init(settings: EngineSettings = EngineSettings(), effects: EffectStream = EffectStream()) {
         state = Mutex(EngineState(settings: settings))
+        self.effects = effects
     }
 
     /// An engine holding `initial`.
-    public init(state initial: EngineState) {
+    public init(state initial: EngineState, effects: EffectStream = EffectStream()) {
         state = Mutex(initial)
+        self.effects = effects
     }
 
     /// The settings the engine applies with.
     public var settings: EngineSettings { state.withLock { $0.settings } }
 
-    /// Applies the committed entry at `index` (see `EngineState.apply(index:bytes:)`).
-    public func apply(index: UInt64, bytes: [UInt8]) -> Outcome {
-        state.withLock { $0.apply(index: index, bytes: bytes) }
+    /// Applies the committed entry at `index`, proposed in `term` (see
+    /// `EngineState.apply(index:bytes:)`), and publishes its effects on `effects` before
+    /// returning — under the same lock, so `subscribe()` never misses or repeats a batch.
+    public func apply(index: UInt64, term: UInt64, bytes: [UInt8]) -> Applied {
+        state.withLock { state in
+            let applied = state.apply(index: index, bytes: bytes)
+            if !applied.effects.isEmpty { effects.publish(CommittedEffects(index: index, term: term, effects: applied.effects)) }
+            return applied
+        }
     }
 
-    /// Applies a batch of committed entries, in order, under one lock acquisition.
-    public func apply(entries: [(index: UInt64, bytes: [UInt8])]) -> [Outcome] {
-        state.withLock { state in entries.map { state.apply(index: $0.index, bytes: $0.bytes) } }
+    /// Applies `command` as the entry at `index` in `term` (tests and `LocalConsensus`); the
+    /// same as `apply(index:term:bytes:)` with `command.encoded()`.
+    public func apply(index: UInt64, term: UInt64, command: Command) -> Applied {
+        state.withLock { state in
+            let applied = state.apply(index: index, command: command)
+            if !applied.effects.isEmpty { effects.publish(CommittedEffects(index: index, term: term, effects: applied.effects)) }
+            return applied
+        }
     }
 
-    /// Applies `command` as the entry at `index` (tests and `LocalConsensus`).
-    public func apply(index: UInt64, command: Command) -> Outcome {
-        state.withLock { $0.apply(index: index, command: command) }
+    /// The current state and a subscription to the effects of every entry applied after it,
+    /// taken together under the lock: a leader service rebuilds its work from `state` and
+    /// then follows `effects`, and no entry falls between the two.
+    public func subscribe() -> (state: EngineState, effects: EffectSubscription) {
+        state.withLock { state in (state, effects.subscribe(after: state.appliedIndex)) }
     }
 
     /// The index of the last applied entry.

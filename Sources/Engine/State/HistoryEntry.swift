@@ -1,0 +1,26 @@
+/// One line of an instance's history, in log order.
+public struct HistoryEntry: Sendable, Hashable {
+    /// What happened. Later versions add hook runs, cron fires and timers.
+    public enum Kind: String, Sendable, Hashable {
+        /// The instance was started (`to` is the initial state).
+        case start
+        /// The instance moved along `transition` from `from` to `to`.
+        case transition
+    }
+
+    public internal(set) var kind: Kind
+    /// The log index of the entry that did it.
+    public internal(set) var index: UInt64
+    /// The engine clock (leader time, ms since the epoch) when it was applied.
+    public internal(set) var timeMillis: Int64
+    /// The state before; nil for `start`.
+    public internal(set) var from: String?
+    /// The state after.
+    public internal(set) var to: String
+    /// The transition taken; nil for `start`.
+    public internal(set) var transition: String?
+    /// The request id of the command, when it had one.
+    public internal(set) var requestID: String?
+    /// The instance's revision after this entry.
+    public internal(set) var revision: UInt64
+}
