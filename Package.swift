@@ -120,6 +120,9 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // The composition root's own logic: the leader-services runtime and its services.
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow",
+                                                        .product(name: "Logging", package: "swift-log")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
         .testTarget(

@@ -24,15 +24,16 @@ final class LeadershipBox: Sendable {
 
     /// Sets the value; watchers hear of it only when it changed.
     func set(_ value: NodeLeadership) {
-        state.withLock { state in
-            guard state.value != value else { return }
+        let finished = state.withLock { state -> [AsyncStream<NodeLeadership>.Continuation] in
+            guard state.value != value else { return [] }
             state.value = value
             for watcher in state.watchers.values { watcher.yield(value) }
-            if value == .stopped {
-                for watcher in state.watchers.values { watcher.finish() }
-                state.watchers = [:]
-            }
+            guard value == .stopped else { return [] }
+            defer { state.watchers = [:] }
+            return Array(state.watchers.values)
         }
+        // Outside the lock: finishing runs each stream's termination handler, which takes it.
+        for watcher in finished { watcher.finish() }
     }
 
     func watch() -> AsyncStream<NodeLeadership> {

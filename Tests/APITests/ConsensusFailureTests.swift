@@ -22,8 +22,8 @@ final class ConsensusFailureTests: XCTestCase {
     func testLinearizableReadWithoutALeaderIs503ButStaleReadAnswers() async throws {
         let engine = ReplicatedEngine()
         let (definition, _) = WorkflowLoader.load(text: Definitions.cookbook, file: "cookbook.yaml")
-        _ = engine.apply(index: 1, command: .registerWorkflow(RegisterWorkflow(definition: definition!)))
-        _ = engine.apply(index: 2, command: .startInstance(StartInstance(workflow: "cookbook", id: "demo")))
+        _ = engine.apply(index: 1, term: 1, command: .registerWorkflow(RegisterWorkflow(definition: definition!)))
+        _ = engine.apply(index: 2, term: 1, command: .startInstance(StartInstance(workflow: "cookbook", id: "demo")))
         try await Fixture(behaviour: .follow, engine: engine).test { client in
             let linearizable = try await client.call(.get, "/v1/instances/demo")
             XCTAssertEqual(linearizable.status, .serviceUnavailable)
@@ -85,7 +85,7 @@ final class ConsensusFailureTests: XCTestCase {
             let history = try await leaderClient.call(.get, "/v1/instances?workflow=cookbook")
             XCTAssertEqual(history["instances"]?.arrayValue?.count, 1)
         }
-        XCTAssertEqual(leader.gateway.members.count, 3)
+        XCTAssertEqual(leader.consensus.members.count, 3)
     }
 
     func testAForwardedRequestIsNeverForwardedAgain() async throws {

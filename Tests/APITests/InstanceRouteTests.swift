@@ -14,7 +14,7 @@ final class InstanceRouteTests: XCTestCase {
             XCTAssertEqual(answer.status, .created)
             XCTAssertEqual(answer.text, #"{"id":"demo","index":2,"state":"first","version":1,"workflow":"cookbook"}"# + "\n")
         }
-        XCTAssertEqual(fixture.consensus.stamps.last, 1_800_000_000_123, "the API stamps commands with its clock")
+        XCTAssertEqual(fixture.consensus.stamps.last, 1_800_000_000_123, "commands are stamped once, by the consensus (the leader's clock)")
     }
 
     func testStartWithoutIDNamesTheInstanceAfterTheRequestID() async throws {

@@ -82,7 +82,7 @@ final class NodeRouteTests: XCTestCase {
             let notLeader = try await client.call(.delete, "/v1/cluster/members/3")
             XCTAssertEqual(notLeader.code, "no_leader", "a node that lost leadership refuses, nothing applied")
         }
-        XCTAssertEqual(fixture.gateway.members.map(\.id), [1, 3, 4])
+        XCTAssertEqual(fixture.consensus.members.map(\.id), [1, 3, 4])
     }
 }
 

@@ -10,19 +10,16 @@ import XCTest
 struct Fixture {
     let engine: ReplicatedEngine
     let consensus: TwinConsensus
-    let gateway: TwinGateway
     let api: APIServer
 
     init(behaviour: TwinConsensus.Behaviour = .lead, node: UInt64 = 1, leaderAPI: String? = nil,
          settings: APISettings = APISettings(), engine: ReplicatedEngine = ReplicatedEngine()) {
         self.engine = engine
-        consensus = TwinConsensus(engine: engine, behaviour: behaviour)
         let isLeader: Bool = if case .follow = behaviour { false } else { true }
-        gateway = TwinGateway(node: node, engine: engine, leader: isLeader ? node : (leaderAPI == nil ? nil : 1),
-                              leaderAPI: leaderAPI)
-        api = APIServer(engine: engine, consensus: consensus, gateway: gateway, settings: settings,
-                        metricsText: { "# TYPE orchestrator_up gauge\norchestrator_up 1\n" },
-                        now: { 1_800_000_000_123 })
+        consensus = TwinConsensus(engine: engine, behaviour: behaviour, node: node,
+                                  leader: isLeader ? node : (leaderAPI == nil ? nil : 1), leaderAPI: leaderAPI)
+        api = APIServer(engine: engine, consensus: consensus, settings: settings,
+                        metricsText: { "# TYPE orchestrator_up gauge\norchestrator_up 1\n" })
     }
 
     var application: some ApplicationProtocol {

@@ -4,8 +4,10 @@ import Synchronization
 import Workflow
 
 /// A one-node `Consensus` that applies each proposal straight to a `ReplicatedEngine` (the
-/// real engine, so outcomes are real), with switches to behave as a follower without a leader
-/// or to lose a proposal's outcome after applying it, as a leader change in flight would.
+/// real engine, so outcomes are real) and stamps it with a manual clock, over an in-memory
+/// membership list that takes admin changes the way a cluster would. Switches make it behave
+/// as a follower without a leader, lose a proposal's outcome after applying it (as a leader
+/// change in flight would), or fail with any `ConsensusError`.
 final class TwinConsensus: Consensus {
     /// What the next proposals do.
     enum Behaviour: Sendable {
@@ -16,127 +18,128 @@ final class TwinConsensus: Consensus {
         /// Apply the proposal, then throw `outcomeUnknown` (the entry committed but the answer
         /// was lost), `count` times; then lead again.
         case loseOutcomes(count: Int)
+        /// Proposals throw `error` without applying anything; reads still work.
+        case failProposals(ConsensusError)
+        /// Read barriers throw `error`; proposals still work.
+        case failReads(ConsensusError)
     }
 
-    let engine: ReplicatedEngine
-    private let clock: @Sendable () -> Int64
-    private let state: Mutex<(nextIndex: UInt64, behaviour: Behaviour, stamps: [Int64])>
-
-    init(engine: ReplicatedEngine, behaviour: Behaviour = .lead, clock: @escaping @Sendable () -> Int64 = { 1_800_000_000_000 }) {
-        self.engine = engine
-        self.clock = clock
-        state = Mutex((engine.appliedIndex + 1, behaviour, []))
-    }
-
-    func set(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
-
-    /// The `proposedAtMillis` of every command proposed, in order.
-    var stamps: [Int64] { state.withLock { $0.stamps } }
-
-    func propose(_ command: Command) async throws -> (outcome: Outcome, index: UInt64) {
-        try state.withLock { state in
-            if case .follow = state.behaviour { throw ConsensusError.notLeader(leaderHint: nil) }
-            state.stamps.append(command.proposedAtMillis)
-            let index = state.nextIndex
-            state.nextIndex += 1
-            let outcome = engine.apply(index: index, bytes: command.encoded())
-            if case .loseOutcomes(let count) = state.behaviour {
-                state.behaviour = count > 1 ? .loseOutcomes(count: count - 1) : .lead
-                throw ConsensusError.outcomeUnknown(reason: "leader lost while the entry was in flight")
-            }
-            return (outcome, index)
-        }
-    }
-
-    func readBarrier() async throws {
-        if case .follow = state.withLock({ $0.behaviour }) { throw ConsensusError.noLeader }
-    }
-
-    var isLeader: Bool {
-        if case .follow = state.withLock({ $0.behaviour }) { return false }
-        return true
-    }
-}
-
-/// A `ClusterGateway` over an in-memory membership list that applies admin changes the way
-/// a cluster would (one voter set, learners promoted, unknown ids refused).
-final class TwinGateway: ClusterGateway {
     struct Members: Sendable {
         var leader: UInt64?
         var leaderAPI: String?
         var members: [MemberInfo]
     }
 
+    let engine: ReplicatedEngine
     let node: UInt64
-    private let engine: ReplicatedEngine
-    private let state: Mutex<Members>
+    let clock: ManualClock
+    private let state: Mutex<(nextIndex: UInt64, behaviour: Behaviour, stamps: [Int64], members: Members)>
 
-    init(node: UInt64 = 1, engine: ReplicatedEngine, leader: UInt64? = 1, leaderAPI: String? = nil) {
-        self.node = node
+    init(engine: ReplicatedEngine, behaviour: Behaviour = .lead, node: UInt64 = 1, leader: UInt64? = 1,
+         leaderAPI: String? = nil, clock: ManualClock = ManualClock(nowMillis: 1_800_000_000_123)) {
         self.engine = engine
-        state = Mutex(Members(leader: leader, leaderAPI: leaderAPI, members: [
+        self.node = node
+        self.clock = clock
+        let members = Members(leader: leader, leaderAPI: leaderAPI, members: [
             MemberInfo(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", isLearner: false, matchIndex: 0),
             MemberInfo(id: 2, raft: "127.0.0.1:7081", api: "127.0.0.1:8081", isLearner: false, matchIndex: 0),
             MemberInfo(id: 3, raft: "127.0.0.1:7082", api: "127.0.0.1:8082", isLearner: false, matchIndex: 0),
-        ]))
+        ])
+        state = Mutex((engine.appliedIndex + 1, behaviour, [], members))
     }
 
-    func setLeader(_ leader: UInt64?, api: String?) {
-        state.withLock {
-            $0.leader = leader
-            $0.leaderAPI = api
+    func set(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
+
+    /// The `proposedAtMillis` of every command applied, in order.
+    var stamps: [Int64] { state.withLock { $0.stamps } }
+
+    var members: [MemberInfo] { state.withLock { $0.members.members } }
+
+    func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed {
+        let now = clock.nowMillis
+        return try state.withLock { (state) throws(ConsensusError) -> Committed in
+            switch state.behaviour {
+            case .follow: throw ConsensusError.notLeader(leaderHint: state.members.leaderAPI)
+            case .failProposals(let error): throw error
+            default: break
+            }
+            let stamped = command.stamped(atMillis: now)
+            state.stamps.append(now)
+            let index = state.nextIndex
+            state.nextIndex += 1
+            let outcome = engine.apply(index: index, term: 7, bytes: stamped.encoded()).outcome
+            if case .loseOutcomes(let count) = state.behaviour {
+                state.behaviour = count > 1 ? .loseOutcomes(count: count - 1) : .lead
+                throw ConsensusError.outcomeUnknown(reason: "leader lost while the entry was in flight")
+            }
+            return Committed(index: index, outcome: outcome)
         }
     }
 
-    var members: [MemberInfo] { state.withLock { $0.members } }
+    func readBarrier() async throws(ConsensusError) {
+        switch state.withLock({ $0.behaviour }) {
+        case .follow: throw ConsensusError.noLeader
+        case .failReads(let error): throw error
+        default: return
+        }
+    }
 
-    func health() async -> HealthInfo {
-        let members = state.withLock { $0 }
+    func health() -> HealthInfo {
+        let members = state.withLock { $0.members }
         return HealthInfo(node: node, role: members.leader == node ? "leader" : "follower", leader: members.leader,
                           leaderAPI: members.leaderAPI, term: 7, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
     }
 
-    func clusterInfo() async -> ClusterInfo {
-        let members = state.withLock { $0 }
+    func clusterInfo() -> ClusterInfo {
+        let members = state.withLock { $0.members }
         return ClusterInfo(node: node, leader: members.leader, term: 7, commitIndex: engine.appliedIndex,
                            appliedIndex: engine.appliedIndex, members: members.members)
     }
 
-    func leaderAPIAddress() async -> String? { state.withLock { $0.leaderAPI } }
+    func leadership() -> AsyncStream<Leadership> {
+        let (stream, continuation) = AsyncStream<Leadership>.makeStream()
+        let members = state.withLock { $0.members }
+        continuation.yield(members.leader == node ? .leading(term: 7, sinceIndex: 0) : .following(term: 7, leader: members.leader ?? 0))
+        return stream
+    }
+
+    private func admin(_ change: (inout Members) throws -> Void) throws {
+        try state.withLock { state in
+            if case .follow = state.behaviour { throw ConsensusError.noLeader }
+            guard state.members.leader == node else { throw ConsensusError.notLeader(leaderHint: state.members.leaderAPI) }
+            try change(&state.members)
+        }
+    }
 
     func addMember(id: UInt64, raft: String, api: String, learner: Bool) async throws {
-        try state.withLock { state in
-            guard state.leader == node else { throw ConsensusError.notLeader(leaderHint: state.leaderAPI) }
-            guard !state.members.contains(where: { $0.id == id }) else {
-                throw ClusterAdminError.conflict(reason: "node \(id) is already a member")
+        try admin { members in
+            guard !members.members.contains(where: { $0.id == id }) else {
+                throw MembershipError.conflict(reason: "node \(id) is already a member")
             }
-            state.members.append(MemberInfo(id: id, raft: raft, api: api, isLearner: learner))
+            members.members.append(MemberInfo(id: id, raft: raft, api: api, isLearner: learner))
         }
     }
 
     func promoteMember(id: UInt64) async throws {
-        try state.withLock { state in
-            guard state.leader == node else { throw ConsensusError.notLeader(leaderHint: state.leaderAPI) }
-            guard let position = state.members.firstIndex(where: { $0.id == id }) else { throw ClusterAdminError.unknownMember(id: id) }
-            guard state.members[position].isLearner else { throw ClusterAdminError.conflict(reason: "node \(id) is already a voter") }
-            state.members[position].isLearner = false
+        try admin { members in
+            guard let position = members.members.firstIndex(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
+            guard members.members[position].isLearner else { throw MembershipError.conflict(reason: "node \(id) is already a voter") }
+            members.members[position].isLearner = false
         }
     }
 
     func removeMember(id: UInt64) async throws {
-        try state.withLock { state in
-            guard state.leader == node else { throw ConsensusError.notLeader(leaderHint: state.leaderAPI) }
-            guard let position = state.members.firstIndex(where: { $0.id == id }) else { throw ClusterAdminError.unknownMember(id: id) }
-            state.members.remove(at: position)
+        try admin { members in
+            guard let position = members.members.firstIndex(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
+            members.members.remove(at: position)
         }
     }
 
     func transferLeadership(to id: UInt64) async throws {
-        try state.withLock { state in
-            guard state.leader == node else { throw ConsensusError.notLeader(leaderHint: state.leaderAPI) }
-            guard let member = state.members.first(where: { $0.id == id }) else { throw ClusterAdminError.unknownMember(id: id) }
-            guard !member.isLearner else { throw ClusterAdminError.conflict(reason: "node \(id) is a learner") }
-            state.leader = id
+        try admin { members in
+            guard let member = members.members.first(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
+            guard !member.isLearner else { throw MembershipError.conflict(reason: "node \(id) is a learner") }
+            members.leader = id
         }
     }
 }

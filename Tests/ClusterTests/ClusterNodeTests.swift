@@ -62,7 +62,7 @@ final class ClusterNodeTests: XCTestCase {
         let leader = try await XCTUnwrapAsync(try await h.leader())
         let first = try await leader.propose(Array("x=1".utf8))
         let second = try await leader.propose(Array("x=2".utf8))
-        XCTAssertEqual(second.result, Array("1".utf8))
+        XCTAssertEqual(second.result as? [UInt8], Array("1".utf8))
         XCTAssertEqual(second.index, first.index + 1)
         await h.shutdown()
     }
@@ -209,7 +209,7 @@ final class BlockedSnapshotMachine: ReplicatedStateMachine {
 
     func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
         applied.withLock { $0 += 1 }
-        return []
+        return [UInt8]()
     }
 
     func snapshot() -> [UInt8] { Array("\(applied.withLock { $0 })".utf8) }

@@ -49,7 +49,7 @@ final class FilePersistenceTests: XCTestCase {
         XCTAssertTrue(recovered, "snapshot plus log replay restored all 60 keys")
         XCTAssertEqual(machine.value("k59"), "59")
         let next = try await node.propose(Array("k0=again".utf8))
-        XCTAssertEqual(next.result, Array("0".utf8))
+        XCTAssertEqual(next.result as? [UInt8], Array("0".utf8))
         await node.shutdown()
     }
 

@@ -83,6 +83,53 @@ final class DeterminismPropertyTests: XCTestCase {
         }
     }
 
+    /// The effects are part of apply's deterministic result: three replicas applying the same
+    /// random log publish identical effect streams, and each entry's effects describe exactly
+    /// what its outcome says happened.
+    func testThreeEnginesPublishIdenticalEffectsForTheSameLog() async throws {
+        let seed = testSeed(0x5eed_0004)
+        for round in 0..<4 {
+            let roundSeed = seed &+ UInt64(round)
+            var generator = SeededGenerator(seed: roundSeed)
+            let log = randomLog(count: 400, generator: &generator)
+            let engines = (0..<3).map { _ in ReplicatedEngine(settings: settings) }
+            let subscriptions = engines.map { $0.subscribe().effects }
+            var expected: [CommittedEffects] = []
+            for (offset, bytes) in log.enumerated() {
+                let index = UInt64(offset + 1)
+                let term = UInt64(1 + offset / 100)
+                let results = engines.map { $0.apply(index: index, term: term, bytes: bytes) }
+                XCTAssertEqual(results[0], results[1], "seed \(roundSeed) entry \(index)")
+                XCTAssertEqual(results[0], results[2], "seed \(roundSeed) entry \(index)")
+                let applied = results[0]
+                // A repeated request id returns its first outcome (with that entry's index) and
+                // does nothing, so it has no effects.
+                switch applied.outcome {
+                case .transitioned(let moved) where moved.index == index:
+                    XCTAssertEqual(applied.effects.first, .instanceMoved(
+                        id: moved.id, workflow: engines[0].instance(id: moved.id)!.workflow, transition: moved.transition,
+                        from: moved.from, to: moved.to, revision: moved.revision), "seed \(roundSeed) entry \(index)")
+                case .instanceStarted(let started) where started.index == index:
+                    XCTAssertEqual(applied.effects.first, .instanceStarted(id: started.id, workflow: started.workflow,
+                                                                           version: started.version, state: started.state))
+                case .workflowRegistered(let registered) where registered.created && registered.index == index:
+                    XCTAssertEqual(applied.effects, [.workflowRegistered(name: registered.name, version: registered.version,
+                                                                         hash: registered.hash)])
+                default:
+                    XCTAssertEqual(applied.effects, [], "seed \(roundSeed) entry \(index): \(applied.outcome) has no effects")
+                }
+                if !applied.effects.isEmpty { expected.append(CommittedEffects(index: index, term: term, effects: applied.effects)) }
+            }
+            XCTAssertGreaterThan(expected.count, 15, "the random log should start and move instances")
+            for engine in engines { engine.effects.finishAll() }
+            for subscription in subscriptions {
+                var published: [CommittedEffects] = []
+                for try await batch in subscription { published.append(batch) }
+                XCTAssertEqual(published, expected, "seed \(roundSeed)")
+            }
+        }
+    }
+
     func testRestoreAtAnyPointThenApplyingTheRestEqualsApplyingAll() throws {
         let seed = testSeed(0x5eed_0002)
         for round in 0..<6 {
@@ -116,7 +163,7 @@ final class DeterminismPropertyTests: XCTestCase {
         var lastClock = Int64.min
         for (offset, bytes) in log.enumerated() {
             let before = state
-            let outcome = state.apply(index: UInt64(offset + 1), bytes: bytes)
+            let outcome = state.apply(index: UInt64(offset + 1), bytes: bytes).outcome
             XCTAssertGreaterThanOrEqual(state.clockMillis, lastClock, "seed \(seed)")
             lastClock = state.clockMillis
             if case .rejected = outcome {

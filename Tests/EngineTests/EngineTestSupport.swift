@@ -92,7 +92,7 @@ struct Harness {
     mutating func apply(_ command: Command) -> Outcome {
         index += 1
         nowMillis += stepMillis
-        return state.apply(index: index, bytes: command.stamped(atMillis: nowMillis).encoded())
+        return state.apply(index: index, bytes: command.stamped(atMillis: nowMillis).encoded()).outcome
     }
 
     @discardableResult

@@ -86,12 +86,12 @@ final class HistoryAndQueryTests: XCTestCase {
 
     func testEmptyAndStaleEntries() {
         var state = EngineState()
-        XCTAssertEqual(state.apply(index: 5, bytes: []), .noop)
+        XCTAssertEqual(state.apply(index: 5, bytes: []).outcome, .noop)
         XCTAssertEqual(state.appliedIndex, 5)
-        XCTAssertEqual(state.apply(index: 5, bytes: []), .alreadyApplied(index: 5, appliedIndex: 5))
-        XCTAssertEqual(state.apply(index: 3, command: .startInstance(StartInstance(workflow: "w", id: "x"))),
+        XCTAssertEqual(state.apply(index: 5, bytes: []).outcome, .alreadyApplied(index: 5, appliedIndex: 5))
+        XCTAssertEqual(state.apply(index: 3, command: .startInstance(StartInstance(workflow: "w", id: "x"))).outcome,
                        .alreadyApplied(index: 3, appliedIndex: 5))
-        XCTAssertEqual(state.apply(index: 9, bytes: [0xff]).rejection?.code, "malformed_command")
+        XCTAssertEqual(state.apply(index: 9, bytes: [0xff]).outcome.rejection?.code, "malformed_command")
         XCTAssertEqual(state.appliedIndex, 9)
     }
 }

@@ -79,7 +79,7 @@ final class StartInstanceTests: XCTestCase {
         XCTAssertEqual(h.start("order", id: "deep", data: ["d": nested(EngineLimits.jsonDepthMax - 1)]).rejection?.code, "invalid_data")
         XCTAssertNotNil(h.start("order", id: "ok", data: ["d": nested(EngineLimits.jsonDepthMax - 2)]).started)
         // A command built in memory (not decoded) cannot smuggle in a non-finite number.
-        XCTAssertEqual(h.state.apply(index: 100, command: .startInstance(StartInstance(workflow: "order", id: "nan", data: ["n": .number(.nan)]))).rejection?.code, "invalid_data")
+        XCTAssertEqual(h.state.apply(index: 100, command: .startInstance(StartInstance(workflow: "order", id: "nan", data: ["n": .number(.nan)]))).outcome.rejection?.code, "invalid_data")
         XCTAssertEqual(h.state.instanceCount, 1)
     }
 

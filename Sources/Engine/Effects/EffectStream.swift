@@ -34,17 +34,19 @@ public final class EffectStream: Sendable {
     /// Hands `batch` to every subscriber that subscribed before its index. Called by the
     /// apply loop, in log order; never blocks.
     func publish(_ batch: CommittedEffects) {
-        subscribers.withLock { state in
-            guard !state.byID.isEmpty else { return }
-            var cutOff: [UInt64] = []
+        let cutOff = subscribers.withLock { state -> [Subscriber] in
+            guard !state.byID.isEmpty else { return [] }
+            var cutOff: [Subscriber] = []
             for (id, subscriber) in state.byID where batch.index > subscriber.after {
                 if case .dropped = subscriber.continuation.yield(batch) {
-                    subscriber.continuation.finish(throwing: EffectStreamError.fellBehind(index: batch.index))
-                    cutOff.append(id)
+                    cutOff.append(subscriber)
+                    state.byID.removeValue(forKey: id)
                 }
             }
-            for id in cutOff { state.byID.removeValue(forKey: id) }
+            return cutOff
         }
+        // Outside the lock: finishing runs the stream's termination handler, which takes it.
+        for subscriber in cutOff { subscriber.continuation.finish(throwing: EffectStreamError.fellBehind(index: batch.index)) }
     }
 
     /// A subscription to every batch with an index above `index`.
