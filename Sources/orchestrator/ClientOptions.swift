@@ -28,7 +28,9 @@ struct ClientOptions: ParsableArguments {
 
     /// Runs `body` with a client of `address`, shuts the client down, and turns client errors
     /// into a message on standard error and the documented exit status.
-    func withClient(retry: RetryPolicy? = nil, _ body: (OrchestratorClient) async throws -> Void) async throws {
+    /// `requestID` is the write's request id, named in the hint when its outcome stays unknown.
+    func withClient(retry: RetryPolicy? = nil, requestID: String? = nil,
+                    _ body: (OrchestratorClient) async throws -> Void) async throws {
         guard timeout >= 0, timeout <= 3_600 else {
             throw ValidationError("--timeout must be between 0 and 3600 seconds, not \(timeout)")
         }
@@ -40,7 +42,7 @@ struct ClientOptions: ParsableArguments {
             try? await client.shutdown()
         } catch let error as ClientError {
             try? await client.shutdown()
-            report(error)
+            report(error, requestID: requestID)
             throw ExitCode(ClientOptions.exitStatus(for: error))
         } catch {
             try? await client.shutdown()
@@ -60,7 +62,7 @@ struct ClientOptions: ParsableArguments {
 
     /// Writes the error for people (standard error) and, with `--json`, as the API's error
     /// object (standard output).
-    func report(_ error: ClientError) {
+    func report(_ error: ClientError, requestID: String? = nil) {
         if json {
             let (code, message, details): (String, String, [String: JSONValue]) = switch error {
             case .rejected(_, let code, let message, let details): (code, message, details)
@@ -87,7 +89,11 @@ struct ClientOptions: ParsableArguments {
             }
         case .outcomeUnknown(let code, let message):
             printError("error: the outcome is unknown (the request may have been applied): \(message) [\(code)]")
-            printError("hint: run the same command again with the same --request-id; a repeated request id is applied once")
+            if let requestID {
+                printError("hint: run the same command again with --request-id \(requestID): a repeated request id is applied once and answers with the real outcome")
+            } else {
+                printError("hint: check with `orchestrator status` before repeating it")
+            }
         case .server(let status, let body):
             printError("error: unexpected answer from \(address) (HTTP \(status)): \(body.prefix(300))")
         }

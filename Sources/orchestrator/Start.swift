@@ -36,7 +36,8 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         let data = try ClientOptions.parseData(data)
-        try await options.withClient { client in
+        let requestID = self.requestID ?? RequestID.make()
+        try await options.withClient(requestID: requestID) { client in
             let reply = try await client.call(.start(workflow: workflow, id: id, data: data, requestID: requestID))
             options.emit(reply) { "\($0.id): started \($0.workflow) v\($0.version) in \($0.state) (index \($0.index))" }
         }

@@ -50,7 +50,8 @@ struct Submit: AsyncParsableCommand {
 
     func run() async throws {
         let data = try ClientOptions.parseData(data)
-        try await options.withClient { client in
+        let requestID = self.requestID ?? RequestID.make()
+        try await options.withClient(requestID: requestID) { client in
             let reply = try await client.call(.submit(instance: instance, transition: transition, to: to, expect: expect,
                                                       data: data, requestID: requestID))
             options.emit(reply) { "\($0.id): \($0.from) → \($0.to) (index \($0.index))" }
