@@ -58,8 +58,10 @@ let package = Package(
         ]),
         // Test support: many Raft cores on a seeded virtual network and clock.
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
-        // YAML workflow definitions: parse, validate, explain.
-        .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // JSON values, the one sorted-key writer and the strict parser. No dependencies.
+        .target(name: "JSON"),
+        // YAML workflow definitions: parse, validate, explain. Re-exports JSON.
+        .target(name: "Workflow", dependencies: ["JSON", .product(name: "Yams", package: "Yams")]),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
@@ -88,6 +90,7 @@ let package = Package(
         .target(
             name: "Client",
             dependencies: [
+                "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,6 +119,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),

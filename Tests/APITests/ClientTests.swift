@@ -144,31 +144,3 @@ final class ClientTests: XCTestCase {
         }
     }
 }
-
-final class JSONTests: XCTestCase {
-    func testParserReadsEveryKindOfValue() throws {
-        let value = try JSONBody.parse(Array(#" {"a":[1,-2.5e3,true,false,null],"s":"q\"\\\/\n\u00e9\ud83d\ude00","o":{}} "#.utf8))
-        XCTAssertEqual(value, .object(["a": .array([.number(1), .number(-2500), .bool(true), .bool(false), .null]),
-                                       "s": .string("q\"\\/\né😀"), "o": .object([:])]))
-    }
-
-    func testParserRefusesJunkWithAPosition() {
-        for junk in ["", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1 2]", "01", "1.", "\"\\x\"", "\"\u{01}\"", "{\"a\":1}x",
-                     "{\"a\":1,\"a\":2}", "\"\\ud800\"", "nul", "1e999", String(repeating: "[", count: 200)] {
-            XCTAssertThrowsError(try JSONBody.parse(Array(junk.utf8)), junk)
-        }
-        XCTAssertThrowsError(try JSONBody.parseObject(Array("[]".utf8)))
-    }
-
-    func testWriterSortsKeysAndEscapes() {
-        let text = String(decoding: JSONWriter.bytes(.object(["b": .number(2), "a": .string("x\"\n\u{01}"), "c": .number(0.5)])),
-                          as: UTF8.self)
-        XCTAssertEqual(text, #"{"a":"x\"\n\u0001","b":2,"c":0.5}"#)
-    }
-
-    func testTimestampsAreRFC3339UTC() {
-        XCTAssertEqual(Timestamp.rfc3339(millis: 0), "1970-01-01T00:00:00.000Z")
-        XCTAssertEqual(Timestamp.rfc3339(millis: 951_782_400_999), "2000-02-29T00:00:00.999Z")
-        XCTAssertEqual(Timestamp.rfc3339(millis: -1), "1969-12-31T23:59:59.999Z")
-    }
-}
