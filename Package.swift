@@ -62,11 +62,14 @@ let package = Package(
         .target(name: "JSON"),
         // YAML workflow definitions: parse, validate, explain. Re-exports JSON.
         .target(name: "Workflow", dependencies: ["JSON", .product(name: "Yams", package: "Yams")]),
+        // Every request and answer shape of the HTTP API, once: Codable for the client, and
+        // written without JSONEncoder by the server.
+        .target(name: "APIModels", dependencies: ["JSON"]),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
             dependencies: [
-                "Engine", "Workflow",
+                "APIModels", "Engine", "Workflow",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,11 +89,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Typed HTTP client of the API, for the CLI and `bench`.
+        // Typed HTTP client of the API, for the CLI and `bench`. Re-exports APIModels and JSON.
         .target(
             name: "Client",
             dependencies: [
-                "JSON",
+                "APIModels", "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "APIModelsTests", dependencies: ["APIModels", "JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),

@@ -85,7 +85,7 @@ final class BenchWorker: @unchecked Sendable {
             generation += 1
             var body = ByteBuffer()
             body.writeString("{\"workflow\":")
-            body.writeBytes(encodeJSON(plan.workflow))
+            body.writeBytes(JSONWriter.bytes(.string(plan.workflow)))
             body.writeString(",\"id\":\"\(id)\",\"request_id\":\"\(id)\"}")
             send(Call(isStart: true, head: head(path: "/v1/instances", bodyBytes: body.readableBytes), body: body,
                       firstAttempt: .now(), backoffMillis: plan.retry.initialBackoffMillis))
@@ -106,7 +106,7 @@ final class BenchWorker: @unchecked Sendable {
 
     private func prefix(for transition: String) -> [UInt8] {
         if let known = transitionPrefixes[transition] { return known }
-        let made = Array("{\"transition\":".utf8) + encodeJSON(transition) + Array(",\"request_id\":\"".utf8)
+        let made = Array("{\"transition\":".utf8) + JSONWriter.bytes(.string(transition)) + Array(",\"request_id\":\"".utf8)
         transitionPrefixes[transition] = made
         return made
     }

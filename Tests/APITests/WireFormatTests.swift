@@ -39,6 +39,35 @@ final class WireFormatTests: XCTestCase {
         }
     }
 
+    /// The views for the shapes the routes still build inline (the instance page, the
+    /// workflow list, the error envelope) write the same bytes, so a route can switch to them.
+    func testViewsOfTheInlineShapesWriteWhatTheRoutesWrite() async throws {
+        let fixture = Fixture()
+        try await fixture.test { client in
+            try await client.register("cookbook", Definitions.cookbook)
+            try await client.register("order", Definitions.order)
+            try await client.start("cookbook", id: "a")
+            try await client.start("order", id: "b")
+            for query in ["limit=1", "limit=1&cursor=3"] {
+                let page = try await client.call(.get, "/v1/instances?\(query)")
+                let cursor = query.contains("cursor") ? UInt64(3) : nil
+                let view = Views.instanceList(fixture.engine.instances(workflow: nil, state: nil, after: cursor, limit: 1))
+                XCTAssertEqual(page.text, Self.text(view), query)
+            }
+            let list = try await client.call(.get, "/v1/workflows")
+            XCTAssertEqual(list.text, Self.text(Views.workflowList(fixture.engine.workflowSummaries())))
+            let rejected = try await client.call(.post, "/v1/instances/a/transitions", #"{"transition":"third"}"#)
+            let details = rejected.details
+            XCTAssertEqual(rejected.text, Self.text(Views.error(code: "transition_not_allowed",
+                                                                message: rejected["error"]?.objectValue?["message"]?.stringValue ?? "",
+                                                                details: details)))
+            let error = APIError(status: .conflict, code: "c", message: "m", details: ["k": [1, nil]])
+            XCTAssertEqual(Self.text(error.body), Self.text(Views.error(code: "c", message: "m", details: ["k": [1, nil]])))
+        }
+    }
+
+    static func text(_ value: JSONValue) -> String { value.jsonText + "\n" }
+
     /// The answers as the server wrote them before the wire shapes moved to APIModels.
     static let expected: [(String, String)] = [
         ("health", #"{"applied_index":0,"commit_index":0,"leader":1,"leader_api":null,"node":1,"role":"leader","term":7}"#),
