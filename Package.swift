@@ -89,22 +89,33 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Typed HTTP client of the API, for the CLI and `bench`. Re-exports APIModels and JSON.
+        // Typed HTTP client of the API, for the CLI and the load generator. Re-exports
+        // APIModels and JSON.
         .target(
             name: "Client",
             dependencies: [
                 "APIModels", "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // `orchestrator bench`: closed- and open-loop load on its own lean HTTP/1.1
+        // connections, latency in an HdrHistogram.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "Client",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Server", "Client", "RaftTransport",
+                "Workflow", "Server", "Client", "LoadGenerator", "RaftTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -130,10 +141,14 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: [
+            "LoadGenerator",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Engine", "Workflow", "Client",
+                "API", "Engine", "Workflow", "Client", "LoadGenerator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

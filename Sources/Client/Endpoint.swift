@@ -41,8 +41,8 @@ public struct Endpoint<Value: Decodable & Sendable>: Sendable {
         return pairs.isEmpty ? path : path + "?" + pairs.joined(separator: "&")
     }
 
-    /// Percent-encodes one path segment or query value.
-    static func escape(_ text: String) -> String {
+    /// Percent-encodes one path segment or query value: `o 17/x` → `o%2017%2Fx`.
+    public static func escape(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~:")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text

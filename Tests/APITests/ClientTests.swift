@@ -117,30 +117,4 @@ final class ClientTests: XCTestCase {
         }
         try await client.shutdown()
     }
-
-    func testBenchCyclesInstancesAndReportsLatency() async throws {
-        try await Fixture().live { raw in
-            let url = "http://localhost:\(raw.port!)"
-            let client = OrchestratorClient(baseURL: url)
-            _ = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
-            try await client.shutdown()
-            let report = try await Bench.run(BenchSettings(servers: [url], clients: 4, durationSeconds: 5, transitionsMax: 200))
-            XCTAssertEqual(report.transitions, 200)
-            XCTAssertEqual(report.starts, 4)
-            XCTAssertEqual(report.errors, [:])
-            XCTAssertGreaterThan(report.p99Micros, 0)
-            XCTAssertTrue(report.summary.contains("transitions: 200"), report.summary)
-        }
-    }
-
-    func testBenchRefusesNonLoopbackServersAndBadSettings() async throws {
-        for settings in [BenchSettings(servers: ["http://10.0.0.1:8080"]), BenchSettings(servers: []),
-                         BenchSettings(servers: ["http://127.0.0.1:8080"], clients: 0),
-                         BenchSettings(servers: ["http://localhost:8080"], durationSeconds: 0)] {
-            do {
-                _ = try await Bench.run(settings)
-                XCTFail("expected a refusal for \(settings.servers)")
-            } catch is BenchError {}
-        }
-    }
 }
