@@ -58,13 +58,18 @@ let package = Package(
         ]),
         // Test support: many Raft cores on a seeded virtual network and clock.
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
-        // YAML workflow definitions: parse, validate, explain.
-        .target(name: "Workflow", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // JSON values, the one sorted-key writer and the strict parser. No dependencies.
+        .target(name: "JSON"),
+        // YAML workflow definitions: parse, validate, explain. Re-exports JSON.
+        .target(name: "Workflow", dependencies: ["JSON", .product(name: "Yams", package: "Yams")]),
+        // Every request and answer shape of the HTTP API, once: Codable for the client, and
+        // written without JSONEncoder by the server.
+        .target(name: "APIModels", dependencies: ["JSON"]),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
             dependencies: [
-                "Engine", "Workflow",
+                "APIModels", "Engine", "Workflow",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,21 +89,33 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Typed HTTP client of the API, for the CLI and `bench`.
+        // Typed HTTP client of the API, for the CLI and the load generator. Re-exports
+        // APIModels and JSON.
         .target(
             name: "Client",
             dependencies: [
+                "APIModels", "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // `orchestrator bench`: closed- and open-loop load on its own lean HTTP/1.1
+        // connections, latency in an HdrHistogram.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "Client",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Server", "Client", "RaftTransport",
+                "Workflow", "Server", "Client", "LoadGenerator", "RaftTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,6 +133,8 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "APIModelsTests", dependencies: ["APIModels", "JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
@@ -125,10 +144,14 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: [
+            "LoadGenerator",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Engine", "Workflow", "Client",
+                "API", "Engine", "Workflow", "Client", "LoadGenerator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

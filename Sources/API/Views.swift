@@ -1,98 +1,111 @@
+import APIModels
 import Engine
 import Foundation
 import Workflow
 
-/// The JSON shapes of the answers (docs/api.md), built as `JSONValue`s.
+/// The answers (docs/api.md): each view builds the answer's model from the engine's value
+/// and returns the model's JSON tree for `JSONResponse`. The models (APIModels) are the one
+/// definition of every wire shape; the client decodes the same structs.
 enum Views {
-    static func number(_ value: UInt64) -> JSONValue { .number(Double(value)) }
-    static func number(_ value: Int) -> JSONValue { .number(Double(value)) }
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-
     static func health(_ info: HealthInfo) -> JSONValue {
-        .object(["node": number(info.node), "role": .string(info.role), "leader": info.leader.map(number) ?? .null,
-                 "leader_api": optional(info.leaderAPI), "term": number(info.term),
-                 "commit_index": number(info.commitIndex), "applied_index": number(info.appliedIndex)])
+        NodeHealth(node: info.node, role: info.role, leader: info.leader, leaderAPI: info.leaderAPI, term: info.term,
+                   commitIndex: info.commitIndex, appliedIndex: info.appliedIndex).json
     }
 
     static func cluster(_ info: ClusterInfo) -> JSONValue {
-        let members: [JSONValue] = info.members.sorted { $0.id < $1.id }.map { member in
-            .object(["id": number(member.id), "raft": .string(member.raft), "api": .string(member.api),
-                     "role": .string(member.isLearner ? "learner" : "voter"),
-                     "is_leader": .bool(member.id == info.leader),
-                     "match_index": member.matchIndex.map(number) ?? .null])
+        let members = info.members.sorted { $0.id < $1.id }.map { member in
+            ClusterMember(id: member.id, raft: member.raft, api: member.api, role: member.isLearner ? "learner" : "voter",
+                          isLeader: member.id == info.leader, matchIndex: member.matchIndex)
         }
-        return .object(["node": number(info.node), "leader": info.leader.map(number) ?? .null, "term": number(info.term),
-                        "commit_index": number(info.commitIndex), "applied_index": number(info.appliedIndex),
-                        "members": .array(members)])
+        return ClusterStatus(node: info.node, leader: info.leader, term: info.term, commitIndex: info.commitIndex,
+                             appliedIndex: info.appliedIndex, members: members).json
     }
 
     static func instance(_ instance: Instance) -> JSONValue {
-        .object(["id": .string(instance.id), "workflow": .string(instance.workflow), "version": number(instance.version),
-                 "state": .string(instance.state), "data": .object(instance.data), "revision": number(instance.revision),
-                 "final": .bool(instance.isFinal),
-                 "created_at": .string(Timestamp.rfc3339(millis: instance.createdAtMillis)),
-                 "updated_at": .string(Timestamp.rfc3339(millis: instance.updatedAtMillis))])
+        info(instance).json
     }
 
-    static func started(_ started: InstanceStarted) -> JSONValue {
-        .object(["id": .string(started.id), "workflow": .string(started.workflow), "version": number(started.version),
-                 "state": .string(started.state), "index": number(started.index)])
+    /// `GET /v1/instances`: one page; the cursor is the last instance's position, as a string.
+    static func instanceList(_ page: InstancePage) -> JSONValue {
+        InstanceList(instances: page.instances.map(info), nextCursor: page.nextCursor.map { String($0) }).json
+    }
+
+    static func started(_ started: Engine.InstanceStarted) -> JSONValue {
+        APIModels.InstanceStarted(id: started.id, workflow: started.workflow, version: started.version,
+                                  state: started.state, index: started.index).json
     }
 
     static func transitioned(_ moved: Transitioned) -> JSONValue {
-        .object(["id": .string(moved.id), "transition": .string(moved.transition), "from": .string(moved.from),
-                 "to": .string(moved.to), "state": .string(moved.state), "revision": number(moved.revision),
-                 "index": number(moved.index)])
+        TransitionApplied(id: moved.id, transition: moved.transition, from: moved.from, to: moved.to, state: moved.state,
+                          revision: moved.revision, index: moved.index).json
     }
 
-    static func history(id: String, _ history: InstanceHistory) -> JSONValue {
-        let entries: [JSONValue] = history.entries.map { entry in
-            .object(["type": .string(entry.kind.rawValue), "index": number(entry.index),
-                     "request_id": optional(entry.requestID), "from": optional(entry.from), "to": .string(entry.to),
-                     "transition": optional(entry.transition), "revision": number(entry.revision),
-                     "at": .string(Timestamp.rfc3339(millis: entry.timeMillis))])
+    static func history(id: String, _ history: Engine.InstanceHistory) -> JSONValue {
+        let entries = history.entries.map { entry in
+            HistoryRecord(type: entry.kind.rawValue, index: entry.index, requestID: entry.requestID, from: entry.from,
+                          to: entry.to, transition: entry.transition, revision: entry.revision,
+                          at: Timestamp.rfc3339(millis: entry.timeMillis))
         }
-        return .object(["id": .string(id), "entries": .array(entries), "dropped": number(history.droppedCount)])
+        return APIModels.InstanceHistory(id: id, entries: entries, dropped: history.droppedCount).json
     }
 
     static func registered(_ registered: WorkflowRegistered) -> JSONValue {
-        .object(["name": .string(registered.name), "version": number(registered.version), "hash": .string(registered.hash),
-                 "created": .bool(registered.created), "index": number(registered.index)])
+        WorkflowApplied(name: registered.name, version: registered.version, hash: registered.hash,
+                        created: registered.created, index: registered.index).json
     }
 
     /// A workflow with its latest definition's outline and every version; `full` adds the
     /// whole latest definition (hooks, timeouts, triggers) as `definition`.
     static func workflow(_ summary: WorkflowSummary, full: Bool) -> JSONValue {
-        let latest = summary.latest
-        let definition = latest.definition
-        let states: [JSONValue] = definition.states.map {
-            .object(["name": .string($0.name), "final": .bool($0.isFinal)])
-        }
-        let transitions: [JSONValue] = definition.transitions.map { transition in
-            let from: [JSONValue] = switch transition.from {
-            case .anyNonFinal: [.string("*")]
-            case .states(let names): names.map(JSONValue.string)
-            }
-            return .object(["name": .string(transition.name), "from": .array(from), "to": .string(transition.to)])
-        }
-        let versions: [JSONValue] = summary.versions.map { version in
-            .object(["version": number(version.version), "hash": .string(version.hash),
-                     "index": number(version.registeredIndex),
-                     "registered_at": .string(Timestamp.rfc3339(millis: version.registeredAtMillis))])
-        }
-        var object: [String: JSONValue] = [
-            "name": .string(summary.name), "description": .string(definition.description),
-            "version": number(latest.version), "hash": .string(latest.hash), "initial": .string(definition.initial),
-            "states": .array(states), "transitions": .array(transitions), "versions": .array(versions),
-        ]
-        if full, let encoded = try? JSONEncoder().encode(definition), let value = try? JSONBody.parse(Array(encoded)) {
-            object["definition"] = value
-        }
-        return .object(object)
+        info(summary, full: full).json
+    }
+
+    /// `GET /v1/workflows`: every workflow's outline, without `definition`.
+    static func workflowList(_ summaries: [WorkflowSummary]) -> JSONValue {
+        WorkflowList(workflows: summaries.map { info($0, full: false) }).json
     }
 
     static func diagnostic(_ diagnostic: Diagnostic) -> JSONValue {
-        .object(["file": .string(diagnostic.file), "line": number(diagnostic.line), "column": number(diagnostic.column),
-                 "severity": .string(diagnostic.severity.rawValue), "message": .string(diagnostic.message)])
+        DiagnosticInfo(file: diagnostic.file, line: diagnostic.line, column: diagnostic.column,
+                       severity: diagnostic.severity.rawValue, message: diagnostic.message).json
+    }
+
+    /// The body of an error answer.
+    static func error(code: String, message: String, details: [String: JSONValue]) -> JSONValue {
+        ErrorEnvelope(code: code, message: message, details: details).json
+    }
+
+    // MARK: Models of engine values
+
+    private static func info(_ instance: Instance) -> InstanceInfo {
+        InstanceInfo(id: instance.id, workflow: instance.workflow, version: instance.version, state: instance.state,
+                     data: instance.data, revision: instance.revision, final: instance.isFinal,
+                     createdAt: Timestamp.rfc3339(millis: instance.createdAtMillis),
+                     updatedAt: Timestamp.rfc3339(millis: instance.updatedAtMillis))
+    }
+
+    private static func info(_ summary: WorkflowSummary, full: Bool) -> WorkflowInfo {
+        let latest = summary.latest
+        let definition = latest.definition
+        let states = definition.states.map { WorkflowStateInfo(name: $0.name, final: $0.isFinal) }
+        let transitions = definition.transitions.map { transition in
+            let from: [String] = switch transition.from {
+            case .anyNonFinal: ["*"]
+            case .states(let names): names
+            }
+            return WorkflowTransitionInfo(name: transition.name, from: from, to: transition.to)
+        }
+        let versions = summary.versions.map { version in
+            WorkflowVersionInfo(version: version.version, hash: version.hash, index: version.registeredIndex,
+                                registeredAt: Timestamp.rfc3339(millis: version.registeredAtMillis))
+        }
+        // The definition's own Codable encoding is its wire shape (docs/api.md).
+        var whole: JSONValue?
+        if full, let encoded = try? JSONEncoder().encode(definition) {
+            whole = try? JSONBody.parse(Array(encoded))
+        }
+        return WorkflowInfo(name: summary.name, description: definition.description, version: latest.version,
+                            hash: latest.hash, initial: definition.initial, states: states, transitions: transitions,
+                            versions: versions, definition: whole)
     }
 }

@@ -41,8 +41,8 @@ public struct Endpoint<Value: Decodable & Sendable>: Sendable {
         return pairs.isEmpty ? path : path + "?" + pairs.joined(separator: "&")
     }
 
-    /// Percent-encodes one path segment or query value.
-    static func escape(_ text: String) -> String {
+    /// Percent-encodes one path segment or query value: `o 17/x` → `o%2017%2Fx`.
+    public static func escape(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~:")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
@@ -61,44 +61,6 @@ public struct Reply<Value: Sendable>: Sendable {
 /// An answer with no interesting body (member admin returns the cluster status instead).
 public struct Empty: Sendable, Codable, Hashable {}
 
-private let jsonEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}()
-
-func encodeJSON(_ value: some Encodable) -> [UInt8] {
-    // Encoding our own DTOs cannot fail (no non-finite numbers are produced by the CLI).
-    Array((try? jsonEncoder.encode(value)) ?? Data("{}".utf8))
-}
-
-/// Request bodies.
-struct StartBody: Encodable {
-    var workflow: String
-    var id: String?
-    var data: [String: JSONValue]?
-    var request_id: String
-}
-
-struct TransitionBody: Encodable {
-    var transition: String?
-    var to: String?
-    var expect: String?
-    var data: [String: JSONValue]?
-    var request_id: String
-}
-
-struct MemberBody: Encodable {
-    var id: UInt64
-    var raft: String
-    var api: String
-    var learner: Bool
-}
-
-struct TransferBody: Encodable {
-    var to: UInt64
-}
-
 extension Endpoint where Value == NodeHealth {
     /// `GET /v1/health`.
     public static var health: Self { Self(method: "GET", path: "/v1/health", retryable: false) }
@@ -111,7 +73,7 @@ extension Endpoint where Value == ClusterStatus {
     /// `POST /v1/cluster/members`: add a voter (or a learner).
     public static func addMember(id: UInt64, raft: String, api: String, learner: Bool) -> Self {
         Self(method: "POST", path: "/v1/cluster/members",
-             body: encodeJSON(MemberBody(id: id, raft: raft, api: api, learner: learner)), retryable: false)
+             body: JSONWriter.bytes(MemberBody(id: id, raft: raft, api: api, learner: learner).json), retryable: false)
     }
 
     /// `POST /v1/cluster/members/{id}/promote`: make a learner a voter.
@@ -126,7 +88,8 @@ extension Endpoint where Value == ClusterStatus {
 
     /// `POST /v1/cluster/transfer-leader`.
     public static func transferLeader(to id: UInt64) -> Self {
-        Self(method: "POST", path: "/v1/cluster/transfer-leader", body: encodeJSON(TransferBody(to: id)), retryable: false)
+        Self(method: "POST", path: "/v1/cluster/transfer-leader", body: JSONWriter.bytes(TransferBody(to: id).json),
+             retryable: false)
     }
 }
 
@@ -157,7 +120,7 @@ extension Endpoint where Value == InstanceStarted {
                              requestID: String? = nil) -> Self {
         let requestID = requestID ?? RequestID.make()
         return Self(method: "POST", path: "/v1/instances",
-                    body: encodeJSON(StartBody(workflow: workflow, id: id, data: data, request_id: requestID)),
+                    body: JSONWriter.bytes(StartBody(workflow: workflow, id: id, data: data, requestID: requestID).json),
                     requestID: requestID, retryable: true)
     }
 }
@@ -167,9 +130,9 @@ extension Endpoint where Value == TransitionApplied {
     public static func submit(instance: String, transition: String? = nil, to: String? = nil, expect: String? = nil,
                               data: [String: JSONValue]? = nil, requestID: String? = nil) -> Self {
         let requestID = requestID ?? RequestID.make()
-        let body = TransitionBody(transition: transition, to: to, expect: expect, data: data, request_id: requestID)
+        let body = TransitionBody(transition: transition, to: to, expect: expect, data: data, requestID: requestID)
         return Self(method: "POST", path: "/v1/instances/\(escape(instance))/transitions",
-                    body: encodeJSON(body), requestID: requestID, retryable: true)
+                    body: JSONWriter.bytes(body.json), requestID: requestID, retryable: true)
     }
 }
 

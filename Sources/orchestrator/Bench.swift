@@ -1,8 +1,9 @@
 import ArgumentParser
 import Client
 import Foundation
+import LoadGenerator
 
-/// `orchestrator bench [--server URL ...] [--clients N] [--duration SECONDS] [--workflow NAME]`
+/// `orchestrator bench [--server URL ...] [--clients N] [--duration SECONDS] [--workflow NAME] [--rate R]`
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -14,11 +15,18 @@ struct BenchCommand: AsyncParsableCommand {
             (HdrHistogram) and errors by code. Loopback servers only; start a cluster with \
             `orchestrator dev --nodes 3` and register the workflow first.
 
+            Without --rate each client sends its next transition when the last is answered \
+            (a closed loop). With --rate R, R transitions a second in all are due at fixed \
+            times, sent by whichever client is free (an open loop); latency counts from the \
+            time each was due, so a stalled server shows in the percentiles, and the report \
+            says how far behind the schedule the clients fell (max lag).
+
             Exit status: 0 ok, 2 bad settings, 3 cluster unavailable.
 
             Examples:
               orchestrator bench --clients 64 --duration 10
               orchestrator bench --server http://127.0.0.1:8080 --server http://127.0.0.1:8081 --clients 16
+              orchestrator bench --clients 64 --rate 5000 --duration 30
             """
     )
 
@@ -39,6 +47,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many transitions in all.")
     var transitionsMax = 100_000_000
 
+    @Option(help: ArgumentHelp(
+        "Open loop: transitions per second in all, due at fixed times, latency from the due time "
+            + "(more than 0, at most \(Int(BenchSettings.ratePerSecondMax))). Default: a closed loop.",
+        valueName: "per-second"))
+    var rate: Double?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -49,7 +63,7 @@ struct BenchCommand: AsyncParsableCommand {
             targets = [env.isEmpty ? ClientOptions.defaultAddress : env]
         }
         let settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
-                                     transitionsMax: transitionsMax)
+                                     transitionsMax: transitionsMax, ratePerSecond: rate)
         let report: BenchReport
         do {
             report = try await Bench.run(settings)

@@ -70,8 +70,7 @@ struct ClientOptions: ParsableArguments {
                 (code, message, [:])
             case .server(let status, let body): ("http_\(status)", body, [:])
             }
-            let object: JSONValue = ["error": ["code": .string(code), "message": .string(message), "details": .object(details)]]
-            print(object.jsonText)
+            print(ErrorEnvelope(code: code, message: message, details: details).json.jsonText)
         }
         switch error {
         case .rejected(_, let code, let message, let details):
@@ -128,7 +127,7 @@ struct ClientOptions: ParsableArguments {
     /// Parses a `--data` value: a JSON object. Exits with status 2 when it is not one.
     static func parseData(_ text: String?, option: String = "--data") throws -> [String: JSONValue]? {
         guard let text else { return nil }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), let object = value.objectValue else {
+        guard let object = try? JSONBody.parseObject(Array(text.utf8)) else {
             printError("error: \(option) must be a JSON object, e.g. \(option) '{\"priority\":\"high\"}'; got: \(text)")
             throw ExitCode(ExitStatus.usage)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Client
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -159,9 +160,9 @@ func reportLeader(_ configs: [ServerConfig]) async {
         for config in configs {
             guard let url = URL(string: "http://\(config.apiAddress)/v1/health"),
                   let (data, _) = try? await URLSession.shared.data(from: url),
-                  let health = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let leader = health["leader"] as? Int else { continue }
-            let address = configs.first { $0.nodeID == UInt64(leader) }.map { "http://\($0.apiAddress)" } ?? "?"
+                  let health = try? JSONDecoder().decode(NodeHealth.self, from: data),
+                  let leader = health.leader else { continue }
+            let address = configs.first { $0.nodeID == leader }.map { "http://\($0.apiAddress)" } ?? "?"
             print("leader: node \(leader) (\(address)); Ctrl-C stops the cluster")
             return
         }

@@ -83,21 +83,6 @@ struct Answer {
     var details: [String: JSONValue] { self["error"]?.objectValue?["details"]?.objectValue ?? [:] }
 }
 
-extension JSONValue {
-    var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-    var numberValue: Double? {
-        if case .number(let value) = self { return value }
-        return nil
-    }
-    var arrayValue: [JSONValue]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-}
-
 extension TestClientProtocol {
     /// Sends `body` (text) and decodes the JSON answer.
     func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, headers: HTTPFields = [:],

@@ -3,6 +3,7 @@ import Client
 import Engine
 import Foundation
 import HummingbirdTesting
+import LoadGenerator
 import XCTest
 
 /// The API and engine without Raft: a live loopback server over `TwinConsensus` driven by

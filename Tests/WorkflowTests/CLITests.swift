@@ -195,4 +195,19 @@ final class CLITests: XCTestCase {
         }
         XCTAssertTrue(try run("--help").stdout.contains("validate"))
     }
+
+    func testBenchRateIsValidatedBeforeAnythingIsDriven() throws {
+        for bad in ["0", "-5", "2000000", "nan"] {
+            let refused = try run("bench", "--rate=\(bad)", "--server", "http://127.0.0.1:1")
+            XCTAssertEqual(refused.status, 2, bad)
+            XCTAssertTrue(refused.stderr.contains("--rate must be more than 0 and at most 1000000 transitions per second"),
+                          refused.stderr)
+        }
+        let junk = try run("bench", "--rate", "fast")
+        XCTAssertEqual(junk.status, 2)
+        XCTAssertTrue(junk.stderr.contains("--rate"), junk.stderr)
+        let help = try run("bench", "--help")
+        XCTAssertTrue(help.stdout.contains("--rate <per-second>"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("orchestrator bench --clients 64 --rate 5000"), help.stdout)
+    }
 }

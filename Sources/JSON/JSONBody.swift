@@ -1,26 +1,28 @@
-import Workflow
-
-/// A small, strict JSON parser for request bodies: bytes in, `JSONValue` out, or an error that
-/// says where and what. Faster than `JSONDecoder` into `JSONValue` (no thrown probes per
-/// value) and bounded: nesting deeper than `depthMax` is refused.
+/// The one JSON parser: small and strict, for request bodies and anything else read as JSON
+/// in one process: bytes in, `JSONValue` out, or an error that says where and what. Faster
+/// than `JSONDecoder` into `JSONValue` (no thrown probes per value) and bounded: nesting
+/// deeper than `depthMax` is refused.
 ///
 /// ```swift
 /// let object = try JSONBody.parseObject(Array(#"{"transition":"pay"}"#.utf8))
 /// object["transition"]   // .string("pay")
 /// ```
-enum JSONBody {
+public enum JSONBody {
     /// Deepest nesting accepted (objects and arrays), matching the engine's decode guard.
-    static let depthMax = 128
+    public static let depthMax = 128
 
     /// A syntax error at a byte offset.
-    struct SyntaxError: Error, CustomStringConvertible {
-        var offset: Int
-        var reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    public struct SyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Where, counted in bytes from the start of the text.
+        public var offset: Int
+        /// What is wrong, for people.
+        public var reason: String
+        /// `invalid JSON at byte N: reason`.
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     /// Parses `bytes` as one JSON object (the only body shape the API takes).
-    static func parseObject(_ bytes: [UInt8]) throws(SyntaxError) -> [String: JSONValue] {
+    public static func parseObject(_ bytes: [UInt8]) throws(SyntaxError) -> [String: JSONValue] {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         guard parser.peek == UInt8(ascii: "{") else {
@@ -35,7 +37,7 @@ enum JSONBody {
     }
 
     /// Parses `bytes` as any JSON value.
-    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -44,7 +46,7 @@ enum JSONBody {
         return value
     }
 
-    struct Parser {
+    private struct Parser {
         let bytes: [UInt8]
         var position = 0
 

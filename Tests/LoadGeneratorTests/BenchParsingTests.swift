@@ -1,4 +1,4 @@
-@testable import Client
+@testable import LoadGenerator
 import NIOCore
 import XCTest
 

@@ -1,17 +1,21 @@
-import Workflow
-
-/// Serialises `JSONValue` as compact JSON with sorted keys (stable output for scripts and
-/// tests). Integral numbers below 2^53 print without a fraction.
-enum JSONWriter {
+/// The one JSON writer: serialises a `JSONValue` as compact JSON with sorted keys (stable
+/// output for scripts and tests), byte by byte, without Foundation. Integral numbers below
+/// 2^53 print without a fraction; non-finite numbers, which JSON cannot say, print `null`.
+///
+/// ```swift
+/// JSONWriter.bytes(["b": 2, "a": "x"])   // the bytes of {"a":"x","b":2}
+/// ```
+public enum JSONWriter {
     /// `value` as UTF-8 JSON text.
-    static func bytes(_ value: JSONValue) -> [UInt8] {
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out)
         return out
     }
 
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    /// Appends `value` as JSON text to `out`.
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .object(let members):
             out.append(UInt8(ascii: "{"))
@@ -48,7 +52,8 @@ enum JSONWriter {
         }
     }
 
-    static func writeString(_ text: String, into out: inout [UInt8]) {
+    /// Appends `text` as a JSON string (quoted; `"`, `\\` and control characters escaped).
+    public static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -65,33 +70,5 @@ enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-}
-
-/// RFC 3339 UTC timestamps from engine time (ms since the Unix epoch), without Foundation's
-/// formatters: `2026-11-26T16:26:40.123Z`.
-enum Timestamp {
-    static func rfc3339(millis: Int64) -> String {
-        let seconds = millis >= 0 ? millis / 1_000 : (millis - 999) / 1_000
-        let milliPart = Int(millis - seconds * 1_000)
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        var year = yearOfEra + era * 400
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        if month <= 2 { year += 1 }
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-        }
-        return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T\(pad(secondOfDay / 3_600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliPart, 3))Z"
     }
 }

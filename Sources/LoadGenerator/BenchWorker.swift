@@ -1,22 +1,26 @@
+import Client
 import Histogram
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
 /// One `orchestrator bench` client: a keep-alive HTTP/1.1 connection that cycles its own
-/// instance through the workflow, driven entirely on the connection's event loop.
+/// instance through the workflow, driven entirely on the connection's event loop. In a
+/// closed loop it sends the next transition as soon as the last is answered; in an open
+/// loop it takes the run's next ticket and sends it when it is due (`OpenLoopSchedule`),
+/// at once when it is already late.
 ///
 /// The load generator shares the machine with the nodes it measures, so it has to be cheap:
 /// each answer is read and the next request written in the same event-loop callback (no
 /// hop through a task per call), bodies are built from pre-encoded pieces, and a success
 /// answer is scanned only for its top-level `state` (and `id`) instead of being decoded
 /// with Foundation. Error answers, rare by design, go through the client's full decoding
-/// (`OrchestratorClient.decode`), so codes and retry rules are the ones `submit` uses.
+/// (`ClientError(status:body:)`), so codes and retry rules are the ones `submit` uses.
 final class BenchWorker: @unchecked Sendable {
     // Safety: every mutable property is read and written only on `eventLoop` (the worker's
     // connection is made on that loop, its handler runs there, and every scheduled callback
-    // is scheduled on it); `start()` hops onto the loop first. `assertInEventLoop` checks
-    // it in debug builds.
+    // is scheduled on it); `prepare` and `run` hop onto the loop first. `assertInEventLoop`
+    // checks it in debug builds.
     struct Plan: Sendable {
         var host: String
         var port: Int
@@ -25,14 +29,16 @@ final class BenchWorker: @unchecked Sendable {
         var workflow: String
         var initial: String
         var next: [String: String]
-        var budget: Bench.Budget
-        var deadline: NIODeadline
+        /// Shared by every worker of the run.
+        var tickets: Tickets
         var retry: RetryPolicy
         var attemptTimeout: TimeAmount = .seconds(10)
     }
 
     private struct Call {
         var isStart: Bool
+        /// The run's ticket of a transition (nil for a start).
+        var ticket: Int?
         var head: HTTPRequestHead
         var body: ByteBuffer
         var firstAttempt: NIODeadline
@@ -57,6 +63,13 @@ final class BenchWorker: @unchecked Sendable {
     private var connecting = false
     private var attemptTimeout: Scheduled<Void>?
     private var done = false
+    /// Until then no call starts; `prepare` and `run` set it.
+    private var deadline = NIODeadline.distantPast
+    /// Open loop only: when tickets are due, counted from `origin`.
+    private var schedule: OpenLoopSchedule?
+    private var origin = NIODeadline.distantPast
+    /// Set while `prepare` waits for the instance to be started.
+    private var preparing: EventLoopPromise<Void>?
     /// `{"transition":"<name>","request_id":"` per transition name, encoded once.
     private var transitionPrefixes: [String: [UInt8]] = [:]
 
@@ -67,10 +80,30 @@ final class BenchWorker: @unchecked Sendable {
         finished = eventLoop.makePromise(of: Bench.WorkerResult.self)
     }
 
-    /// Starts the worker; the future completes with its figures once the deadline (or the
-    /// budget) is reached and the call in flight has ended.
-    func start() -> EventLoopFuture<Bench.WorkerResult> {
-        eventLoop.execute { self.issueNext() }
+    /// Starts the worker's instance and goes no further: the future completes once it is
+    /// started, or once the worker gave up (a refused start, `deadline`). An open-loop run
+    /// prepares every worker before its schedule begins, so the first tickets do not wait
+    /// for the starts.
+    func prepare(deadline: NIODeadline) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            self.deadline = deadline
+            self.preparing = promise
+            self.issueNext()
+        }
+        return promise.futureResult
+    }
+
+    /// Runs the worker until `deadline` or the last ticket; the future completes with its
+    /// figures once the call in flight has ended. With a `schedule`, ticket n is due at
+    /// `origin` plus its intended time.
+    func run(schedule: OpenLoopSchedule?, origin: NIODeadline, deadline: NIODeadline) -> EventLoopFuture<Bench.WorkerResult> {
+        eventLoop.execute {
+            self.schedule = schedule
+            self.origin = origin
+            self.deadline = deadline
+            self.issueNext()
+        }
         return finished.futureResult
     }
 
@@ -79,34 +112,56 @@ final class BenchWorker: @unchecked Sendable {
     private func issueNext() {
         eventLoop.assertInEventLoop()
         guard !done else { return }
-        guard NIODeadline.now() < plan.deadline else { return finish() }
+        guard NIODeadline.now() < deadline else { return finish() }
         guard instance != nil else {
             let id = "bench-\(plan.runID)-\(plan.worker)-\(generation)"
             generation += 1
             var body = ByteBuffer()
             body.writeString("{\"workflow\":")
-            body.writeBytes(encodeJSON(plan.workflow))
+            body.writeBytes(JSONWriter.bytes(.string(plan.workflow)))
             body.writeString(",\"id\":\"\(id)\",\"request_id\":\"\(id)\"}")
             send(Call(isStart: true, head: head(path: "/v1/instances", bodyBytes: body.readableBytes), body: body,
                       firstAttempt: .now(), backoffMillis: plan.retry.initialBackoffMillis))
             return
         }
+        if let preparing {
+            self.preparing = nil
+            return preparing.succeed()
+        }
         guard let transition = plan.next[state] else {
             instance = nil   // reached a final state: start a new instance
             return issueNext()
         }
-        guard plan.budget.take() else { return finish() }
+        guard let ticket = plan.tickets.take() else { return finish() }
         sequence += 1
         var body = ByteBuffer()
         body.writeBytes(prefix(for: transition))
         body.writeString("b-\(plan.runID)-\(plan.worker)-\(sequence)\"}")
-        send(Call(isStart: false, head: head(path: instancePath, bodyBytes: body.readableBytes), body: body,
-                  firstAttempt: .now(), backoffMillis: plan.retry.initialBackoffMillis))
+        let next = Call(isStart: false, ticket: ticket, head: head(path: instancePath, bodyBytes: body.readableBytes),
+                        body: body, firstAttempt: .now(), backoffMillis: plan.retry.initialBackoffMillis)
+        guard let schedule else { return send(next) }
+        let due = origin + .nanoseconds(schedule.intendedNanos(ticket: ticket))
+        guard due < deadline else { return finish() }   // the schedule ends with the run
+        if due <= NIODeadline.now() { return sendDue(next) }
+        // Free before the ticket is due: wait for it.
+        eventLoop.scheduleTask(deadline: due) { [self] in
+            if !done { sendDue(next) }
+        }
+    }
+
+    /// The first attempt of an open-loop ticket: records how late it is, then sends.
+    private func sendDue(_ due: Call) {
+        guard let schedule, let ticket = due.ticket else { return send(due) }
+        let now = NIODeadline.now()
+        result.maxLagNanos = max(result.maxLagNanos, schedule.lagNanos(ticket: ticket, sentNanos: (now - origin).nanoseconds))
+        var first = due
+        first.firstAttempt = now
+        send(first)
     }
 
     private func prefix(for transition: String) -> [UInt8] {
         if let known = transitionPrefixes[transition] { return known }
-        let made = Array("{\"transition\":".utf8) + encodeJSON(transition) + Array(",\"request_id\":\"".utf8)
+        let made = Array("{\"transition\":".utf8) + JSONWriter.bytes(.string(transition)) + Array(",\"request_id\":\"".utf8)
         transitionPrefixes[transition] = made
         return made
     }
@@ -175,33 +230,37 @@ final class BenchWorker: @unchecked Sendable {
                 instance = TopLevelJSON.string("id", in: body)
                 self.state = state ?? plan.initial
             } else {
-                let micros = (NIODeadline.now() - current.firstAttempt).nanoseconds
-                _ = result.latencies.record(UInt64(max(micros, 0)))
+                _ = result.latencies.record(UInt64(latencyNanos(of: current)))
                 result.transitions += 1
                 if let state { self.state = state }
             }
             return issueNext()
         }
-        let bytes = Array(body.readableBytesView)
-        do {
-            _ = try OrchestratorClient.decode(status: status, body: bytes, as: Empty.self)
-            failed(code: "http_\(status)")   // not reached: a non-2xx answer always throws
-        } catch let error as ClientError {
-            if error.isRetryable { return failed(code: error.code) }
-            call = nil
-            result.errors[error.code, default: 0] += 1
-            if case .rejected(_, _, _, let details) = error {
-                if current.isStart { return finish() }   // no point in looping on a refusal
-                if let actual = details["state"]?.stringValue ?? details["actual"]?.stringValue {
-                    state = actual
-                } else {
-                    instance = nil
-                }
-            }
-            issueNext()
-        } catch {
-            failed(code: "http_\(status)")
+        guard let error = ClientError(status: status, body: Array(body.readableBytesView)) else {
+            return failed(code: "http_\(status)")   // not reached: a non-2xx answer is always an error
         }
+        if error.isRetryable { return failed(code: error.code) }
+        call = nil
+        result.errors[error.code, default: 0] += 1
+        if case .rejected(_, _, _, let details) = error {
+            if current.isStart { return finish() }   // no point in looping on a refusal
+            if let actual = details["state"]?.stringValue ?? details["actual"]?.stringValue {
+                state = actual
+            } else {
+                instance = nil
+            }
+        }
+        issueNext()
+    }
+
+    /// An answered transition's latency: in an open loop from the time its ticket was due
+    /// (so waiting for a free client counts), else from its first attempt; retries included.
+    private func latencyNanos(of answered: Call) -> Int64 {
+        let now = NIODeadline.now()
+        if let schedule, let ticket = answered.ticket {
+            return schedule.latencyNanos(ticket: ticket, answeredNanos: (now - origin).nanoseconds)
+        }
+        return max(0, (now - answered.firstAttempt).nanoseconds)
     }
 
     func connectionClosed(_ closed: any Channel) {
@@ -239,154 +298,8 @@ final class BenchWorker: @unchecked Sendable {
         done = true
         result.retries = retries
         channel?.close(promise: nil)
+        preparing?.succeed()
+        preparing = nil
         finished.succeed(result)
-    }
-}
-
-/// Reads one answer at a time off a bench connection and hands it to its worker.
-private final class BenchConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-
-    private let worker: BenchWorker
-    private var status = 0
-    private var body = ByteBuffer()
-
-    init(worker: BenchWorker) {
-        self.worker = worker
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            status = Int(head.status.code)
-            body.clear()
-        case .body(var part):
-            body.writeBuffer(&part)
-        case .end:
-            worker.answered(status: status, body: body)
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        worker.connectionClosed(context.channel)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-}
-
-/// Finds a top-level string member of a JSON object without decoding the rest: enough for
-/// the load generator to follow `state` in the API's answers. Nested objects and arrays are
-/// skipped; nil when the member is missing or not a string.
-enum TopLevelJSON {
-    static func string(_ key: String, in buffer: ByteBuffer) -> String? {
-        buffer.withUnsafeReadableBytes { bytes in
-            var scanner = Scanner(bytes: bytes)
-            return scanner.member(Array(key.utf8))
-        }
-    }
-
-    private struct Scanner {
-        let bytes: UnsafeRawBufferPointer
-        var at = 0
-
-        init(bytes: UnsafeRawBufferPointer) {
-            self.bytes = bytes
-        }
-
-        mutating func skipSpace() {
-            while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
-        }
-
-        mutating func member(_ key: [UInt8]) -> String? {
-            skipSpace()
-            guard at < bytes.count, bytes[at] == UInt8(ascii: "{") else { return nil }
-            at += 1
-            while true {
-                skipSpace()
-                guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { return nil }
-                guard let name = readString() else { return nil }
-                skipSpace()
-                guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { return nil }
-                at += 1
-                skipSpace()
-                guard at < bytes.count else { return nil }
-                if Array(name.utf8) == key {
-                    return bytes[at] == UInt8(ascii: "\"") ? readString() : nil
-                }
-                guard skipValue() else { return nil }
-                skipSpace()
-                guard at < bytes.count, bytes[at] == UInt8(ascii: ",") else { return nil }
-                at += 1
-            }
-        }
-
-        /// Reads a string starting at its opening quote; handles the escapes the API writes.
-        mutating func readString() -> String? {
-            at += 1
-            var out: [UInt8] = []
-            while at < bytes.count {
-                let byte = bytes[at]
-                at += 1
-                switch byte {
-                case UInt8(ascii: "\""):
-                    return String(decoding: out, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard at < bytes.count else { return nil }
-                    let escaped = bytes[at]
-                    at += 1
-                    switch escaped {
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0C)
-                    case UInt8(ascii: "u"):
-                        guard at + 4 <= bytes.count,
-                              let code = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<at + 4]), as: UTF8.self), radix: 16),
-                              let scalar = Unicode.Scalar(code) else { return nil }
-                        out.append(contentsOf: Array(String(Character(scalar)).utf8))
-                        at += 4
-                    default: out.append(escaped)
-                    }
-                default:
-                    out.append(byte)
-                }
-            }
-            return nil
-        }
-
-        /// Skips one value (string, number, literal, or a nested object/array).
-        mutating func skipValue() -> Bool {
-            guard at < bytes.count else { return false }
-            switch bytes[at] {
-            case UInt8(ascii: "\""):
-                return readString() != nil
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while at < bytes.count {
-                    switch bytes[at] {
-                    case UInt8(ascii: "\""):
-                        guard readString() != nil else { return false }
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                        depth -= 1
-                        if depth == 0 {
-                            at += 1
-                            return true
-                        }
-                    default: break
-                    }
-                    at += 1
-                }
-                return false
-            default:
-                while at < bytes.count, bytes[at] != UInt8(ascii: ","), bytes[at] != UInt8(ascii: "}") { at += 1 }
-                return true
-            }
-        }
     }
 }

@@ -1,0 +1,52 @@
+import JSON
+
+/// One member in `GET /v1/cluster`. `match_index` is written as `null` when the answering
+/// node is not the leader.
+public struct ClusterMember: Sendable, Codable, Hashable, JSONWritable {
+    /// The member's node id.
+    public var id: UInt64
+    /// Raft (peer) address, `host:port`.
+    public var raft: String
+    /// HTTP API address, `host:port`.
+    public var api: String
+    /// `voter` or `learner`.
+    public var role: String
+    /// True for the current leader.
+    public var isLeader: Bool
+    /// The highest log index known replicated on this member (the leader's view); nil when
+    /// the answering node is not the leader.
+    public var matchIndex: UInt64?
+
+    /// A member line.
+    public init(id: UInt64, raft: String, api: String, role: String, isLeader: Bool, matchIndex: UInt64?) {
+        self.id = id
+        self.raft = raft
+        self.api = api
+        self.role = role
+        self.isLeader = isLeader
+        self.matchIndex = matchIndex
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, raft, api, role
+        case isLeader = "is_leader"
+        case matchIndex = "match_index"
+    }
+
+    /// Encodes every key, an absent `match_index` as `null` (as `json` does).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(raft, forKey: .raft)
+        try container.encode(api, forKey: .api)
+        try container.encode(role, forKey: .role)
+        try container.encode(isLeader, forKey: .isLeader)
+        try container.encode(matchIndex, forKey: .matchIndex)
+    }
+
+    /// The member as the server writes it.
+    public var json: JSONValue {
+        .object(["id": .integer(id), "raft": .string(raft), "api": .string(api), "role": .string(role),
+                 "is_leader": .bool(isLeader), "match_index": .orNull(matchIndex)])
+    }
+}
