@@ -53,6 +53,8 @@ let package = Package(
         // The replicated state machine: commands, deterministic apply, snapshots.
         .target(name: "Engine", dependencies: [
             "Workflow",
+            // The node and cluster status the consensus seam reports is the wire's own shape.
+            "APIModels",
             // Persistent maps, so a snapshot's copy-on-write copy of the state stays cheap to diverge from.
             .product(name: "HashTreeCollections", package: "swift-collections"),
         ]),
@@ -140,7 +142,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
         // The composition root's own logic: the leader-services runtime and its services.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels",
                                                         .product(name: "Logging", package: "swift-log")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),

@@ -43,9 +43,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public var description: String { "\(status.code) \(code): \(message)" }
 
     /// The JSON error body.
-    var body: JSONValue {
-        .object(["error": .object(["code": .string(code), "message": .string(message), "details": .object(details)])])
-    }
+    var body: JSONValue { Views.error(code: code, message: message, details: details) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()

@@ -118,9 +118,7 @@ extension APIServer {
         let state = query["state"].map(String.init)
         try await readBarrier(request)
         let page = engine.instances(workflow: workflow, state: state, after: cursor, limit: limit)
-        var object: [String: JSONValue] = ["instances": .array(page.instances.map(Views.instance))]
-        object["next_cursor"] = page.nextCursor.map { .string(String($0)) } ?? .null
-        return JSONResponse.make(.object(object))
+        return JSONResponse.make(Views.instanceList(page))
     }
 
     /// An outcome that does not belong to the command proposed: a bug, logged and answered 500.

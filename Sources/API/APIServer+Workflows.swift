@@ -7,8 +7,7 @@ extension APIServer {
     /// `GET /v1/workflows` → `{workflows: [...]}` sorted by name.
     func listWorkflows(_ request: Request) async throws -> Response {
         try await readBarrier(request)
-        let list = engine.workflowSummaries().map { Views.workflow($0, full: false) }
-        return JSONResponse.make(.object(["workflows": .array(list)]))
+        return JSONResponse.make(Views.workflowList(engine.workflowSummaries()))
     }
 
     /// `GET /v1/workflows/{name}` → the latest definition (in full) and every version.

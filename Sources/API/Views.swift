@@ -7,18 +7,15 @@ import Workflow
 /// and returns the model's JSON tree for `JSONResponse`. The models (APIModels) are the one
 /// definition of every wire shape; the client decodes the same structs.
 enum Views {
-    static func health(_ info: HealthInfo) -> JSONValue {
-        NodeHealth(node: info.node, role: info.role, leader: info.leader, leaderAPI: info.leaderAPI, term: info.term,
-                   commitIndex: info.commitIndex, appliedIndex: info.appliedIndex).json
+    static func health(_ health: NodeHealth) -> JSONValue {
+        health.json
     }
 
-    static func cluster(_ info: ClusterInfo) -> JSONValue {
-        let members = info.members.sorted { $0.id < $1.id }.map { member in
-            ClusterMember(id: member.id, raft: member.raft, api: member.api, role: member.isLearner ? "learner" : "voter",
-                          isLeader: member.id == info.leader, matchIndex: member.matchIndex)
-        }
-        return ClusterStatus(node: info.node, leader: info.leader, term: info.term, commitIndex: info.commitIndex,
-                             appliedIndex: info.appliedIndex, members: members).json
+    /// The cluster with its members sorted by id.
+    static func cluster(_ status: ClusterStatus) -> JSONValue {
+        var sorted = status
+        sorted.members.sort { $0.id < $1.id }
+        return sorted.json
     }
 
     static func instance(_ instance: Instance) -> JSONValue {

@@ -1,3 +1,4 @@
+import APIModels
 import Cluster
 import Engine
 import Raft
@@ -78,21 +79,22 @@ final class ClusterConsensus: Consensus {
         }
     }
 
-    func health() -> HealthInfo {
+    func health() -> NodeHealth {
         let s = node.status
-        return HealthInfo(node: s.id, role: Self.roleName(s), leader: s.leader == 0 ? nil : s.leader,
+        return NodeHealth(node: s.id, role: Self.roleName(s), leader: s.leader == 0 ? nil : s.leader,
                           leaderAPI: s.leader == 0 ? nil : s.addresses[s.leader]?.api, term: s.term,
                           commitIndex: s.commitIndex, appliedIndex: s.appliedIndex)
     }
 
-    func clusterInfo() -> ClusterInfo {
+    func clusterInfo() -> ClusterStatus {
         let s = node.status
         let members = s.configuration.members.sorted().map { id in
-            MemberInfo(id: id, raft: s.addresses[id].map { "\($0.raft)" } ?? "", api: s.addresses[id]?.api ?? "",
-                       isLearner: s.configuration.learners.contains(id), matchIndex: s.progress[id]?.match)
+            ClusterMember(id: id, raft: s.addresses[id].map { "\($0.raft)" } ?? "", api: s.addresses[id]?.api ?? "",
+                          role: s.configuration.learners.contains(id) ? "learner" : "voter", isLeader: id == s.leader,
+                          matchIndex: s.progress[id]?.match)
         }
-        return ClusterInfo(node: s.id, leader: s.leader == 0 ? nil : s.leader, term: s.term, commitIndex: s.commitIndex,
-                           appliedIndex: s.appliedIndex, members: members)
+        return ClusterStatus(node: s.id, leader: s.leader == 0 ? nil : s.leader, term: s.term, commitIndex: s.commitIndex,
+                             appliedIndex: s.appliedIndex, members: members)
     }
 
     func leadership() -> AsyncStream<Leadership> {

@@ -1,4 +1,5 @@
 import API
+import APIModels
 import Engine
 import Synchronization
 import Workflow
@@ -27,7 +28,7 @@ final class TwinConsensus: Consensus {
     struct Members: Sendable {
         var leader: UInt64?
         var leaderAPI: String?
-        var members: [MemberInfo]
+        var members: [ClusterMember]
     }
 
     let engine: ReplicatedEngine
@@ -41,9 +42,9 @@ final class TwinConsensus: Consensus {
         self.node = node
         self.clock = clock
         let members = Members(leader: leader, leaderAPI: leaderAPI, members: [
-            MemberInfo(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", isLearner: false, matchIndex: 0),
-            MemberInfo(id: 2, raft: "127.0.0.1:7081", api: "127.0.0.1:8081", isLearner: false, matchIndex: 0),
-            MemberInfo(id: 3, raft: "127.0.0.1:7082", api: "127.0.0.1:8082", isLearner: false, matchIndex: 0),
+            ClusterMember(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", role: "voter", isLeader: false, matchIndex: 0),
+            ClusterMember(id: 2, raft: "127.0.0.1:7081", api: "127.0.0.1:8081", role: "voter", isLeader: false, matchIndex: 0),
+            ClusterMember(id: 3, raft: "127.0.0.1:7082", api: "127.0.0.1:8082", role: "voter", isLeader: false, matchIndex: 0),
         ])
         state = Mutex((engine.appliedIndex + 1, behaviour, [], members))
     }
@@ -53,7 +54,7 @@ final class TwinConsensus: Consensus {
     /// The `proposedAtMillis` of every command applied, in order.
     var stamps: [Int64] { state.withLock { $0.stamps } }
 
-    var members: [MemberInfo] { state.withLock { $0.members.members } }
+    var members: [ClusterMember] { state.withLock { $0.members.members } }
 
     func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed {
         let now = clock.nowMillis
@@ -84,16 +85,21 @@ final class TwinConsensus: Consensus {
         }
     }
 
-    func health() -> HealthInfo {
+    func health() -> NodeHealth {
         let members = state.withLock { $0.members }
-        return HealthInfo(node: node, role: members.leader == node ? "leader" : "follower", leader: members.leader,
+        return NodeHealth(node: node, role: members.leader == node ? "leader" : "follower", leader: members.leader,
                           leaderAPI: members.leaderAPI, term: 7, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
     }
 
-    func clusterInfo() -> ClusterInfo {
+    func clusterInfo() -> ClusterStatus {
         let members = state.withLock { $0.members }
-        return ClusterInfo(node: node, leader: members.leader, term: 7, commitIndex: engine.appliedIndex,
-                           appliedIndex: engine.appliedIndex, members: members.members)
+        let list = members.members.map { member in
+            var member = member
+            member.isLeader = member.id == members.leader
+            return member
+        }
+        return ClusterStatus(node: node, leader: members.leader, term: 7, commitIndex: engine.appliedIndex,
+                             appliedIndex: engine.appliedIndex, members: list)
     }
 
     func leadership() -> AsyncStream<Leadership> {
@@ -116,15 +122,18 @@ final class TwinConsensus: Consensus {
             guard !members.members.contains(where: { $0.id == id }) else {
                 throw MembershipError.conflict(reason: "node \(id) is already a member")
             }
-            members.members.append(MemberInfo(id: id, raft: raft, api: api, isLearner: learner))
+            members.members.append(ClusterMember(id: id, raft: raft, api: api, role: learner ? "learner" : "voter",
+                                                 isLeader: false, matchIndex: nil))
         }
     }
 
     func promoteMember(id: UInt64) async throws {
         try admin { members in
             guard let position = members.members.firstIndex(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
-            guard members.members[position].isLearner else { throw MembershipError.conflict(reason: "node \(id) is already a voter") }
-            members.members[position].isLearner = false
+            guard members.members[position].role == "learner" else {
+                throw MembershipError.conflict(reason: "node \(id) is already a voter")
+            }
+            members.members[position].role = "voter"
         }
     }
 
@@ -138,7 +147,7 @@ final class TwinConsensus: Consensus {
     func transferLeadership(to id: UInt64) async throws {
         try admin { members in
             guard let member = members.members.first(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
-            guard !member.isLearner else { throw MembershipError.conflict(reason: "node \(id) is a learner") }
+            guard member.role != "learner" else { throw MembershipError.conflict(reason: "node \(id) is a learner") }
             members.leader = id
         }
     }

@@ -1,3 +1,4 @@
+import APIModels
 import Engine
 import Synchronization
 import XCTest
@@ -43,15 +44,15 @@ final class LeaderTwin: Consensus {
 
     func readBarrier() async throws(ConsensusError) {}
 
-    func health() -> HealthInfo {
+    func health() -> NodeHealth {
         let leading = state.withLock { $0.leadership.leadingTerm }
-        return HealthInfo(node: 1, role: leading == nil ? "follower" : "leader", leader: leading == nil ? nil : 1,
-                          term: leading ?? 0, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
+        return NodeHealth(node: 1, role: leading == nil ? "follower" : "leader", leader: leading == nil ? nil : 1,
+                          leaderAPI: nil, term: leading ?? 0, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
     }
 
-    func clusterInfo() -> ClusterInfo {
+    func clusterInfo() -> ClusterStatus {
         let health = health()
-        return ClusterInfo(node: 1, leader: health.leader, term: health.term, commitIndex: health.commitIndex,
+        return ClusterStatus(node: 1, leader: health.leader, term: health.term, commitIndex: health.commitIndex,
                            appliedIndex: health.appliedIndex, members: [])
     }
 

@@ -1,3 +1,5 @@
+import APIModels
+
 /// The one seam between the orchestrator's upper layers (API, leader services: workflow
 /// registration, and next the hook dispatcher and the cron scheduler) and the replicated log.
 /// `Server` implements it with `Cluster` (`ClusterConsensus`); `LocalConsensus` is a one-node,
@@ -32,11 +34,13 @@ public protocol Consensus: Sendable {
     /// Waits until a read on this node reflects every write committed before the call.
     func readBarrier() async throws(ConsensusError)
 
-    /// This node's view of itself: role, leader, term, indexes. Never waits for the cluster.
-    func health() -> HealthInfo
+    /// This node's view of itself: role, leader, term, indexes (`GET /v1/health` as it is).
+    /// Never waits for the cluster.
+    func health() -> NodeHealth
 
-    /// Members, roles, leader and replication progress as this node knows them.
-    func clusterInfo() -> ClusterInfo
+    /// Members (by id), roles, leader and replication progress as this node knows them
+    /// (`GET /v1/cluster` as it is).
+    func clusterInfo() -> ClusterStatus
 
     /// Leadership as it changes: the current value first, then each change. Each call makes a
     /// new stream; only the latest value matters, so a slow reader sees the newest one.

@@ -1,3 +1,4 @@
+import APIModels
 import Synchronization
 
 /// A one-node `Consensus` with no log: each proposal is stamped with the clock, given the next
@@ -37,15 +38,16 @@ public final class LocalConsensus: Consensus {
 
     public func readBarrier() async throws(ConsensusError) {}
 
-    public func health() -> HealthInfo {
+    public func health() -> NodeHealth {
         let applied = engine.appliedIndex
-        return HealthInfo(node: 1, role: "leader", leader: 1, term: Self.term, commitIndex: applied, appliedIndex: applied)
+        return NodeHealth(node: 1, role: "leader", leader: 1, leaderAPI: nil, term: Self.term, commitIndex: applied,
+                          appliedIndex: applied)
     }
 
-    public func clusterInfo() -> ClusterInfo {
+    public func clusterInfo() -> ClusterStatus {
         let applied = engine.appliedIndex
-        return ClusterInfo(node: 1, leader: 1, term: Self.term, commitIndex: applied, appliedIndex: applied,
-                           members: [MemberInfo(id: 1, raft: "", api: "", isLearner: false, matchIndex: applied)])
+        return ClusterStatus(node: 1, leader: 1, term: Self.term, commitIndex: applied, appliedIndex: applied,
+                             members: [ClusterMember(id: 1, raft: "", api: "", role: "voter", isLeader: true, matchIndex: applied)])
     }
 
     public func leadership() -> AsyncStream<Leadership> {
