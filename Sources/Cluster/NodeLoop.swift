@@ -18,10 +18,16 @@ final class NodeLoop: @unchecked Sendable {
     // Safety: every stored `var` is set up by `init` on the creating thread and from then
     // on read and written only in tasks running on `eventLoop`, which runs one task at a
     // time on one thread (`start()`, `post`, ticks and `afterEvents` all hop onto it).
-    // Other threads touch only `closed` (atomic), `statusBox` and `leadershipBox` (Mutexes)
-    // and `eventLoop` (an immutable reference to a thread-safe object).
+    // Other threads touch only `closed` (atomic), `statusBox`, `leadershipBox` and
+    // `foreignInbox` (Mutexes) and `eventLoop` (an immutable reference to a thread-safe object).
     let eventLoop: any EventLoop
     private let closed = Atomic<Bool>(false)
+    /// Messages handed in from other threads (the in-memory transport, a transport reading on
+    /// another event loop), drained by one loop task per burst rather than one per message.
+    private let foreignInbox = Mutex<(messages: [Message], scheduled: Bool)>(([], false))
+    /// Most messages `foreignInbox` holds; past it arrivals are dropped (Raft retransmits) and
+    /// counted, so a node that cannot keep up never grows without bound.
+    static let foreignInboxMessagesMax = 65_536
     private var tickTask: RepeatedTask?
     private var afterEventsScheduled = false
     private var finished = false
@@ -122,14 +128,36 @@ final class NodeLoop: @unchecked Sendable {
     }
 
     /// Steps arrived Raft messages: at once when called on the loop's own event loop (the
-    /// TCP transport's read path), else as a task.
+    /// TCP transport's read path), else through `foreignInbox`: everything that arrives
+    /// before the loop gets to it is stepped in one task, so a burst costs one thread hop.
     func post(messages: [Message]) {
         guard !messages.isEmpty, !closed.load(ordering: .relaxed) else { return }
         if eventLoop.inEventLoop {
             receive(messages)
-        } else {
-            eventLoop.execute { self.receive(messages) }
+            return
         }
+        let schedule = foreignInbox.withLock { inbox -> Bool in
+            guard inbox.messages.count + messages.count <= Self.foreignInboxMessagesMax else {
+                metrics.inboxDropped.increment(by: Int64(messages.count))
+                return false
+            }
+            inbox.messages.append(contentsOf: messages)
+            if inbox.scheduled { return false }
+            inbox.scheduled = true
+            return true
+        }
+        if schedule { eventLoop.execute { self.drainForeignInbox() } }
+    }
+
+    private func drainForeignInbox() {
+        let batch = foreignInbox.withLock { inbox -> [Message] in
+            defer {
+                inbox.messages = []
+                inbox.scheduled = false
+            }
+            return inbox.messages
+        }
+        receive(batch)
     }
 
     // MARK: On the event loop
@@ -550,7 +578,7 @@ final class NodeLoop: @unchecked Sendable {
 /// The node's metrics (swift-metrics; exported by whatever backend the process bootstraps).
 struct NodeMetrics {
     let term, commit, applied, isLeader, snapshotBytes: Gauge
-    let leaderChanges, proposals: Counter
+    let leaderChanges, proposals, inboxDropped: Counter
     let persistNanos, snapshotNanos: Metrics.Timer
 
     init(node: NodeID) {
@@ -562,6 +590,7 @@ struct NodeMetrics {
         snapshotBytes = Gauge(label: "raft_snapshot_bytes", dimensions: dimensions)
         leaderChanges = Counter(label: "raft_leader_changes_total", dimensions: dimensions)
         proposals = Counter(label: "raft_proposals_total", dimensions: dimensions)
+        inboxDropped = Counter(label: "raft_inbox_dropped_messages_total", dimensions: dimensions)
         persistNanos = Metrics.Timer(label: "raft_persist_seconds", dimensions: dimensions)
         snapshotNanos = Metrics.Timer(label: "raft_snapshot_seconds", dimensions: dimensions)
     }

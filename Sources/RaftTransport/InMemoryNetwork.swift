@@ -4,7 +4,10 @@ import Synchronization
 /// A network of nodes inside one process: no sockets, no disk. Each node's transport
 /// delivers straight into the receiver's bounded inbox, so a send never blocks and memory
 /// never grows past `inboxMaxMessages` per node — a full inbox drops and counts (unlike
-/// hashicorp/raft's in-memory transport, whose unbuffered channels wedge under load).
+/// hashicorp/raft's in-memory transport, whose unbuffered channels wedge under load). A
+/// receiver that asked for direct delivery (`deliverDirectly(to:)`, as a cluster node does)
+/// is handed each sender's batch on the sender's thread instead, with no task in between; it
+/// must bound what it queues itself (the node loop does).
 ///
 /// Tests cut and heal links to make partitions:
 ///
@@ -23,6 +26,8 @@ public final class InMemoryNetwork: Sendable {
 
     private struct State {
         var inboxes: [NodeID: AsyncStream<Message>.Continuation] = [:]
+        /// Receivers that take batches directly (`InMemoryTransport.deliverDirectly(to:)`).
+        var direct: [NodeID: @Sendable ([Message]) -> Void] = [:]
         /// Directed links that drop everything: (from, to).
         var cut: Set<Link> = []
     }
@@ -89,25 +94,51 @@ public final class InMemoryNetwork: Sendable {
     // MARK: - Used by InMemoryTransport
 
     func attach(_ node: NodeID, _ continuation: AsyncStream<Message>.Continuation) {
-        let previous = state.withLock { $0.inboxes.updateValue(continuation, forKey: node) }
+        let previous = state.withLock { state in
+            state.direct[node] = nil
+            return state.inboxes.updateValue(continuation, forKey: node)
+        }
         previous?.finish()
+    }
+
+    /// Hands `node`'s messages to `receiver` from now on, as long as `continuation` is its inbox.
+    func deliverDirectly(to node: NodeID, _ continuation: AsyncStream<Message>.Continuation,
+                         _ receiver: @escaping @Sendable ([Message]) -> Void) {
+        state.withLock { state in
+            if let current = state.inboxes[node], current == continuation { state.direct[node] = receiver }
+        }
     }
 
     func detach(_ node: NodeID, _ continuation: AsyncStream<Message>.Continuation) {
         // Only if it is still ours: a newer transport for the same node may have replaced it.
         state.withLock { state in
-            if let current = state.inboxes[node], current == continuation { state.inboxes[node] = nil }
+            if let current = state.inboxes[node], current == continuation {
+                state.inboxes[node] = nil
+                state.direct[node] = nil
+            }
         }
         continuation.finish()
     }
 
     func deliver(_ messages: [Message], from node: NodeID) {
         var sent = 0, sendDropped = 0, receiveDropped = 0
+        // Direct receivers get their share in one batch each, after the lock, in send order
+        // (one sender sends from one thread at a time, so its batches arrive in order).
+        var batches: [(receiver: @Sendable ([Message]) -> Void, messages: [Message])] = []
         state.withLock { state in
             for message in messages {
                 guard message.from == node, let inbox = state.inboxes[message.to],
                       !state.cut.contains(Link(from: node, to: message.to)) else {
                     sendDropped += 1
+                    continue
+                }
+                if let receiver = state.direct[message.to] {
+                    if let slot = batches.firstIndex(where: { $0.messages[0].to == message.to }) {
+                        batches[slot].messages.append(message)
+                    } else {
+                        batches.append((receiver, [message]))
+                    }
+                    sent += 1
                     continue
                 }
                 // Yielding under the lock keeps each sender's messages in order at every receiver.
@@ -119,6 +150,7 @@ public final class InMemoryNetwork: Sendable {
                 }
             }
         }
+        for batch in batches { batch.receiver(batch.messages) }
         counters.messagesSent.add(sent)
         counters.messagesReceived.add(sent + receiveDropped)
         counters.sendDropped.add(sendDropped)
@@ -156,6 +188,13 @@ public final class InMemoryTransport: RaftTransport {
 
     /// Ignored: the network routes by node id.
     public func updatePeers(_ peers: [NodeID: PeerAddress]) {}
+
+    /// From now on, hands arriving messages to `receiver`, one batch per sender's send, on
+    /// the sender's thread (`incoming` then stays empty). The receiver must not block.
+    public func deliverDirectly(to receiver: @escaping @Sendable ([Message]) -> Void) -> Bool {
+        network.deliverDirectly(to: nodeID, continuation, receiver)
+        return true
+    }
 
     /// Detaches from the network and finishes `incoming`.
     public func shutdown() async {

@@ -1,4 +1,5 @@
 import Raft
+import Synchronization
 import XCTest
 
 @testable import RaftTransport
@@ -26,6 +27,24 @@ final class InMemoryNetworkTests: XCTestCase {
         XCTAssertEqual(received.filter { $0.from == 1 }, (0..<100).map { heartbeat(from: 1, to: 3, $0) })
         XCTAssertEqual(received.filter { $0.from == 2 }, (0..<100).map { heartbeat(from: 2, to: 3, $0) })
         XCTAssertEqual(network.stats.messagesSent, 200)
+        for node in nodes { await node.shutdown() }
+    }
+
+    func testDirectDeliveryHandsEachSendAsOneBatchInOrderAndRespectsCuts() async throws {
+        let network = InMemoryNetwork()
+        let nodes = try await startedNodes(network, [1, 2, 3])
+        let batches = Mutex<[[Message]]>([])
+        XCTAssertTrue(nodes[2].deliverDirectly { batch in batches.withLock { $0.append(batch) } })
+        for round in 0..<50 {
+            nodes[0].send([heartbeat(from: 1, to: 3, UInt64(2 * round)), heartbeat(from: 1, to: 2, 0),
+                           heartbeat(from: 1, to: 3, UInt64(2 * round + 1))])
+        }
+        network.cut(from: 2, to: 3)
+        nodes[1].send([heartbeat(from: 2, to: 3, 99)])
+        let received = batches.withLock { $0 }
+        XCTAssertEqual(received.count, 50, "one batch per send, handed over on the sender's thread")
+        XCTAssertEqual(received.flatMap { $0 }, (0..<100).map { heartbeat(from: 1, to: 3, UInt64($0)) })
+        XCTAssertEqual(network.stats.sendDropped, 1, "the cut link dropped node 2's message")
         for node in nodes { await node.shutdown() }
     }
 
