@@ -130,7 +130,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Benchmarks"
+            path: "Benchmarks",
+            exclude: ["cpu-per-transition.sh"]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),

@@ -121,6 +121,21 @@ extension APIServer {
         return JSONResponse.make(Views.instanceList(page))
     }
 
+    /// `GET /v1/dispatches?state=pending|running|failed[&stale=true]` → `{dispatches}`.
+    func listDispatches(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        for key in query.map(\.key) where !["state", "stale"].contains(key) {
+            throw APIError.invalidField(String(key), "unknown query parameter; use state or stale")
+        }
+        let state = query["state"].map(String.init)
+        if let state, !["pending", "running", "failed"].contains(state) {
+            throw APIError.invalidField("state", "must be pending, running or failed, not '\(state)'")
+        }
+        try await readBarrier(request)
+        return JSONResponse.make(Views.dispatches(pending: engine.pendingDispatches(), failed: engine.failedDispatches(),
+                                                  running: runningDispatches(), state: state))
+    }
+
     /// An outcome that does not belong to the command proposed: a bug, logged and answered 500.
     func unexpected(_ outcome: Outcome) -> APIError {
         logger.error("unexpected outcome", metadata: ["outcome": .string(String(describing: outcome))])

@@ -24,6 +24,8 @@ public final class APIServer: Sendable {
     let settings: APISettings
     let metricsText: @Sendable () -> String
     let pluginNames: Set<String>?
+    /// The dispatches this node's hook dispatcher is running now (empty unless it leads).
+    let runningDispatches: @Sendable () -> Set<String>
     let logger: Logger
     let forwarder: Forwarder
 
@@ -34,15 +36,18 @@ public final class APIServer: Sendable {
     ///   - settings: limits.
     ///   - metricsText: the Prometheus text for `GET /metrics`.
     ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name these plugins.
+    ///   - runningDispatches: the dispatch ids this node is running (`GET /v1/dispatches`).
     ///   - logger: for forwarding and unexpected errors.
     public init(engine: ReplicatedEngine, consensus: any Consensus,
                 settings: APISettings = APISettings(), metricsText: @escaping @Sendable () -> String = { "" },
-                pluginNames: Set<String>? = nil, logger: Logger = Logger(label: "orchestrator.api")) {
+                pluginNames: Set<String>? = nil, runningDispatches: @escaping @Sendable () -> Set<String> = { [] },
+                logger: Logger = Logger(label: "orchestrator.api")) {
         self.engine = engine
         self.consensus = consensus
         self.settings = settings
         self.metricsText = metricsText
         self.pluginNames = pluginNames
+        self.runningDispatches = runningDispatches
         self.logger = logger
         self.forwarder = Forwarder(settings: settings)
     }
@@ -71,6 +76,7 @@ public final class APIServer: Sendable {
         router.get("/v1/instances/:id") { request, context in try await self.showInstance(request, context) }
         router.post("/v1/instances/:id/transitions") { request, context in try await self.transition(request, context) }
         router.get("/v1/instances/:id/history") { request, context in try await self.history(request, context) }
+        router.get("/v1/dispatches") { request, _ in try await self.listDispatches(request) }
         router.get("/metrics") { _, _ in self.metrics() }
         return router
     }

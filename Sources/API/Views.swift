@@ -41,9 +41,32 @@ enum Views {
         let entries = history.entries.map { entry in
             HistoryRecord(type: entry.kind.rawValue, index: entry.index, requestID: entry.requestID, from: entry.from,
                           to: entry.to, transition: entry.transition, revision: entry.revision,
-                          at: Timestamp.rfc3339(millis: entry.timeMillis))
+                          at: Timestamp.rfc3339(millis: entry.timeMillis), hook: entry.hook.map(hookRun), cause: entry.cause)
         }
         return APIModels.InstanceHistory(id: id, entries: entries, dropped: history.droppedCount).json
+    }
+
+    static func hookRun(_ run: HookRunRecord) -> HookRunInfo {
+        HookRunInfo(dispatchID: run.dispatchID, plugin: run.plugin, stage: run.stage.key, attempt: run.attempt,
+                    result: run.result, exitCode: run.exitCode.map(Int.init), signal: run.signal.map(Int.init),
+                    durationMillis: run.durationMillis, stdout: run.stdout, stderr: run.stderr,
+                    stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated, note: run.note, final: run.final)
+    }
+
+    /// `GET /v1/dispatches`: pending ones (marked `running` when this node's dispatcher runs
+    /// them) and the recent failed ones, filtered by `state`.
+    static func dispatches(pending: [Dispatch], failed: [FailedDispatch], running: Set<String>, state: String?) -> JSONValue {
+        func info(_ dispatch: Dispatch, state: String, result: String?) -> DispatchInfo {
+            DispatchInfo(id: dispatch.id, instance: dispatch.instance, workflow: dispatch.workflow, version: dispatch.version,
+                         transition: dispatch.transition, plugin: dispatch.plugin, stage: dispatch.stage.key, state: state,
+                         attempt: dispatch.attempt,
+                         dueAt: state == "failed" ? nil : Timestamp.rfc3339(millis: dispatch.dueAtMillis),
+                         result: result, recordedIndex: dispatch.recordedIndex)
+        }
+        var list: [DispatchInfo] = pending.map { info($0, state: running.contains($0.id) ? "running" : "pending", result: nil) }
+        list += failed.map { info($0.dispatch, state: "failed", result: $0.result) }
+        if let state { list = list.filter { $0.state == state } }
+        return DispatchList(dispatches: list).json
     }
 
     static func registered(_ registered: WorkflowRegistered) -> JSONValue {

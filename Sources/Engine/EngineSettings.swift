@@ -28,6 +28,9 @@ public struct EngineSettings: Sendable, Hashable {
     public var workflowsMax: Int
     /// Most versions of one workflow. Default 10,000.
     public var versionsPerWorkflowMax: Int
+    /// Dispatches that failed for good kept for `GET /v1/dispatches?state=failed` (oldest
+    /// dropped first). Default 1,000.
+    public var failedDispatchesMax: Int = 1_000
 
     /// The defaults listed on each field.
     public init(requestIDsMax: Int = 100_000,

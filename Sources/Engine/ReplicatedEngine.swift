@@ -114,6 +114,14 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.workflowVersion(name, version: version) }
     }
 
+    public func pendingDispatches() -> [Dispatch] {
+        state.withLock { $0.pendingDispatches() }
+    }
+
+    public func failedDispatches() -> [FailedDispatch] {
+        state.withLock { $0.failedDispatchList() }
+    }
+
     public func instanceCounts() -> [String: [String: Int]] {
         state.withLock { $0.instanceCounts() }
     }

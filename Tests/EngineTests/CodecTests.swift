@@ -65,9 +65,9 @@ final class CodecTests: XCTestCase {
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
             XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 200, offset: 1))
         }
-        bytes[1] = 4
+        bytes[1] = 5
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
-            XCTAssertTrue("\(error)".contains("tag 4 (hookResult) is reserved"), "\(error)")
+            XCTAssertTrue("\(error)".contains("tag 5 (cronFire) is reserved"), "\(error)")
         }
     }
 

@@ -43,8 +43,25 @@ final class SnapshotTests: XCTestCase {
 
     func testEmptyStateSnapshot() throws {
         let bytes = EngineState().snapshot()
-        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [1])
+        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [2])
         XCTAssertEqual(try EngineState(restoring: bytes).snapshot(), bytes)
+    }
+
+    func testAVersionOneSnapshotWithoutHooksStillRestores() throws {
+        var h = Harness(workflows: [cookbookDefinition])
+        h.start("cookbook", id: "demo")
+        h.move("demo", "second")
+        let current = h.state.snapshot()
+        // Version 1 is version 2 without the two (here empty) dispatch sections.
+        var old = Array(current[0..<(current.count - 8 - 2)])
+        XCTAssertEqual(Array(current[(current.count - 10)..<(current.count - 8)]), [0, 0], "no pending or failed dispatches")
+        old[4] = 1
+        var checksum = FNV1a64()
+        checksum.add(contentsOf: old)
+        for shift in stride(from: 0, to: 64, by: 8) { old.append(UInt8(truncatingIfNeeded: checksum.value >> UInt64(shift))) }
+        let restored = try EngineState(restoring: old)
+        XCTAssertEqual(restored.snapshot(), current, "a version 1 snapshot restores to the same state")
+        XCTAssertEqual(restored.instance(id: "demo")?.state, "second")
     }
 
     func testGarbageIsATypedError() {

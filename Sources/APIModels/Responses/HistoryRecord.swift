@@ -1,9 +1,11 @@
 import JSON
 
 /// One entry of `GET /v1/instances/{id}/history`. Every key is written; what does not apply
-/// to the entry (`from` and `transition` of a start, a missing request id) is `null`.
+/// to the entry (`from` and `transition` of a start, a missing request id) is `null` — except
+/// `hook` (only on entries of type `hook`) and `cause` (only on a transition a hook's
+/// `on_success` / `on_failure` took), which are left out when absent.
 public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
-    /// `start`, `transition`, later `hook_run`, `cron_fire`, …
+    /// `start`, `transition` or `hook` (later `cron_fire`, …).
     public var type: String
     /// The log index of the entry that did it.
     public var index: UInt64
@@ -19,10 +21,14 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
     public var revision: UInt64?
     /// RFC 3339 time (leader clock).
     public var at: String
+    /// For `hook`: the attempt and how it ended.
+    public var hook: HookRunInfo?
+    /// For a transition taken by a hook: `hook <dispatch id>`.
+    public var cause: String?
 
     /// A history line.
     public init(type: String, index: UInt64, requestID: String?, from: String?, to: String?, transition: String?,
-                revision: UInt64?, at: String) {
+                revision: UInt64?, at: String, hook: HookRunInfo? = nil, cause: String? = nil) {
         self.type = type
         self.index = index
         self.requestID = requestID
@@ -31,10 +37,12 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
         self.transition = transition
         self.revision = revision
         self.at = at
+        self.hook = hook
+        self.cause = cause
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, index, from, to, transition, revision, at
+        case type, index, from, to, transition, revision, at, hook, cause
         case requestID = "request_id"
     }
 
@@ -49,11 +57,17 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
         try container.encode(transition, forKey: .transition)
         try container.encode(revision, forKey: .revision)
         try container.encode(at, forKey: .at)
+        try container.encodeIfPresent(hook, forKey: .hook)
+        try container.encodeIfPresent(cause, forKey: .cause)
     }
 
     /// The entry as the server writes it.
     public var json: JSONValue {
-        .object(["type": .string(type), "index": .integer(index), "request_id": .orNull(requestID), "from": .orNull(from),
-                 "to": .orNull(to), "transition": .orNull(transition), "revision": .orNull(revision), "at": .string(at)])
+        var members: [String: JSONValue] = [
+            "type": .string(type), "index": .integer(index), "request_id": .orNull(requestID), "from": .orNull(from),
+            "to": .orNull(to), "transition": .orNull(transition), "revision": .orNull(revision), "at": .string(at)]
+        if let hook { members["hook"] = hook.json }
+        if let cause { members["cause"] = .string(cause) }
+        return .object(members)
     }
 }

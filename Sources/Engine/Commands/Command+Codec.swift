@@ -4,8 +4,8 @@ import Workflow
 ///
 /// ```
 /// byte 0      format version (1)
-/// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition;
-///             4 hookResult, 5 cronFire, 6 timerFire reserved for later records
+/// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition, 4 hookResult;
+///             5 cronFire, 6 timerFire reserved for later records
 /// bytes 2-9   proposedAtMillis, Int64 little-endian
 /// then        requestID (optional string), then the tag's fields
 /// ```
@@ -16,7 +16,7 @@ extension Command {
     /// The encoding version this build writes and reads.
     public static let formatVersion: UInt8 = 1
 
-    /// Command tags. Tags 4–6 are reserved for records later versions add; decoding one
+    /// Command tags. Tags 5–6 are reserved for records later versions add; decoding one
     /// (or any other unknown tag) is an error naming it.
     enum Tag: UInt8 {
         case registerWorkflow = 1
@@ -26,7 +26,7 @@ extension Command {
         case cronFire = 5
         case timerFire = 6
 
-        var isReserved: Bool { rawValue >= 4 }
+        var isReserved: Bool { rawValue >= 5 }
     }
 
     /// The command as log entry bytes.
@@ -61,6 +61,32 @@ extension Command {
             writer.writeOptionalString(command.name)
             writer.writeOptionalString(command.to)
             writer.writeOptionalString(command.expect)
+            Command.writeOptionalMembers(command.dataPatch, to: &writer)
+        case .hookResult(let command):
+            writer.writeByte(Tag.hookResult.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(nil)
+            writer.writeString(command.dispatchID)
+            writer.writeCount(command.attempt)
+            switch command.result {
+            case .succeeded: writer.writeByte(1)
+            case .retryableFailure: writer.writeByte(2)
+            case .failed(let code):
+                writer.writeByte(3)
+                writer.writeSigned(Int64(code))
+            case .signalled(let signal):
+                writer.writeByte(4)
+                writer.writeSigned(Int64(signal))
+            case .timedOut: writer.writeByte(5)
+            case .couldNotStart(let reason):
+                writer.writeByte(6)
+                writer.writeString(reason)
+            }
+            writer.writeSigned(command.durationMillis)
+            writer.writeString(command.stdout)
+            writer.writeString(command.stderr)
+            writer.writeBool(command.stdoutTruncated)
+            writer.writeBool(command.stderrTruncated)
             Command.writeOptionalMembers(command.dataPatch, to: &writer)
         }
         return writer.bytes
@@ -127,7 +153,31 @@ extension Command {
             let patch = try readOptionalMembers(from: &reader, what: "data patch")
             command = .transition(TransitionRequest(instance: instance, name: name, to: to, expect: expect, dataPatch: patch,
                                                     requestID: requestID, proposedAtMillis: proposedAtMillis))
-        case .hookResult, .cronFire, .timerFire:
+        case .hookResult:
+            let dispatchID = try reader.readString("dispatch id")
+            let attempt = try reader.readInt("attempt")
+            let resultAt = reader.offset
+            let result: HookResult.Result
+            switch try reader.readByte("hook result") {
+            case 1: result = .succeeded
+            case 2: result = .retryableFailure
+            case 3: result = .failed(exitCode: Int32(truncatingIfNeeded: try reader.readSigned("exit code")))
+            case 4: result = .signalled(signal: Int32(truncatingIfNeeded: try reader.readSigned("signal")))
+            case 5: result = .timedOut
+            case 6: result = .couldNotStart(reason: try reader.readString("reason"))
+            case let other: throw .unknownTag(what: "hook result", tag: other, offset: resultAt)
+            }
+            let duration = try reader.readSigned("duration")
+            let stdout = try reader.readString("stdout")
+            let stderr = try reader.readString("stderr")
+            let stdoutTruncated = try reader.readBool("stdout truncated")
+            let stderrTruncated = try reader.readBool("stderr truncated")
+            let patch = try readOptionalMembers(from: &reader, what: "data patch")
+            command = .hookResult(HookResult(dispatchID: dispatchID, attempt: attempt, result: result, durationMillis: duration,
+                                             stdout: stdout, stderr: stderr, stdoutTruncated: stdoutTruncated,
+                                             stderrTruncated: stderrTruncated, dataPatch: patch,
+                                             proposedAtMillis: proposedAtMillis))
+        case .cronFire, .timerFire:
             preconditionFailure("reserved tags are rejected above")
         }
         try reader.expectEnd("command")

@@ -18,6 +18,8 @@ public enum Command: Sendable, Hashable {
     case startInstance(StartInstance)
     /// Moves an instance along one transition.
     case transition(TransitionRequest)
+    /// Records how one attempt of a hook dispatch ended (proposed by the leader's dispatcher).
+    case hookResult(HookResult)
 
     /// The idempotency key, if the command has one.
     public var requestID: String? {
@@ -25,6 +27,8 @@ public enum Command: Sendable, Hashable {
         case .registerWorkflow(let command): return command.requestID
         case .startInstance(let command): return command.requestID
         case .transition(let command): return command.requestID
+        // Deduplicated by dispatch id and attempt instead.
+        case .hookResult: return nil
         }
     }
 
@@ -36,6 +40,7 @@ public enum Command: Sendable, Hashable {
             case .registerWorkflow(let command): return command.proposedAtMillis
             case .startInstance(let command): return command.proposedAtMillis
             case .transition(let command): return command.proposedAtMillis
+            case .hookResult(let command): return command.proposedAtMillis
             }
         }
         set {
@@ -49,6 +54,9 @@ public enum Command: Sendable, Hashable {
             case .transition(var command):
                 command.proposedAtMillis = newValue
                 self = .transition(command)
+            case .hookResult(var command):
+                command.proposedAtMillis = newValue
+                self = .hookResult(command)
             }
         }
     }

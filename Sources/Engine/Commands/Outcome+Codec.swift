@@ -60,6 +60,22 @@ extension Outcome {
             writer.writeByte(6)
             writer.writeVarint(index)
             writer.writeVarint(appliedIndex)
+        case .hookRecorded(let value):
+            writer.writeByte(7)
+            writer.writeString(value.dispatchID)
+            writer.writeCount(value.attempt)
+            switch value.status {
+            case .succeeded: writer.writeByte(1)
+            case .willRetry(let attempt, let atMillis):
+                writer.writeByte(2)
+                writer.writeCount(attempt)
+                writer.writeSigned(atMillis)
+            case .failed: writer.writeByte(3)
+            case .ignored(let reason):
+                writer.writeByte(4)
+                writer.writeString(reason)
+            }
+            writer.writeVarint(value.index)
         }
     }
 
@@ -88,6 +104,20 @@ extension Outcome {
             return .noop
         case 6:
             return .alreadyApplied(index: try reader.readVarint("index"), appliedIndex: try reader.readVarint("applied index"))
+        case 7:
+            let dispatchID = try reader.readString("dispatch id")
+            let attempt = try reader.readInt("attempt")
+            let statusAt = reader.offset
+            let status: HookRecorded.Status
+            switch try reader.readByte("hook status") {
+            case 1: status = .succeeded
+            case 2: status = .willRetry(attempt: try reader.readInt("next attempt"), atMillis: try reader.readSigned("due"))
+            case 3: status = .failed
+            case 4: status = .ignored(reason: try reader.readString("reason"))
+            case let other: throw .unknownTag(what: "hook status", tag: other, offset: statusAt)
+            }
+            return .hookRecorded(HookRecorded(dispatchID: dispatchID, attempt: attempt, status: status,
+                                              index: try reader.readVarint("index")))
         default:
             throw .unknownTag(what: "outcome", tag: tag, offset: at)
         }

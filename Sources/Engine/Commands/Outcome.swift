@@ -25,6 +25,8 @@ public enum Outcome: Sendable, Hashable {
     case noop
     /// An entry at or below the applied index, skipped: entries apply exactly once, in order.
     case alreadyApplied(index: UInt64, appliedIndex: UInt64)
+    /// A hook result was recorded (or ignored, for a dispatch no longer waiting for it).
+    case hookRecorded(HookRecorded)
 
     /// The rejection, if the command was refused.
     public var rejection: Rejection? {
@@ -102,6 +104,33 @@ public struct Transitioned: Sendable, Hashable {
         self.from = from
         self.to = to
         self.revision = revision
+        self.index = index
+    }
+}
+
+/// `Outcome.hookRecorded`: what a hook result did to its dispatch.
+public struct HookRecorded: Sendable, Hashable {
+    public enum Status: Sendable, Hashable {
+        /// The attempt succeeded: the dispatch is finished.
+        case succeeded
+        /// The attempt failed; attempt `attempt` may run from `atMillis` (engine time).
+        case willRetry(attempt: Int, atMillis: Int64)
+        /// The last attempt failed: the dispatch is finished.
+        case failed
+        /// Nothing changed: the dispatch had finished already, or waits for another attempt.
+        case ignored(reason: String)
+    }
+
+    public var dispatchID: String
+    public var attempt: Int
+    public var status: Status
+    /// The log index of the result.
+    public var index: UInt64
+
+    public init(dispatchID: String, attempt: Int, status: Status, index: UInt64) {
+        self.dispatchID = dispatchID
+        self.attempt = attempt
+        self.status = status
         self.index = index
     }
 }

@@ -24,6 +24,14 @@ public enum Effect: Sendable, Hashable {
     /// An instance reached a final state (started in one, or moved into one). Follows the
     /// `instanceStarted` or `instanceMoved` effect of the same entry.
     case instanceFinished(id: String, workflow: String, state: String)
+    /// A hook run was recorded for `instance` (`Dispatch`, id `<index>.<n>`); the leader's
+    /// dispatcher runs it when it reaches the front of the instance's queue.
+    case dispatchRecorded(id: String, instance: String, plugin: String)
+    /// An attempt failed and the next, `attempt`, may run from `dueAtMillis` (engine time).
+    case dispatchRetryScheduled(id: String, instance: String, attempt: Int, dueAtMillis: Int64)
+    /// The dispatch got its final result (succeeded, or failed with no attempt left); the
+    /// instance's next dispatch, if any, may run.
+    case dispatchFinished(id: String, instance: String, succeeded: Bool)
 }
 
 /// What applying one log entry did: the outcome the proposer receives, and the effects that

@@ -107,13 +107,15 @@ extension EngineState {
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
         effects.append(.instanceStarted(id: command.id, workflow: command.workflow, version: pinned.version, state: state))
         if instance.isFinal { effects.append(.instanceFinished(id: command.id, workflow: command.workflow, state: state)) }
+        recordDispatches(instance: instance, definition: definition, transition: nil, from: nil, to: state, index: index,
+                         effects: &effects)
         return .instanceStarted(InstanceStarted(id: command.id, workflow: command.workflow, version: pinned.version,
                                                 state: state, revision: 1, index: index))
     }
 
     // MARK: transition
 
-    mutating func transition(_ command: TransitionRequest, index: UInt64, effects: inout [Effect]) -> Outcome {
+    mutating func transition(_ command: TransitionRequest, index: UInt64, effects: inout [Effect], cause: String? = nil) -> Outcome {
         guard let current = instances[command.instance] else {
             return .rejected(.unknownInstance(id: command.instance))
         }
@@ -146,7 +148,7 @@ extension EngineState {
         let revision = current.revision + 1
         let to = chosen.to
         let entry = HistoryEntry(kind: .transition, index: index, timeMillis: clockMillis, from: from, to: to,
-                                 transition: chosen.name, requestID: command.requestID, revision: revision)
+                                 transition: chosen.name, requestID: command.requestID, revision: revision, cause: cause)
         let isFinal = definition.isFinal(to)
         instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
                                isFinal: isFinal)
@@ -158,6 +160,8 @@ extension EngineState {
         effects.append(.instanceMoved(id: id, workflow: current.workflow, transition: chosen.name, from: from, to: to,
                                       revision: revision))
         if isFinal { effects.append(.instanceFinished(id: id, workflow: current.workflow, state: to)) }
+        recordDispatches(instance: instances[id]!, definition: definition, transition: chosen, from: from, to: to, index: index,
+                         effects: &effects)
         return .transitioned(Transitioned(id: id, transition: chosen.name, from: from, to: to, revision: revision, index: index))
     }
 
@@ -209,7 +213,7 @@ extension EngineState {
         }
     }
 
-    private func dataProblem(_ data: [String: JSONValue]) -> String? {
+    func dataProblem(_ data: [String: JSONValue]) -> String? {
         var measure = DataMeasure()
         measure.visit(members: data, depth: 1)
         if measure.hasNonFiniteNumber { return "numbers must be finite" }

@@ -93,3 +93,38 @@ extension EngineState {
         requestLog[requestID]?.outcome
     }
 }
+
+/// Hook dispatches.
+extension EngineState {
+    /// Every pending dispatch, by instance in start order, each instance's in run order.
+    public func pendingDispatches() -> [Dispatch] {
+        var result: [Dispatch] = []
+        for entry in order {
+            for id in dispatchQueues[entry.id] ?? [] { result.append(dispatches[id]!) }
+        }
+        return result
+    }
+
+    /// The dispatch `id`, while it is pending.
+    public func dispatch(id: String) -> Dispatch? {
+        dispatches[id]
+    }
+
+    /// The dispatch that runs next for `instance` (its queue's first), if any.
+    public func nextDispatch(of instance: String) -> Dispatch? {
+        dispatchQueues[instance]?.first.flatMap { dispatches[$0] }
+    }
+
+    /// The instances with pending dispatches.
+    public var instancesWithDispatches: [String] {
+        Array(dispatchQueues.keys)
+    }
+
+    /// How many dispatches are pending.
+    public var pendingDispatchCount: Int { dispatches.count }
+
+    /// The most recent dispatches that failed for good, oldest first.
+    public func failedDispatchList() -> [FailedDispatch] {
+        failedDispatches
+    }
+}

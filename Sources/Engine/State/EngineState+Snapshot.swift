@@ -36,14 +36,19 @@ public enum SnapshotError: Error, Sendable, Hashable, CustomStringConvertible {
 /// | instances, in start order: id, workflow, version, state, data, revision, created/updated index
 ///   and time, dropped history count, history entries
 /// | request ids, oldest first: id, fingerprint, index, time, outcome
+/// | (version 2) pending dispatches, by instance in start order then queue order;
+///   failed dispatches, oldest first
 /// | FNV-1a-64 checksum of everything before it (8 bytes LE)
 /// ```
+///
+/// Version 2 added the dispatch sections and two history kinds (hook runs, transitions with a
+/// cause); version 1 snapshots (no hooks) are still read.
 ///
 /// Everything is written in an order fixed by the state itself (never by `Dictionary`
 /// iteration), so equal states give identical bytes.
 extension EngineState {
-    /// The snapshot encoding version this build writes and reads.
-    public static let snapshotFormatVersion: UInt8 = 1
+    /// The snapshot encoding version this build writes (it reads 1 too).
+    public static let snapshotFormatVersion: UInt8 = 2
     static let snapshotMagic: [UInt8] = Array("OENG".utf8)
 
     /// The whole state as bytes: equal states give identical bytes.
@@ -98,6 +103,20 @@ extension EngineState {
             record.outcome.write(to: &writer)
         }
 
+        var pending: [Dispatch] = []
+        for entry in order {
+            for id in dispatchQueues[entry.id] ?? [] { pending.append(dispatches[id]!) }
+        }
+        writer.writeCount(pending.count)
+        for dispatch in pending { dispatch.write(to: &writer) }
+        writer.writeCount(failedDispatches.count)
+        for failed in failedDispatches {
+            failed.dispatch.write(to: &writer)
+            writer.writeString(failed.result)
+            writer.writeVarint(failed.index)
+            writer.writeSigned(failed.atMillis)
+        }
+
         var checksum = FNV1a64()
         checksum.add(contentsOf: writer.bytes)
         writer.writeFixed64(checksum.value)
@@ -110,7 +129,7 @@ extension EngineState {
         let magic = EngineState.snapshotMagic
         guard bytes.count >= magic.count + 1 + 8, Array(bytes[0..<magic.count]) == magic else { throw .notASnapshot }
         let version = bytes[magic.count]
-        guard version == EngineState.snapshotFormatVersion else { throw .unsupportedVersion(version) }
+        guard version == 1 || version == EngineState.snapshotFormatVersion else { throw .unsupportedVersion(version) }
         let bodyEnd = bytes.count - 8
         var checksum = FNV1a64()
         checksum.add(contentsOf: bytes[0..<bodyEnd])
@@ -122,7 +141,7 @@ extension EngineState {
         self.init(settings: settings)
         var reader = ByteReader(bytes, offset: magic.count + 1, end: bodyEnd)
         do {
-            try decodeBody(&reader)
+            try decodeBody(&reader, version: version)
             try reader.expectEnd("engine snapshot")
         } catch let error as SnapshotError {
             throw error
@@ -133,7 +152,7 @@ extension EngineState {
         }
     }
 
-    private mutating func decodeBody(_ reader: inout ByteReader) throws {
+    private mutating func decodeBody(_ reader: inout ByteReader, version formatVersion: UInt8) throws {
         appliedIndex = try reader.readVarint("applied index")
         clockMillis = try reader.readSigned("clock")
 
@@ -241,14 +260,73 @@ extension EngineState {
             entries.append(RequestLog.Record(id: id, fingerprint: fingerprint, outcome: outcome, index: index, timeMillis: time))
         }
         requestLog = RequestLog(restoring: entries)
+        guard formatVersion >= 2 else { return }
+
+        let pendingCount = try reader.readCount("pending dispatch count", minBytesEach: 8)
+        for _ in 0..<pendingCount {
+            let dispatch = try Dispatch.read(from: &reader)
+            try check(dispatches[dispatch.id] == nil, "dispatch '\(dispatch.id)' appears twice")
+            try check(instances[dispatch.instance] != nil, "dispatch '\(dispatch.id)' belongs to unknown instance '\(dispatch.instance)'")
+            try check(dispatch.recordedIndex <= appliedIndex && dispatch.attempt >= 1, "dispatch '\(dispatch.id)' is out of range")
+            try check(hook(of: dispatch) != nil, "dispatch '\(dispatch.id)' names no hook of \(dispatch.workflow) v\(dispatch.version)")
+            dispatches[dispatch.id] = dispatch
+            dispatchQueues[dispatch.instance, default: []].append(dispatch.id)
+        }
+        let failedCount = try reader.readCount("failed dispatch count", minBytesEach: 8)
+        for _ in 0..<failedCount {
+            let dispatch = try Dispatch.read(from: &reader)
+            let result = try reader.readString("failed result")
+            let index = try reader.readVarint("failed index")
+            let at = try reader.readSigned("failed time")
+            try check(index <= appliedIndex, "failed dispatch '\(dispatch.id)' is after the applied index")
+            failedDispatches.append(FailedDispatch(dispatch: dispatch, result: result, index: index, atMillis: at))
+        }
+    }
+}
+
+extension Dispatch {
+    func write(to writer: inout ByteWriter) {
+        writer.writeString(id)
+        writer.writeString(instance)
+        writer.writeString(workflow)
+        writer.writeCount(version)
+        writer.writeOptionalString(transition)
+        writer.writeOptionalString(from)
+        writer.writeString(to)
+        writer.writeByte(stage.rawValue)
+        writer.writeCount(position)
+        writer.writeString(plugin)
+        writer.writeVarint(recordedIndex)
+        writer.writeCount(attempt)
+        writer.writeSigned(dueAtMillis)
+    }
+
+    static func read(from reader: inout ByteReader) throws(DecodeError) -> Dispatch {
+        let id = try reader.readString("dispatch id")
+        let instance = try reader.readString("dispatch instance")
+        let workflow = try reader.readString("dispatch workflow")
+        let version = try reader.readInt("dispatch version")
+        let transition = try reader.readOptionalString("dispatch transition")
+        let from = try reader.readOptionalString("dispatch from")
+        let to = try reader.readString("dispatch to")
+        let stageAt = reader.offset
+        let rawStage = try reader.readByte("dispatch stage")
+        guard let stage = Stage(rawValue: rawStage) else { throw .unknownTag(what: "dispatch stage", tag: rawStage, offset: stageAt) }
+        return Dispatch(id: id, instance: instance, workflow: workflow, version: version, transition: transition, from: from,
+                        to: to, stage: stage, position: try reader.readInt("dispatch position"),
+                        plugin: try reader.readString("dispatch plugin"), recordedIndex: try reader.readVarint("dispatch index"),
+                        attempt: try reader.readInt("dispatch attempt"), dueAtMillis: try reader.readSigned("dispatch due"))
     }
 }
 
 extension HistoryEntry {
+    /// Kinds 1 (start) and 2 (transition) are version 1's; 3 (a hook run) and 4 (a
+    /// transition with a cause) came with version 2.
     func write(to writer: inout ByteWriter) {
         switch kind {
         case .start: writer.writeByte(1)
-        case .transition: writer.writeByte(2)
+        case .transition: writer.writeByte(cause == nil ? 2 : 4)
+        case .hook: writer.writeByte(3)
         }
         writer.writeVarint(index)
         writer.writeSigned(timeMillis)
@@ -257,6 +335,23 @@ extension HistoryEntry {
         writer.writeOptionalString(transition)
         writer.writeOptionalString(requestID)
         writer.writeVarint(revision)
+        if kind == .transition, let cause { writer.writeString(cause) }
+        if kind == .hook, let hook {
+            writer.writeString(hook.dispatchID)
+            writer.writeString(hook.plugin)
+            writer.writeByte(hook.stage.rawValue)
+            writer.writeCount(hook.attempt)
+            writer.writeString(hook.result)
+            writer.writeSigned(hook.exitCode.map(Int64.init) ?? Int64.min)
+            writer.writeSigned(hook.signal.map(Int64.init) ?? Int64.min)
+            writer.writeSigned(hook.durationMillis)
+            writer.writeString(hook.stdout)
+            writer.writeString(hook.stderr)
+            writer.writeBool(hook.stdoutTruncated)
+            writer.writeBool(hook.stderrTruncated)
+            writer.writeString(hook.note)
+            writer.writeBool(hook.final)
+        }
     }
 
     static func read(from reader: inout ByteReader) throws(DecodeError) -> HistoryEntry {
@@ -265,13 +360,37 @@ extension HistoryEntry {
         let kind: Kind
         switch tag {
         case 1: kind = .start
-        case 2: kind = .transition
+        case 2, 4: kind = .transition
+        case 3: kind = .hook
         default: throw .unknownTag(what: "history entry", tag: tag, offset: at)
         }
-        return HistoryEntry(kind: kind, index: try reader.readVarint("history index"), timeMillis: try reader.readSigned("history time"),
-                            from: try reader.readOptionalString("history from"), to: try reader.readString("history to"),
-                            transition: try reader.readOptionalString("history transition"),
-                            requestID: try reader.readOptionalString("history request id"),
-                            revision: try reader.readVarint("history revision"))
+        var entry = HistoryEntry(kind: kind, index: try reader.readVarint("history index"), timeMillis: try reader.readSigned("history time"),
+                                 from: try reader.readOptionalString("history from"), to: try reader.readString("history to"),
+                                 transition: try reader.readOptionalString("history transition"),
+                                 requestID: try reader.readOptionalString("history request id"),
+                                 revision: try reader.readVarint("history revision"))
+        if tag == 4 { entry.cause = try reader.readString("history cause") }
+        if tag == 3 {
+            let dispatchID = try reader.readString("hook dispatch id")
+            let plugin = try reader.readString("hook plugin")
+            let stageAt = reader.offset
+            let rawStage = try reader.readByte("hook stage")
+            guard let stage = Dispatch.Stage(rawValue: rawStage) else {
+                throw .unknownTag(what: "hook stage", tag: rawStage, offset: stageAt)
+            }
+            let attempt = try reader.readInt("hook attempt")
+            let result = try reader.readString("hook result")
+            let exitCode = try reader.readSigned("hook exit code")
+            let signal = try reader.readSigned("hook signal")
+            entry.hook = HookRunRecord(
+                dispatchID: dispatchID, plugin: plugin, stage: stage, attempt: attempt, result: result,
+                exitCode: exitCode == Int64.min ? nil : Int32(truncatingIfNeeded: exitCode),
+                signal: signal == Int64.min ? nil : Int32(truncatingIfNeeded: signal),
+                durationMillis: try reader.readSigned("hook duration"), stdout: try reader.readString("hook stdout"),
+                stderr: try reader.readString("hook stderr"), stdoutTruncated: try reader.readBool("hook stdout truncated"),
+                stderrTruncated: try reader.readBool("hook stderr truncated"), note: try reader.readString("hook note"),
+                final: try reader.readBool("hook final"))
+        }
+        return entry
     }
 }

@@ -35,6 +35,12 @@ public struct EngineState: Sendable {
     var requestLog = RequestLog()
     /// Instances per workflow per state, kept as instances move (for metrics and listings).
     var stateCounts: [String: [String: Int]] = [:]
+    /// Hook runs owed, by dispatch id (see `Dispatch`).
+    var dispatches: TreeDictionary<String, Dispatch> = [:]
+    /// Each instance's pending dispatch ids, in run order; the first is the one to run.
+    var dispatchQueues: TreeDictionary<String, [String]> = [:]
+    /// The most recent dispatches that failed for good, oldest first (`failedDispatchesMax`).
+    var failedDispatches: [FailedDispatch] = []
 
     /// An empty state.
     public init(settings: EngineSettings = EngineSettings()) {
@@ -96,6 +102,7 @@ public struct EngineState: Sendable {
         case .registerWorkflow(let register): outcome = self.register(register, index: index, effects: &effects)
         case .startInstance(let start): outcome = self.start(start, index: index, effects: &effects)
         case .transition(let request): outcome = self.transition(request, index: index, effects: &effects)
+        case .hookResult(let result): outcome = self.hookResult(result, index: index, effects: &effects)
         }
 
         if let requestID {

@@ -39,4 +39,9 @@ extension Instance {
         self.updatedAtMillis = nowMillis
         self.isFinal = isFinal
     }
+
+    /// Replaces the data (a hook's merged patch); not a transition, so the revision stays.
+    mutating func replaceData(_ data: [String: JSONValue]) {
+        self.data = data
+    }
 }
