@@ -7,7 +7,7 @@
 #   Benchmarks/cpu-per-transition.sh --server http://127.0.0.1:29001 --clients 64 --rate 5000 --duration 20
 set -euo pipefail
 bin="${ORCHESTRATOR_BIN:-.build/release/orchestrator}"
-pids=$(pgrep -f "orchestrator serve" || true)
+pids=$(pgrep -f -- " serve --node-id" || true)
 [ -n "$pids" ] || { echo "error: no 'orchestrator serve' process is running (start: $bin dev --nodes 3)" >&2; exit 2; }
 ticks() { local sum=0; for p in $pids; do read -r -a f < "/proc/$p/stat"; sum=$((sum + f[13] + f[14])); done; echo $sum; }
 hz=$(getconf CLK_TCK)

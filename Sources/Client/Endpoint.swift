@@ -166,3 +166,11 @@ public enum RequestID {
     /// A fresh request id.
     public static func make() -> String { "c-" + UUID().uuidString.lowercased() }
 }
+
+extension Endpoint where Value == DispatchList {
+    /// `GET /v1/dispatches[?state=pending|running|failed]`: hook runs the cluster owes, and
+    /// recent ones that failed for good.
+    public static func dispatches(state: String? = nil) -> Self {
+        Self(method: "GET", path: "/v1/dispatches", query: [("state", state)], retryable: true)
+    }
+}

@@ -1,12 +1,16 @@
 import ArgumentParser
 import Client
+import Foundation
 
 /// `orchestrator history INSTANCE`
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an instance's history in log order.",
         discussion: """
-            One line per entry: log index, time, what happened, and the request id.
+            One line per entry: log index, time, what happened, and the request id. A hook run \
+            shows its plugin, dispatch id and attempt, how it ended (exit code or signal), how \
+            long it ran, what followed, and the last line of its output; a transition a hook \
+            took names the hook as its cause.
 
             Exit status: 0 ok, 1 unknown instance, 3 cluster unavailable.
 
@@ -29,15 +33,44 @@ struct History: AsyncParsableCommand {
                 for entry in history.entries {
                     let what: String = switch entry.type {
                     case "start": "start → \(entry.to ?? "?")"
-                    case "transition": "\(entry.transition ?? "?"): \(entry.from ?? "?") → \(entry.to ?? "?")"
+                    case "transition":
+                        "\(entry.transition ?? "?"): \(entry.from ?? "?") → \(entry.to ?? "?")"
+                            + (entry.cause.map { "  (by \($0))" } ?? "")
+                    case "hook": entry.hook.map(History.describe) ?? "hook"
                     default: "\(entry.type)\(entry.to.map { " → \($0)" } ?? "")"
                     }
                     let request = entry.requestID.map { "  [\($0)]" } ?? ""
                     lines.append("\(String(entry.index).leftPadded(to: 8))  \(entry.at)  \(what)\(request)")
+                    if let hook = entry.hook, let tail = History.lastLine(hook.stderr) ?? History.lastLine(hook.stdout) {
+                        lines.append(String(repeating: " ", count: 36) + "│ " + tail)
+                    }
                 }
                 return lines.joined(separator: "\n")
             }
         }
+    }
+}
+
+extension History {
+    /// `hook notify 12.1 #2 (on_enter): exit 75 after 31 ms; attempt 3 of 5 due at …`
+    static func describe(_ hook: HookRunInfo) -> String {
+        let ended: String = if let code = hook.exitCode {
+            "exit \(code)"
+        } else if let signal = hook.signal {
+            "signal \(signal)"
+        } else {
+            hook.result.replacingOccurrences(of: "_", with: " ")
+        }
+        let note = hook.note.isEmpty ? "" : "; \(hook.note)"
+        return "hook \(hook.plugin) \(hook.dispatchID) #\(hook.attempt) (\(hook.stage)): \(ended) after \(hook.durationMillis) ms\(note)"
+    }
+
+    /// The last non-empty line of `text`, at most 120 characters.
+    static func lastLine(_ text: String) -> String? {
+        guard let line = text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            return nil
+        }
+        return line.count > 120 ? String(line.prefix(119)) + "…" : String(line)
     }
 }
 
