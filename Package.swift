@@ -131,7 +131,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks",
-            exclude: ["cpu-per-transition.sh"]
+            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "hooks"]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),

@@ -42,6 +42,9 @@ struct Dev: AsyncParsableCommand {
     @Option(name: .long, help: "Directory of workflow definitions (default ./workflows).")
     var workflows = "./workflows"
 
+    @Option(name: .long, help: "Directory of plugins hooks run (default ./plugins).")
+    var plugins = "./plugins"
+
     @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds.")
     var tickMillis = 100
 
@@ -74,6 +77,7 @@ struct Dev: AsyncParsableCommand {
             config.raftAddress = ServerConfig.parseAddress("127.0.0.1:\(raftPorts[i])")!
             config.dataDirectory = "\(dataDir)/node-\(id)"
             config.workflowsDirectory = workflows
+            config.pluginsDirectory = plugins
             config.tickMillis = tickMillis
             for (j, peer) in ids.enumerated() where peer != id {
                 config.peers[peer] = try ServerConfig.parsePeer("\(peer)=127.0.0.1:\(raftPorts[j]),127.0.0.1:\(apiPorts[j])").1
@@ -115,6 +119,7 @@ struct Dev: AsyncParsableCommand {
             var arguments = ["serve", "--node-id", "\(config.nodeID)", "--cluster-id", config.clusterID,
                              "--api", "\(config.apiAddress)", "--raft", "\(config.raftAddress)",
                              "--data-dir", config.dataDirectory, "--workflows", config.workflowsDirectory,
+                             "--plugins", config.pluginsDirectory,
                              "--tick-ms", "\(config.tickMillis)"]
             for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
                 arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
