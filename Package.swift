@@ -67,6 +67,14 @@ let package = Package(
         // Every request and answer shape of the HTTP API, once: Codable for the client, and
         // written without JSONEncoder by the server.
         .target(name: "APIModels", dependencies: ["JSON"]),
+        // Plugin discovery and manifests.
+        .target(
+            name: "Plugins",
+            dependencies: [
+                "Workflow",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
@@ -141,6 +149,8 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // Real plugin subprocesses in temporary directories.
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow"]),
         // The composition root's own logic: the leader-services runtime and its services.
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels",
                                                         .product(name: "Logging", package: "swift-log")]),
