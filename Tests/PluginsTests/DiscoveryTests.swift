@@ -198,4 +198,19 @@ final class DiscoveryTests: PluginTestCase {
         XCTAssertEqual(catalog.notes.count, 1)
         XCTAssertTrue(catalog.notes[0].contains("does not exist"))
     }
+
+    func testTheRepositorysExamplePluginsAreUsable() throws {
+        let directory = repositoryRoot + "/plugins"
+        let catalog = PluginCatalog.discover(in: directory)
+        XCTAssertTrue(catalog.problems.isEmpty, "\(catalog.problems)")
+        XCTAssertEqual(catalog.names, ["flaky", "http-post", "notify", "task"])
+        XCTAssertEqual(catalog.plugin(named: "http-post")?.command.first, "python3")
+    }
 }
+
+/// The checkout this test file is in.
+let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
