@@ -100,8 +100,11 @@ struct PluginManifest {
 
         mutating func syntaxError(_ yamlError: YamlError) {
             switch yamlError {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                error("YAML syntax error: \(problem)", line: mark.line, column: mark.column)
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+                 .composer(let context, let problem, let mark, _):
+                // The same shape as workflow files: "problem (context at line:column)".
+                let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+                error("YAML syntax error: \(problem)\(detail)", line: mark.line, column: mark.column)
             case .duplicatedKeysInMapping(let duplicates, let context):
                 error("duplicate key '\(duplicates.first ?? "")' in the manifest; each key may appear once",
                       line: context.mark.line, column: context.mark.column)

@@ -181,12 +181,15 @@ final class DiscoveryTests: PluginTestCase {
         try write("plugins/twice/plugin.yaml", "command: [a]\ncommand: [b]\n")
         try write("plugins/blank/plugin.yaml", "# nothing\n")
         try write("plugins/list/plugin.yaml", "- command\n")
+        try write("plugins/two/plugin.yaml", "command: [a]\n---\ncommand: [b]\n")
         let catalog = PluginCatalog.discover(in: pluginsDirectory)
         XCTAssertTrue(problem(catalog, "broken").contains("broken/plugin.yaml:2:8: error: YAML syntax error: did not find expected ',' or ']'"), problem(catalog, "broken"))
         XCTAssertTrue(problem(catalog, "nocommand").contains("nocommand/plugin.yaml:1:1: error: the manifest has no command"))
         XCTAssertTrue(problem(catalog, "twice").contains("duplicate key 'command'"), problem(catalog, "twice"))
         XCTAssertTrue(problem(catalog, "blank").contains("the manifest is empty"))
         XCTAssertTrue(problem(catalog, "list").contains("list/plugin.yaml:1:1: error: a plugin manifest is a mapping"))
+        XCTAssertTrue(problem(catalog, "two").contains("two/plugin.yaml:2:1: error: YAML syntax error: but found another document"),
+                      problem(catalog, "two"))
     }
 
     func testAMissingDirectoryIsAnEmptyCatalogWithANote() {
