@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Plugins: spawning hooks in a new session with a teardown that reaches the whole group.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Consensus: a pure state machine in the etcd-io/raft shape. No dependencies.
@@ -67,6 +69,16 @@ let package = Package(
         // Every request and answer shape of the HTTP API, once: Codable for the client, and
         // written without JSONEncoder by the server.
         .target(name: "APIModels", dependencies: ["JSON"]),
+        // Plugin discovery and manifests, and running one hook as a subprocess in its own
+        // session (swift-subprocess): minimal environment, timeout, kill of the group, output caps.
+        .target(
+            name: "Plugins",
+            dependencies: [
+                "Workflow",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
@@ -142,6 +154,8 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // Real plugin subprocesses in temporary directories.
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow"]),
         // The composition root's own logic: the leader-services runtime and its services.
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels",
                                                         .product(name: "Logging", package: "swift-log")]),

@@ -1,5 +1,5 @@
 /// "Did you mean" suggestions (public so that the engine and API can make the same ones for
-/// unknown transitions and states), and the name rule.
+/// unknown transitions and states), and the name rule (public for plugin discovery).
 ///
 /// ```swift
 /// Suggestions.closest(to: "shiped", among: ["created", "shipped"])   // "shipped"
@@ -56,8 +56,10 @@ public enum Suggestions {
         return previous[b.count]
     }
 
-    /// True for names matching `[a-z0-9][a-z0-9_-]*` of at most `WorkflowLimits.nameLengthMax` characters.
-    static func isValidName(_ name: String) -> Bool {
+    /// True for names matching `[a-z0-9][a-z0-9_-]*` of at most `WorkflowLimits.nameLengthMax` characters:
+    /// the rule for workflow, state, transition, trigger and plugin names (public so that plugin
+    /// discovery applies the same rule to the names it finds on disk).
+    public static func isValidName(_ name: String) -> Bool {
         let bytes = name.utf8
         guard let first = bytes.first, bytes.count <= WorkflowLimits.nameLengthMax, isLowerAlphanumeric(first) else { return false }
         return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
