@@ -74,9 +74,11 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Workflow",
+                "Workflow", "Engine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "API", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
+                "API", "Plugins", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Server", "Client", "LoadGenerator", "RaftTransport",
+                "Workflow", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -155,7 +157,8 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
         // Real plugin subprocesses in temporary directories.
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow", "Engine",
+                                                         .product(name: "Logging", package: "swift-log")]),
         // The composition root's own logic: the leader-services runtime and its services.
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels",
                                                         .product(name: "Logging", package: "swift-log")]),

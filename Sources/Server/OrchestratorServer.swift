@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOPosix
+import Plugins
 import Prometheus
 import Raft
 import RaftStorage
@@ -90,6 +91,7 @@ public final class OrchestratorServer: Sendable {
         }
         let registry = self.registry
         let consensus = ClusterConsensus(node: node, clock: clock)
+        let running = RunningDispatches()
         self.consensus = consensus
         api = APIServer(engine: engine, consensus: consensus,
                         metricsText: {
@@ -97,17 +99,22 @@ public final class OrchestratorServer: Sendable {
                             registry.emit(into: &buffer)
                             return String(decoding: buffer, as: UTF8.self)
                         },
-                        pluginNames: Self.pluginNames(in: config.pluginsDirectory), logger: logger)
+                        pluginNames: Self.pluginNames(in: config.pluginsDirectory),
+                        runningDispatches: { running.current }, logger: logger)
         leaderServices = LeaderServices(
             consensus: consensus, engine: engine, clock: clock,
-            services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory)],
+            services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),
+                       HookDispatcherService(pluginsDirectory: config.pluginsDirectory, runner: PluginRunner(),
+                                             running: running)],
             logger: logger)
     }
 
-    /// Plugin names found in the plugins directory (nil when there is none).
+    /// The usable plugins of the plugins directory (`PluginCatalog`, the one discovery rule),
+    /// which hooks of a definition must name; nil when there is no plugins directory (then
+    /// definitions are not checked against it).
     static func pluginNames(in directory: String) -> Set<String>? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        return Set(names.filter { !$0.hasPrefix(".") })
+        let catalog = PluginCatalog.discover(in: directory)
+        return catalog.directoryFound ? catalog.names : nil
     }
 
     /// Runs until SIGTERM or SIGINT (or `shutdown` of the returned group), then stops in order.

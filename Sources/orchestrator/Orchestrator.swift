@@ -22,7 +22,7 @@ struct Orchestrator: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
                       Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
-                      ClusterCommand.self, BenchCommand.self]
+                      ClusterCommand.self, PluginsCommand.self, BenchCommand.self]
     )
 
     /// Runs the command, exiting with 2 (not ArgumentParser's 64) on a usage error.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Plugins
 import Workflow
 
 /// `orchestrator validate [PATH ...] [--plugins DIR] [--json]`
@@ -36,9 +37,14 @@ struct Validate: ParsableCommand {
         var pluginDiagnostics: [Diagnostic] = []
         var pluginNames: Set<String>?
         if let plugins {
-            let found = PluginNames.discover(in: plugins)
-            pluginNames = found.names
-            pluginDiagnostics = found.diagnostics
+            // The server's discovery rule (PluginCatalog); a missing directory is an error here.
+            let catalog = PluginCatalog.discover(in: plugins)
+            pluginNames = catalog.names
+            pluginDiagnostics = catalog.problems.map(\.diagnostic)
+            if !catalog.directoryFound {
+                pluginDiagnostics.append(Diagnostic(file: plugins, line: 0, column: 0, severity: .error,
+                                                    message: catalog.notes.first ?? "plugins directory not found"))
+            }
         }
         var set = WorkflowLoader.loadFiles(at: paths.isEmpty ? ["workflows"] : paths, pluginNames: pluginNames)
         set.diagnostics = pluginDiagnostics + set.diagnostics
@@ -66,41 +72,5 @@ struct Validate: ParsableCommand {
             func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
             return "\(count(files, "file")), \(count(errors, "error")), \(count(warnings, "warning"))"
         }
-    }
-}
-
-/// Plugin discovery as far as validation needs it: the names. Manifests are read and
-/// checked by the Plugins layer.
-enum PluginNames {
-    static func discover(in directory: String) -> (names: Set<String>, diagnostics: [Diagnostic]) {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return ([], [Diagnostic(file: directory, line: 0, column: 0, severity: .error, message: "plugins directory not found")])
-        }
-        guard let entries = try? manager.contentsOfDirectory(atPath: directory) else {
-            return ([], [Diagnostic(file: directory, line: 0, column: 0, severity: .error, message: "cannot list plugins directory")])
-        }
-        var names: Set<String> = []
-        var diagnostics: [Diagnostic] = []
-        for entry in entries.sorted() where !entry.hasPrefix(".") {
-            let path = (directory as NSString).appendingPathComponent(entry)
-            var entryIsDirectory: ObjCBool = false
-            _ = manager.fileExists(atPath: path, isDirectory: &entryIsDirectory)
-            if entryIsDirectory.boolValue {
-                if manager.fileExists(atPath: (path as NSString).appendingPathComponent("plugin.yaml")) {
-                    names.insert(entry)
-                } else {
-                    diagnostics.append(Diagnostic(file: path, line: 0, column: 0, severity: .warning,
-                                                  message: "not a plugin: a plugin directory needs a plugin.yaml manifest"))
-                }
-            } else if manager.isExecutableFile(atPath: path) {
-                names.insert(entry)
-            } else {
-                diagnostics.append(Diagnostic(file: path, line: 0, column: 0, severity: .warning,
-                                              message: "not a plugin: the file is not executable (chmod +x)"))
-            }
-        }
-        return (names, diagnostics)
     }
 }
