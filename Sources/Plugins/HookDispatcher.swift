@@ -164,6 +164,7 @@ public struct HookDispatcher: Sendable {
                          propose: @Sendable (Command) async throws(ConsensusError) -> Committed,
                          metrics: DispatcherMetrics, logger: Logger) async {
         var result: HookResult
+        metrics.started(delayMillis: clock.nowMillis - dispatch.dueAtMillis)
         if let plugin, let hook {
             let timeout = runner.timeout(for: plugin, hookTimeout: hook.timeout)
             let event = HookEvent(workflow: dispatch.workflow, version: dispatch.version, instance: dispatch.instance,
@@ -249,6 +250,13 @@ public final class RunningDispatches: Sendable {
 struct DispatcherMetrics: Sendable {
     let running = Gauge(label: "orchestrator_hook_running")
     let pending = Gauge(label: "orchestrator_hook_pending")
+    /// From a dispatch's due time (the leader's stamp on the entry that recorded it, or its
+    /// retry time) to its attempt starting: the dispatcher's own latency.
+    let startDelay = Metrics.Timer(label: "orchestrator_hook_start_delay_seconds")
+
+    func started(delayMillis: Int64) {
+        startDelay.recordMilliseconds(max(0, delayMillis))
+    }
 
     func finished(plugin: String, result: String, durationMillis: Int64, retry: Bool) {
         Counter(label: "orchestrator_hook_runs_total", dimensions: [("plugin", plugin), ("result", result)]).increment()
