@@ -22,7 +22,8 @@ struct PluginsList: AsyncParsableCommand {
             plugins/NAME/plugin.yaml (a manifest). Entries that are not usable are listed with \
             what is wrong, as file:line:column for manifest errors.
 
-            Exit status: 0 every entry is usable, 2 some entry has a problem.
+            Exit status: 0 no entry has an error (warnings, such as a file that is not \
+            executable, are printed too), 2 some entry has an error.
 
             Example:
               orchestrator plugins list --plugins ./plugins
@@ -61,7 +62,7 @@ struct PluginsList: AsyncParsableCommand {
             }
             for problem in catalog.problems { printError("\(problem)") }
         }
-        if !catalog.problems.isEmpty { throw ExitCode(ExitStatus.usage) }
+        if catalog.problems.contains(where: { $0.diagnostic.isError }) { throw ExitCode(ExitStatus.usage) }
     }
 }
 

@@ -107,12 +107,12 @@ final class CLITests: XCTestCase {
         try write("plugins/notify", "#!/bin/sh\nexit 0\n")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.appendingPathComponent("plugins/notify").path)
         try write("plugins/task/plugin.yaml", "command: [python3, task.py]\n")
-        try write("plugins/readme.txt", "not a plugin")
+        try write("plugins/notes", "not a plugin")
         XCTAssertEqual(try run("validate").status, 0, "without --plugins, plugin names are not checked")
         let result = try run("validate", "--plugins", "plugins")
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(result.stdout, """
-            plugins/readme.txt: warning: not a plugin: the file is not executable (chmod +x)
+            plugins/notes: warning: is not executable: make it executable (chmod +x plugins/notes), or make it a directory with a plugin.yaml manifest
             workflows/w.yaml:4:29: error: on_enter hook 1 of state 'a' names unknown plugin 'notfy' (did you mean 'notify'?)
             1 file, 1 error, 1 warning
 
