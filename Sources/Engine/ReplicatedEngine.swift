@@ -58,8 +58,11 @@ public final class ReplicatedEngine: Sendable {
     /// The current state and a subscription to the effects of every entry applied after it,
     /// taken together under the lock: a leader service rebuilds its work from `state` and
     /// then follows `effects`, and no entry falls between the two.
-    public func subscribe() -> (state: EngineState, effects: EffectSubscription) {
-        state.withLock { state in (state, effects.subscribe(after: state.appliedIndex)) }
+    ///
+    /// With `filter`, only batches holding an effect it accepts are delivered (whole, with
+    /// every effect of the entry), and the subscriber is not woken for the others.
+    public func subscribe(where filter: (@Sendable (Effect) -> Bool)? = nil) -> (state: EngineState, effects: EffectSubscription) {
+        state.withLock { state in (state, effects.subscribe(after: state.appliedIndex, filter: filter)) }
     }
 
     /// The index of the last applied entry.

@@ -62,7 +62,13 @@ public struct HookDispatcher: Sendable {
     public func run(engine: ReplicatedEngine, clock: any WallClock,
                     propose: @escaping @Sendable (Command) async throws(ConsensusError) -> Committed,
                     logger: Logger) async throws {
-        let (state, effects) = engine.subscribe()
+        // Woken only by entries that record or finish dispatches.
+        let (state, effects) = engine.subscribe(where: { effect in
+            switch effect {
+            case .dispatchRecorded, .dispatchRetryScheduled, .dispatchFinished: true
+            default: false
+            }
+        })
         let (events, inbox) = AsyncStream<Event>.makeStream()
         var candidates = Set(state.instancesWithDispatches)
         var busy: [String: String] = [:]
@@ -89,45 +95,49 @@ public struct HookDispatcher: Sendable {
             }
             var iterator = events.makeAsyncIterator()
             while true {
-                // Start every dispatch that may run now; note when the next one falls due.
-                let now = clock.nowMillis
-                let current = engine.current()
-                var nextDue: Int64?
-                for instance in candidates where busy[instance] == nil {
-                    guard let dispatch = current.nextDispatch(of: instance) else {
+                // Start every dispatch that may run now; note when the next one falls due. The
+                // copy of the state is dropped before waiting: holding it would make the next
+                // apply copy what it changes (copy-on-write).
+                do {
+                    let now = clock.nowMillis
+                    let current = engine.current()
+                    var nextDue: Int64?
+                    for instance in candidates where busy[instance] == nil {
+                        guard let dispatch = current.nextDispatch(of: instance) else {
+                            candidates.remove(instance)
+                            continue
+                        }
+                        if dispatch.dueAtMillis > now {
+                            nextDue = min(nextDue ?? .max, dispatch.dueAtMillis)
+                            continue
+                        }
+                        let plugin = catalog.plugin(named: dispatch.plugin)
+                        guard busy.count < settings.runsMax,
+                              perPlugin[dispatch.plugin, default: 0] < (plugin?.concurrency ?? 1) else {
+                            heldBack.insert(instance)
+                            continue
+                        }
+                        heldBack.remove(instance)
+                        busy[instance] = dispatch.id
+                        perPlugin[dispatch.plugin, default: 0] += 1
                         candidates.remove(instance)
-                        continue
+                        running.insert(dispatch.id)
+                        let hook = current.hook(of: dispatch)
+                        let data = current.instance(id: instance)?.data ?? [:]
+                        group.addTask {
+                            await self.runOnce(dispatch, hook: hook, plugin: plugin, data: data, clock: clock, propose: propose,
+                                               metrics: metrics, logger: logger)
+                            inbox.yield(.finished(instance: instance, dispatchID: dispatch.id, plugin: dispatch.plugin))
+                        }
                     }
-                    if dispatch.dueAtMillis > now {
-                        nextDue = min(nextDue ?? .max, dispatch.dueAtMillis)
-                        continue
+                    metrics.running.record(busy.count)
+                    metrics.pending.record(current.pendingDispatchCount)
+                    if let nextDue, wake?.atMillis != nextDue {
+                        wake?.task.cancel()
+                        wake = (nextDue, Task {
+                            if (try? await clock.sleep(untilMillis: nextDue)) != nil { inbox.yield(.wake) }
+                        })
                     }
-                    let plugin = catalog.plugin(named: dispatch.plugin)
-                    guard busy.count < settings.runsMax,
-                          perPlugin[dispatch.plugin, default: 0] < (plugin?.concurrency ?? 1) else {
-                        heldBack.insert(instance)
-                        continue
-                    }
-                    heldBack.remove(instance)
-                    busy[instance] = dispatch.id
-                    perPlugin[dispatch.plugin, default: 0] += 1
-                    candidates.remove(instance)
-                    running.insert(dispatch.id)
-                    let hook = current.hook(of: dispatch)
-                    let data = current.instance(id: instance)?.data ?? [:]
-                    group.addTask {
-                        await self.runOnce(dispatch, hook: hook, plugin: plugin, data: data, clock: clock, propose: propose,
-                                           metrics: metrics, logger: logger)
-                        inbox.yield(.finished(instance: instance, dispatchID: dispatch.id, plugin: dispatch.plugin))
-                    }
-                }
-                metrics.running.record(busy.count)
-                metrics.pending.record(current.pendingDispatchCount)
-                if let nextDue, wake?.atMillis != nextDue {
-                    wake?.task.cancel()
-                    wake = (nextDue, Task {
-                        if (try? await clock.sleep(untilMillis: nextDue)) != nil { inbox.yield(.wake) }
-                    })
                 }
 
                 guard let event = await iterator.next() else { return }

@@ -88,6 +88,20 @@ final class ReplicatedEngineTests: XCTestCase {
             .instanceMoved(id: "a", workflow: "cookbook", transition: "second", from: "first", to: "second", revision: 2)]))
     }
 
+    func testAFilteredSubscriptionGetsOnlyTheBatchesItAsksFor() async throws {
+        let engine = ReplicatedEngine()
+        let consensus = LocalConsensus(engine: engine, clock: ManualClock(nowMillis: 1))
+        _ = try await consensus.propose(.registerWorkflow(RegisterWorkflow(definition: cookbookDefinition)))
+        let (_, finished) = engine.subscribe(where: { if case .instanceStarted = $0 { true } else { false } })
+        _ = try await consensus.propose(.startInstance(StartInstance(workflow: "cookbook", id: "a")))
+        _ = try await consensus.propose(.transition(TransitionRequest(instance: "a", name: "second")))
+        _ = try await consensus.propose(.startInstance(StartInstance(workflow: "cookbook", id: "b")))
+        engine.effects.finishAll()
+        var indexes: [UInt64] = []
+        for try await batch in finished { indexes.append(batch.index) }
+        XCTAssertEqual(indexes, [2, 4], "the move at index 3 was not handed over (nor did it wake the subscriber)")
+    }
+
     func testASubscriberThatFallsBehindIsToldAndApplyNeverWaits() async throws {
         let engine = ReplicatedEngine(effects: EffectStream(bufferedBatchesMax: 4))
         let consensus = LocalConsensus(engine: engine, clock: ManualClock(nowMillis: 1))

@@ -19,6 +19,9 @@ public final class EffectStream: Sendable {
 
     private struct Subscriber: Sendable {
         var after: UInt64
+        /// Only batches with an effect this accepts are handed over (nil: every batch), so a
+        /// subscriber is not woken for what it ignores.
+        var filter: (@Sendable (Effect) -> Bool)?
         var continuation: AsyncThrowingStream<CommittedEffects, any Error>.Continuation
     }
 
@@ -38,6 +41,7 @@ public final class EffectStream: Sendable {
             guard !state.byID.isEmpty else { return [] }
             var cutOff: [Subscriber] = []
             for (id, subscriber) in state.byID where batch.index > subscriber.after {
+                if let filter = subscriber.filter, !batch.effects.contains(where: filter) { continue }
                 if case .dropped = subscriber.continuation.yield(batch) {
                     cutOff.append(subscriber)
                     state.byID.removeValue(forKey: id)
@@ -49,14 +53,15 @@ public final class EffectStream: Sendable {
         for subscriber in cutOff { subscriber.continuation.finish(throwing: EffectStreamError.fellBehind(index: batch.index)) }
     }
 
-    /// A subscription to every batch with an index above `index`.
-    func subscribe(after index: UInt64) -> EffectSubscription {
+    /// A subscription to every batch with an index above `index` (with `filter`: every such
+    /// batch holding an effect it accepts).
+    func subscribe(after index: UInt64, filter: (@Sendable (Effect) -> Bool)? = nil) -> EffectSubscription {
         let (stream, continuation) = AsyncThrowingStream<CommittedEffects, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(bufferedBatchesMax))
         let id = subscribers.withLock { state in
             let id = state.nextID
             state.nextID += 1
-            state.byID[id] = Subscriber(after: index, continuation: continuation)
+            state.byID[id] = Subscriber(after: index, filter: filter, continuation: continuation)
             return id
         }
         continuation.onTermination = { [weak self] _ in
