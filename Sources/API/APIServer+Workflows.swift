@@ -24,7 +24,7 @@ extension APIServer {
     func applyWorkflow(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try Self.workflowName(context)
         let body = try await readBody(request)
-        let (definition, diagnostics) = WorkflowLoader.load(bytes: body, file: "\(name).yaml", pluginNames: pluginNames)
+        let (definition, diagnostics) = WorkflowLoader.load(bytes: body, file: "\(name).yaml", pluginNames: pluginNames?())
         guard let definition, !diagnostics.contains(where: \.isError) else {
             let errors = diagnostics.filter(\.isError)
             throw APIError(status: .unprocessableContent, code: "invalid_definition",

@@ -23,7 +23,8 @@ public final class APIServer: Sendable {
     let consensus: any Consensus
     let settings: APISettings
     let metricsText: @Sendable () -> String
-    let pluginNames: Set<String>?
+    /// The usable plugins, read for each registration; nil: hooks are not checked.
+    let pluginNames: (@Sendable () -> Set<String>)?
     /// The dispatches this node's hook dispatcher is running now (empty unless it leads).
     let runningDispatches: @Sendable () -> Set<String>
     let logger: Logger
@@ -35,12 +36,13 @@ public final class APIServer: Sendable {
     ///     the leader's API is), membership admin.
     ///   - settings: limits.
     ///   - metricsText: the Prometheus text for `GET /metrics`.
-    ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name these plugins.
+    ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name the plugins it
+    ///     returns (asked at each registration, so a plugin added later is seen).
     ///   - runningDispatches: the dispatch ids this node is running (`GET /v1/dispatches`).
     ///   - logger: for forwarding and unexpected errors.
     public init(engine: ReplicatedEngine, consensus: any Consensus,
                 settings: APISettings = APISettings(), metricsText: @escaping @Sendable () -> String = { "" },
-                pluginNames: Set<String>? = nil, runningDispatches: @escaping @Sendable () -> Set<String> = { [] },
+                pluginNames: (@Sendable () -> Set<String>)? = nil, runningDispatches: @escaping @Sendable () -> Set<String> = { [] },
                 logger: Logger = Logger(label: "orchestrator.api")) {
         self.engine = engine
         self.consensus = consensus

@@ -99,7 +99,7 @@ public final class OrchestratorServer: Sendable {
                             registry.emit(into: &buffer)
                             return String(decoding: buffer, as: UTF8.self)
                         },
-                        pluginNames: Self.pluginNames(in: config.pluginsDirectory),
+                        pluginNames: { [directory = config.pluginsDirectory] in Self.pluginNames(in: directory) },
                         runningDispatches: { running.current }, logger: logger)
         leaderServices = LeaderServices(
             consensus: consensus, engine: engine, clock: clock,
@@ -109,12 +109,11 @@ public final class OrchestratorServer: Sendable {
             logger: logger)
     }
 
-    /// The usable plugins of the plugins directory (`PluginCatalog`, the one discovery rule),
-    /// which hooks of a definition must name; nil when there is no plugins directory (then
-    /// definitions are not checked against it).
-    static func pluginNames(in directory: String) -> Set<String>? {
-        let catalog = PluginCatalog.discover(in: directory)
-        return catalog.directoryFound ? catalog.names : nil
+    /// The usable plugins of the plugins directory (`PluginCatalog`, the one discovery rule):
+    /// a definition whose hooks name any other is refused when registered. No directory means
+    /// no plugins, so such a definition is refused too.
+    static func pluginNames(in directory: String) -> Set<String> {
+        PluginCatalog.discover(in: directory).names
     }
 
     /// Runs until SIGTERM or SIGINT (or `shutdown` of the returned group), then stops in order.
