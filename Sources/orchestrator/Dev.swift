@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import RaftTransport
 import Server
+import Synchronization
 
 /// `orchestrator dev`: a local cluster for trying things out.
 struct Dev: AsyncParsableCommand {
@@ -47,6 +48,9 @@ struct Dev: AsyncParsableCommand {
 
     @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds.")
     var tickMillis = 100
+
+    @Flag(help: "Restart a node process that dies (after a second), instead of only saying how to.")
+    var restart = false
 
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9, not \(nodes)") }
@@ -112,10 +116,8 @@ struct Dev: AsyncParsableCommand {
         if clean { try? fm.removeItem(atPath: dataDir) }
         try fm.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var children: [Process] = []
+        var nodes: [(config: ServerConfig, arguments: [String], process: Process?)] = []
         for config in configs {
-            let process = Process()
-            process.executableURL = executable
             var arguments = ["serve", "--node-id", "\(config.nodeID)", "--cluster-id", config.clusterID,
                              "--api", "\(config.apiAddress)", "--raft", "\(config.raftAddress)",
                              "--data-dir", config.dataDirectory, "--workflows", config.workflowsDirectory,
@@ -124,29 +126,61 @@ struct Dev: AsyncParsableCommand {
             for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
                 arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
             }
-            process.arguments = arguments
-            let logPath = "\(dataDir)/node-\(config.nodeID).log"
-            _ = fm.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            log.seekToEndOfFile()
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            children.append(process)
+            nodes.append((config, arguments, try launch(executable, arguments, nodeID: config.nodeID)))
         }
         printNodes(configs, mode: "processes, data in \(dataDir), logs in \(dataDir)/node-N.log")
         let stop = StopSignal()
         let reporter = Task { await reportLeader(configs) }
-        let exited = await stop.wait(orExitOf: children)
-        reporter.cancel()
-        if let exited {
-            printError("node process \(exited.processIdentifier) exited with status \(exited.terminationStatus); stopping the others (see its log)")
+        // A dev cluster exists to try failover: a node that dies is reported (which, how) and
+        // the others keep running; Ctrl-C stops them all.
+        while !stop.requested {
+            try? await Task.sleep(for: .milliseconds(200))
+            for slot in nodes.indices {
+                guard let process = nodes[slot].process, !process.isRunning else { continue }
+                let id = nodes[slot].config.nodeID
+                let how = process.terminationReason == .uncaughtSignal
+                    ? "was killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
+                nodes[slot].process = nil
+                let alive = nodes.filter { $0.process != nil }.count
+                print("node \(id) (pid \(process.processIdentifier)) \(how); \(alive) of \(nodes.count) nodes still run (log: \(dataDir)/node-\(id).log)")
+                if restart {
+                    try? await Task.sleep(for: .seconds(1))
+                    if let relaunched = try? launch(executable, nodes[slot].arguments, nodeID: id) {
+                        nodes[slot].process = relaunched
+                        print("restarted node \(id) (pid \(relaunched.processIdentifier)); it catches up from its log and the leader")
+                    }
+                } else {
+                    let command = ([executable.path] + nodes[slot].arguments).joined(separator: " ")
+                    print("restart it with: \(command) >> \(dataDir)/node-\(id).log 2>&1 &")
+                }
+            }
+            if nodes.allSatisfy({ $0.process == nil }) {
+                printError("every node has stopped")
+                break
+            }
         }
+        reporter.cancel()
+        let children = nodes.compactMap(\.process)
         for child in children where child.isRunning { child.terminate() }
         let deadline = Date().addingTimeInterval(10)
         while children.contains(where: \.isRunning) && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
         print("stopped \(children.count) nodes")
+    }
+
+    /// Starts one node process, its output appended to its log.
+    private func launch(_ executable: URL, _ arguments: [String], nodeID: UInt64) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let logPath = "\(dataDir)/node-\(nodeID).log"
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
     }
 
     private func printNodes(_ configs: [ServerConfig], mode: String) {
@@ -176,34 +210,31 @@ func reportLeader(_ configs: [ServerConfig]) async {
     if !Task.isCancelled { printError("no leader after 30 s; see the node logs") }
 }
 
-/// Waits for SIGINT or SIGTERM, or for a child to exit.
-final class StopSignal: Sendable {
-    func wait(orExitOf children: [Process]) async -> Process? {
+/// Notes SIGINT and SIGTERM (which then no longer stop the process by themselves).
+final class StopSignal {
+    private final class Flag: Sendable {
+        let raised = Atomic<Bool>(false)
+    }
+
+    private let flag = Flag()
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        let stream = AsyncStream<Void> { continuation in
-            for source in sources {
-                source.setEventHandler { continuation.yield() }
-                source.resume()
-            }
-        }
-        return await withTaskGroup(of: Process?.self) { group in
-            group.addTask {
-                for await _ in stream { return nil }
-                return nil
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    if let dead = children.first(where: { !$0.isRunning }) { return dead }
-                    try? await Task.sleep(for: .milliseconds(200))
-                }
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            for source in sources { source.cancel() }
-            return first
+        let flag = self.flag
+        sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { flag.raised.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
         }
     }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+
+    /// True once SIGINT or SIGTERM arrived.
+    var requested: Bool { flag.raised.load(ordering: .relaxed) }
 }

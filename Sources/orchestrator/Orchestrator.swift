@@ -25,8 +25,20 @@ struct Orchestrator: AsyncParsableCommand {
                       ClusterCommand.self, PluginsCommand.self, BenchCommand.self]
     )
 
+    /// Makes standard output line-buffered. Swift 6 refuses a plain reference to C's global
+    /// `stdout` (shared mutable state), so its address is looked up once, here, at start-up
+    /// before any other task runs.
+    static func lineBufferStandardOutput() {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "stdout") else { return }
+        let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+        setvbuf(stream, nil, _IOLBF, 0)
+    }
+
     /// Runs the command, exiting with 2 (not ArgumentParser's 64) on a usage error.
     static func main() async {
+        // Human output line by line also when redirected (`dev > dev.log` shows each line as
+        // it happens, not when the buffer fills or the process ends).
+        lineBufferStandardOutput()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
