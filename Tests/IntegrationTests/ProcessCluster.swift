@@ -66,7 +66,10 @@ final class ProcessCluster: @unchecked Sendable {
     /// Routes every node-to-node link through its own ``TCPProxy`` so tests can cut links.
     func withProxies() throws {
         let ids = nodes.keys.sorted()
-        let ports = try freePorts(ids.count * (ids.count - 1))
+        // Free now, but the nodes' own ports (picked in init) are not bound yet: a second pick
+        // can return one of them, and the node whose port a proxy took never starts.
+        let taken = Set(nodes.values.flatMap { [$0.api, $0.raft] })
+        let ports = try freePorts(ids.count * (ids.count - 1) + taken.count).filter { !taken.contains($0) }
         var next = 0
         for from in ids {
             for to in ids where to != from {
