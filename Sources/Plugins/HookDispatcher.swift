@@ -73,8 +73,6 @@ public struct HookDispatcher: Sendable {
         var candidates = Set(state.instancesWithDispatches)
         var busy: [String: String] = [:]
         var perPlugin: [String: Int] = [:]
-        /// Instances whose next dispatch is due but waits for a free slot (a limit).
-        var heldBack = Set<String>()
         var wake: (atMillis: Int64, task: Task<Void, Never>)?
         let metrics = DispatcherMetrics()
         defer {
@@ -114,10 +112,8 @@ public struct HookDispatcher: Sendable {
                         let plugin = catalog.plugin(named: dispatch.plugin)
                         guard busy.count < settings.runsMax,
                               perPlugin[dispatch.plugin, default: 0] < (plugin?.concurrency ?? 1) else {
-                            heldBack.insert(instance)
-                            continue
+                            continue   // held back by a limit: stays a candidate for the next pass
                         }
-                        heldBack.remove(instance)
                         busy[instance] = dispatch.id
                         perPlugin[dispatch.plugin, default: 0] += 1
                         candidates.remove(instance)
@@ -160,8 +156,6 @@ public struct HookDispatcher: Sendable {
                     perPlugin[plugin, default: 1] -= 1
                     running.remove(id)
                     candidates.insert(instance)
-                    // A run held back by a limit may start now.
-                    candidates.formUnion(heldBack)
                 case .wake:
                     wake = nil
                 }

@@ -57,7 +57,7 @@ extension EngineState {
         let attempts = hook?.retry.attempts ?? 1
         var notes: [String] = []
         let status: HookRecorded.Status
-        var followUp: String?
+        var followUp: (key: String, transition: String)?
         if case .succeeded = command.result {
             status = .succeeded
             finish(dispatch.id, instance: dispatch.instance)
@@ -71,7 +71,7 @@ extension EngineState {
                     notes.append("data patch merged (\(patch.keys.sorted().joined(separator: ", ")))")
                 }
             }
-            followUp = hook?.onSuccess.map { ("on_success", $0) }.map { "\($0.0) \($0.1)" }
+            followUp = hook?.onSuccess.map { ("on_success", $0) }
             effects.append(.dispatchFinished(id: dispatch.id, instance: dispatch.instance, succeeded: true))
         } else if command.attempt < attempts, let hook {
             let dueAt = clockMillis + EngineState.retryDelayMillis(hook.retry, dispatchID: dispatch.id, nextAttempt: command.attempt + 1)
@@ -88,7 +88,7 @@ extension EngineState {
             failedDispatches.append(FailedDispatch(dispatch: dispatch, result: command.result.name, index: index, atMillis: clockMillis))
             if failedDispatches.count > settings.failedDispatchesMax { failedDispatches.removeFirst(failedDispatches.count - settings.failedDispatchesMax) }
             notes.append(attempts > 1 ? "failed after \(attempts) attempts" : "failed")
-            followUp = hook?.onFailure.map { "on_failure \($0)" }
+            followUp = hook?.onFailure.map { ("on_failure", $0) }
             effects.append(.dispatchFinished(id: dispatch.id, instance: dispatch.instance, succeeded: false))
         }
         if case .couldNotStart(let reason) = command.result { notes.insert("could not start: \(reason)", at: 0) }
@@ -96,11 +96,10 @@ extension EngineState {
         // The follow-up transition is taken here, in the same entry, so it happens exactly once;
         // its history names the hook as its cause.
         if let followUp, instances[dispatch.instance] != nil {
-            let parts = followUp.split(separator: " ", maxSplits: 1).map(String.init)
-            let request = TransitionRequest(instance: dispatch.instance, name: parts[1])
+            let request = TransitionRequest(instance: dispatch.instance, name: followUp.transition)
             switch transition(request, index: index, effects: &effects, cause: "hook \(dispatch.id)") {
-            case .transitioned(let moved): notes.append("\(parts[0]) '\(parts[1])' taken: \(moved.from) → \(moved.to)")
-            case .rejected(let rejection): notes.append("\(parts[0]) '\(parts[1])' not taken: \(rejection.message)")
+            case .transitioned(let moved): notes.append("\(followUp.key) '\(followUp.transition)' taken: \(moved.from) → \(moved.to)")
+            case .rejected(let rejection): notes.append("\(followUp.key) '\(followUp.transition)' not taken: \(rejection.message)")
             default: break
             }
         }
