@@ -28,16 +28,59 @@ public struct TriggerDefinition: Sendable, Codable, Hashable {
     public let concurrency: TriggerConcurrency
     /// What to do with fire times missed while no leader was running. Default `once`.
     public let misfire: TriggerMisfire
+    /// With `concurrency: replace`: the transition applied to the previous fire's instance
+    /// (when it is not final) before the new one starts. Nil otherwise.
+    public let replaceTransition: String?
+    /// With `misfire: all`: the most missed slots fired when catching up (the latest ones).
+    /// Default 100.
+    public let maxCatchup: Int
+
+    /// `max_catchup` when not given.
+    public static let maxCatchupDefault = 100
 
     /// Creates a trigger.
     public init(name: String, cron: String, timezone: String = "UTC", action: TriggerAction,
-                concurrency: TriggerConcurrency = .allow, misfire: TriggerMisfire = .once) {
+                concurrency: TriggerConcurrency = .allow, misfire: TriggerMisfire = .once,
+                replaceTransition: String? = nil, maxCatchup: Int = TriggerDefinition.maxCatchupDefault) {
         self.name = name
         self.cron = cron
         self.timezone = timezone
         self.action = action
         self.concurrency = concurrency
         self.misfire = misfire
+        self.replaceTransition = replaceTransition
+        self.maxCatchup = maxCatchup
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, cron, timezone, action, concurrency, misfire, replaceTransition, maxCatchup
+    }
+
+    /// Decodes what `encode(to:)` writes; `replaceTransition` and `maxCatchup` may be absent
+    /// (definitions logged before they existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        cron = try container.decode(String.self, forKey: .cron)
+        timezone = try container.decode(String.self, forKey: .timezone)
+        action = try container.decode(TriggerAction.self, forKey: .action)
+        concurrency = try container.decode(TriggerConcurrency.self, forKey: .concurrency)
+        misfire = try container.decode(TriggerMisfire.self, forKey: .misfire)
+        replaceTransition = try container.decodeIfPresent(String.self, forKey: .replaceTransition)
+        maxCatchup = try container.decodeIfPresent(Int.self, forKey: .maxCatchup) ?? TriggerDefinition.maxCatchupDefault
+    }
+
+    /// Encodes every field; the two later ones only when set, so older definitions encode as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(cron, forKey: .cron)
+        try container.encode(timezone, forKey: .timezone)
+        try container.encode(action, forKey: .action)
+        try container.encode(concurrency, forKey: .concurrency)
+        try container.encode(misfire, forKey: .misfire)
+        try container.encodeIfPresent(replaceTransition, forKey: .replaceTransition)
+        if maxCatchup != TriggerDefinition.maxCatchupDefault { try container.encode(maxCatchup, forKey: .maxCatchup) }
     }
 }
 
@@ -86,7 +129,8 @@ public enum TriggerConcurrency: String, Sendable, Codable, Hashable, CaseIterabl
     case allow
     /// Skip the fire while the instance started by the previous fire is not final.
     case forbid
-    /// Cancel the previous fire's instance, then start a new one.
+    /// Apply `replace_transition` to the previous fire's instance (when it is not final),
+    /// then start a new one.
     case replace
 }
 

@@ -84,6 +84,9 @@ extension WorkflowDefinition {
             "concurrency": .string(trigger.concurrency.rawValue),
             "misfire": .string(trigger.misfire.rawValue),
         ]
+        // Written only when set, so that the hashes of definitions without them stay as they were.
+        if let replace = trigger.replaceTransition { object["replace_transition"] = .string(replace) }
+        if trigger.maxCatchup != TriggerDefinition.maxCatchupDefault { object["max_catchup"] = .number(Double(trigger.maxCatchup)) }
         switch trigger.action {
         case .transition(let name, let whereState):
             object["transition"] = .string(name)
