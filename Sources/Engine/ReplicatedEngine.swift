@@ -128,4 +128,14 @@ public final class ReplicatedEngine: Sendable {
     public func instanceCounts() -> [String: [String: Int]] {
         state.withLock { $0.instanceCounts() }
     }
+
+    /// Every trigger of every workflow's latest version, by workflow then name.
+    public func triggerStates() -> [TriggerState] {
+        state.withLock { $0.triggerStates }
+    }
+
+    /// The armed state timeouts, earliest first.
+    public func pendingTimers() -> [StateTimer] {
+        state.withLock { $0.pendingTimers }
+    }
 }

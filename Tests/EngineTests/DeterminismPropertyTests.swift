@@ -42,7 +42,16 @@ final class DeterminismPropertyTests: XCTestCase {
                 command = .transition(TransitionRequest(instance: instanceID(), name: maybe(0.7) ? pick(names) : nil,
                                                         to: maybe(0.4) ? pick(states) : nil, expect: maybe(0.15) ? pick(states) : nil,
                                                         dataPatch: data(), requestID: requestID()))
-            case 85..<93 where !earlier.isEmpty:
+            case 85..<88:
+                // Cron slots (some repeated, some for unknown triggers) and timers (some stale).
+                command = .cronFire(CronFire(slots: (0..<Int.random(in: 1...3, using: &generator)).map { _ in
+                    CronSlot(workflow: pick(["order", "cookbook"]), trigger: pick(["nightly", "hourly", "none"]),
+                             slotMillis: time - Int64.random(in: 0...90_000_000, using: &generator),
+                             missed: Int.random(in: 0...2, using: &generator))
+                }))
+            case 88..<90:
+                command = .timerFire(TimerFire(timers: [TimerSlot(instance: instanceID(), revision: UInt64.random(in: 1...6, using: &generator))]))
+            case 90..<93 where !earlier.isEmpty:
                 command = pick(earlier)  // a retry, possibly much later
             case 93..<96:
                 log.append([])

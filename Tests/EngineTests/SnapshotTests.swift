@@ -43,25 +43,51 @@ final class SnapshotTests: XCTestCase {
 
     func testEmptyStateSnapshot() throws {
         let bytes = EngineState().snapshot()
-        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [2])
+        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [3])
         XCTAssertEqual(try EngineState(restoring: bytes).snapshot(), bytes)
     }
 
-    func testAVersionOneSnapshotWithoutHooksStillRestores() throws {
+    func testVersionOneAndTwoSnapshotsStillRestore() throws {
         var h = Harness(workflows: [cookbookDefinition])
         h.start("cookbook", id: "demo")
         h.move("demo", "second")
         let current = h.state.snapshot()
-        // Version 1 is version 2 without the two (here empty) dispatch sections.
-        var old = Array(current[0..<(current.count - 8 - 2)])
-        XCTAssertEqual(Array(current[(current.count - 10)..<(current.count - 8)]), [0, 0], "no pending or failed dispatches")
-        old[4] = 1
+        // Version 2 is version 3 without the two (here empty) trigger and timer sections;
+        // version 1 is also without the two (empty) dispatch sections.
+        XCTAssertEqual(Array(current[(current.count - 12)..<(current.count - 8)]), [0, 0, 0, 0], "no dispatches, triggers or timers")
+        for (version, cut) in [(UInt8(2), 2), (1, 4)] {
+            var old = Array(current[0..<(current.count - 8 - cut)])
+            old[4] = version
+            var checksum = FNV1a64()
+            checksum.add(contentsOf: old)
+            for shift in stride(from: 0, to: 64, by: 8) { old.append(UInt8(truncatingIfNeeded: checksum.value >> UInt64(shift))) }
+            let restored = try EngineState(restoring: old)
+            XCTAssertEqual(restored.snapshot(), current, "a version \(version) snapshot restores to the same state")
+            XCTAssertEqual(restored.instance(id: "demo")?.state, "second")
+        }
+    }
+
+    func testAVersionTwoSnapshotGetsTheTriggersAndTimersItsLogWouldHaveArmed() throws {
+        var h = Harness(workflows: [orderDefinition])
+        h.start("order", id: "o")
+        h.move("o", "pay")
+        h.move("o", "ship")
+        let current = h.state.snapshot()
+        let armed = try XCTUnwrap(h.state.timer(of: "o"))
+        // Strip the trigger and timer sections: find them by re-encoding without them.
+        var stripped = h.state
+        stripped.triggers = [:]
+        stripped.timers = [:]
+        let bare = stripped.snapshot()
+        var old = Array(bare[0..<(bare.count - 8 - 2)])
+        old[4] = 2
         var checksum = FNV1a64()
         checksum.add(contentsOf: old)
         for shift in stride(from: 0, to: 64, by: 8) { old.append(UInt8(truncatingIfNeeded: checksum.value >> UInt64(shift))) }
         let restored = try EngineState(restoring: old)
-        XCTAssertEqual(restored.snapshot(), current, "a version 1 snapshot restores to the same state")
-        XCTAssertEqual(restored.instance(id: "demo")?.state, "second")
+        XCTAssertEqual(restored.timer(of: "o"), armed)
+        XCTAssertEqual(restored.triggerStates, h.state.triggerStates)
+        XCTAssertEqual(restored.snapshot(), current)
     }
 
     func testGarbageIsATypedError() {

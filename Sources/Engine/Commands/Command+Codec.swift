@@ -4,8 +4,8 @@ import Workflow
 ///
 /// ```
 /// byte 0      format version (1)
-/// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition, 4 hookResult;
-///             5 cronFire, 6 timerFire reserved for later records
+/// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition, 4 hookResult,
+///             5 cronFire, 6 timerFire
 /// bytes 2-9   proposedAtMillis, Int64 little-endian
 /// then        requestID (optional string), then the tag's fields
 /// ```
@@ -16,8 +16,7 @@ extension Command {
     /// The encoding version this build writes and reads.
     public static let formatVersion: UInt8 = 1
 
-    /// Command tags. Tags 5–6 are reserved for records later versions add; decoding one
-    /// (or any other unknown tag) is an error naming it.
+    /// Command tags. Decoding any other tag is an error naming it.
     enum Tag: UInt8 {
         case registerWorkflow = 1
         case startInstance = 2
@@ -25,8 +24,6 @@ extension Command {
         case hookResult = 4
         case cronFire = 5
         case timerFire = 6
-
-        var isReserved: Bool { rawValue >= 5 }
     }
 
     /// The command as log entry bytes.
@@ -88,6 +85,26 @@ extension Command {
             writer.writeBool(command.stdoutTruncated)
             writer.writeBool(command.stderrTruncated)
             Command.writeOptionalMembers(command.dataPatch, to: &writer)
+        case .cronFire(let command):
+            writer.writeByte(Tag.cronFire.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(nil)
+            writer.writeCount(command.slots.count)
+            for slot in command.slots {
+                writer.writeString(slot.workflow)
+                writer.writeString(slot.trigger)
+                writer.writeSigned(slot.slotMillis)
+                writer.writeCount(slot.missed)
+            }
+        case .timerFire(let command):
+            writer.writeByte(Tag.timerFire.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(nil)
+            writer.writeCount(command.timers.count)
+            for timer in command.timers {
+                writer.writeString(timer.instance)
+                writer.writeVarint(timer.revision)
+            }
         }
         return writer.bytes
     }
@@ -103,11 +120,7 @@ extension Command {
         }
         let tagOffset = reader.offset
         let rawTag = try reader.readByte("command tag")
-        guard let tag = Tag(rawValue: rawTag), !tag.isReserved else {
-            if let tag = Tag(rawValue: rawTag) {
-                throw .invalid(what: "command", offset: tagOffset,
-                               reason: "tag \(rawTag) (\(tag)) is reserved for a later version and not supported by this build")
-            }
+        guard let tag = Tag(rawValue: rawTag) else {
             throw .unknownTag(what: "command", tag: rawTag, offset: tagOffset)
         }
         let proposedAtMillis = Int64(bitPattern: try reader.readFixed64("proposedAtMillis"))
@@ -177,8 +190,23 @@ extension Command {
                                              stdout: stdout, stderr: stderr, stdoutTruncated: stdoutTruncated,
                                              stderrTruncated: stderrTruncated, dataPatch: patch,
                                              proposedAtMillis: proposedAtMillis))
-        case .cronFire, .timerFire:
-            preconditionFailure("reserved tags are rejected above")
+        case .cronFire:
+            let count = try reader.readCount("slot count", minBytesEach: 4)
+            var slots: [CronSlot] = []
+            slots.reserveCapacity(count)
+            for _ in 0..<count {
+                slots.append(CronSlot(workflow: try reader.readString("workflow name"), trigger: try reader.readString("trigger name"),
+                                      slotMillis: try reader.readSigned("slot"), missed: try reader.readInt("missed slots")))
+            }
+            command = .cronFire(CronFire(slots: slots, proposedAtMillis: proposedAtMillis))
+        case .timerFire:
+            let count = try reader.readCount("timer count", minBytesEach: 2)
+            var timers: [TimerSlot] = []
+            timers.reserveCapacity(count)
+            for _ in 0..<count {
+                timers.append(TimerSlot(instance: try reader.readString("instance id"), revision: try reader.readVarint("revision")))
+            }
+            command = .timerFire(TimerFire(timers: timers, proposedAtMillis: proposedAtMillis))
         }
         try reader.expectEnd("command")
         return command

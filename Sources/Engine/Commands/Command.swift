@@ -20,6 +20,10 @@ public enum Command: Sendable, Hashable {
     case transition(TransitionRequest)
     /// Records how one attempt of a hook dispatch ended (proposed by the leader's dispatcher).
     case hookResult(HookResult)
+    /// Fires cron trigger slots that came due (proposed by the leader's scheduler).
+    case cronFire(CronFire)
+    /// Fires state timeouts that came due (proposed by the leader's scheduler).
+    case timerFire(TimerFire)
 
     /// The idempotency key, if the command has one.
     public var requestID: String? {
@@ -27,8 +31,8 @@ public enum Command: Sendable, Hashable {
         case .registerWorkflow(let command): return command.requestID
         case .startInstance(let command): return command.requestID
         case .transition(let command): return command.requestID
-        // Deduplicated by dispatch id and attempt instead.
-        case .hookResult: return nil
+        // Deduplicated by dispatch id and attempt, by trigger slot, and by instance revision instead.
+        case .hookResult, .cronFire, .timerFire: return nil
         }
     }
 
@@ -41,6 +45,8 @@ public enum Command: Sendable, Hashable {
             case .startInstance(let command): return command.proposedAtMillis
             case .transition(let command): return command.proposedAtMillis
             case .hookResult(let command): return command.proposedAtMillis
+            case .cronFire(let command): return command.proposedAtMillis
+            case .timerFire(let command): return command.proposedAtMillis
             }
         }
         set {
@@ -57,6 +63,12 @@ public enum Command: Sendable, Hashable {
             case .hookResult(var command):
                 command.proposedAtMillis = newValue
                 self = .hookResult(command)
+            case .cronFire(var command):
+                command.proposedAtMillis = newValue
+                self = .cronFire(command)
+            case .timerFire(var command):
+                command.proposedAtMillis = newValue
+                self = .timerFire(command)
             }
         }
     }

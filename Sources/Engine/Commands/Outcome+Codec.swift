@@ -76,6 +76,46 @@ extension Outcome {
                 writer.writeString(reason)
             }
             writer.writeVarint(value.index)
+        case .cronFired(let value):
+            writer.writeByte(8)
+            writer.writeCount(value.results.count)
+            for result in value.results {
+                writer.writeString(result.workflow)
+                writer.writeString(result.trigger)
+                writer.writeSigned(result.slotMillis)
+                switch result.status {
+                case .fired(let started, let moved, let notMoved):
+                    writer.writeByte(1)
+                    writer.writeOptionalString(started)
+                    writer.writeCount(moved)
+                    writer.writeCount(notMoved)
+                case .skipped(let reason):
+                    writer.writeByte(2)
+                    writer.writeString(reason)
+                case .ignored(let reason):
+                    writer.writeByte(3)
+                    writer.writeString(reason)
+                }
+            }
+            writer.writeVarint(value.index)
+        case .timerFired(let value):
+            writer.writeByte(9)
+            writer.writeCount(value.results.count)
+            for result in value.results {
+                writer.writeString(result.instance)
+                writer.writeVarint(result.revision)
+                switch result.status {
+                case .fired(let transition, let from, let to):
+                    writer.writeByte(1)
+                    writer.writeString(transition)
+                    writer.writeString(from)
+                    writer.writeString(to)
+                case .ignored(let reason):
+                    writer.writeByte(2)
+                    writer.writeString(reason)
+                }
+            }
+            writer.writeVarint(value.index)
         }
     }
 
@@ -118,6 +158,46 @@ extension Outcome {
             }
             return .hookRecorded(HookRecorded(dispatchID: dispatchID, attempt: attempt, status: status,
                                               index: try reader.readVarint("index")))
+        case 8:
+            let count = try reader.readCount("cron result count", minBytesEach: 4)
+            var results: [CronFired.SlotResult] = []
+            results.reserveCapacity(count)
+            for _ in 0..<count {
+                let workflow = try reader.readString("workflow name")
+                let trigger = try reader.readString("trigger name")
+                let slot = try reader.readSigned("slot")
+                let statusAt = reader.offset
+                let status: CronFired.Status
+                switch try reader.readByte("cron status") {
+                case 1:
+                    status = .fired(started: try reader.readOptionalString("started instance"),
+                                    moved: try reader.readInt("moved"), notMoved: try reader.readInt("not moved"))
+                case 2: status = .skipped(reason: try reader.readString("reason"))
+                case 3: status = .ignored(reason: try reader.readString("reason"))
+                case let other: throw .unknownTag(what: "cron status", tag: other, offset: statusAt)
+                }
+                results.append(CronFired.SlotResult(workflow: workflow, trigger: trigger, slotMillis: slot, status: status))
+            }
+            return .cronFired(CronFired(results: results, index: try reader.readVarint("index")))
+        case 9:
+            let count = try reader.readCount("timer result count", minBytesEach: 3)
+            var results: [TimerFired.TimerResult] = []
+            results.reserveCapacity(count)
+            for _ in 0..<count {
+                let instance = try reader.readString("instance id")
+                let revision = try reader.readVarint("revision")
+                let statusAt = reader.offset
+                let status: TimerFired.Status
+                switch try reader.readByte("timer status") {
+                case 1:
+                    status = .fired(transition: try reader.readString("transition"), from: try reader.readString("from"),
+                                    to: try reader.readString("to"))
+                case 2: status = .ignored(reason: try reader.readString("reason"))
+                case let other: throw .unknownTag(what: "timer status", tag: other, offset: statusAt)
+                }
+                results.append(TimerFired.TimerResult(instance: instance, revision: revision, status: status))
+            }
+            return .timerFired(TimerFired(results: results, index: try reader.readVarint("index")))
         default:
             throw .unknownTag(what: "outcome", tag: tag, offset: at)
         }

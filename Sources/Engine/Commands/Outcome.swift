@@ -27,6 +27,10 @@ public enum Outcome: Sendable, Hashable {
     case alreadyApplied(index: UInt64, appliedIndex: UInt64)
     /// A hook result was recorded (or ignored, for a dispatch no longer waiting for it).
     case hookRecorded(HookRecorded)
+    /// Cron slots were fired, skipped or ignored (one result per slot of the entry).
+    case cronFired(CronFired)
+    /// State timeouts were taken or ignored (one result per timer of the entry).
+    case timerFired(TimerFired)
 
     /// The rejection, if the command was refused.
     public var rejection: Rejection? {
@@ -131,6 +135,75 @@ public struct HookRecorded: Sendable, Hashable {
         self.dispatchID = dispatchID
         self.attempt = attempt
         self.status = status
+        self.index = index
+    }
+}
+
+/// `Outcome.cronFired`: what each slot of a `CronFire` entry did.
+public struct CronFired: Sendable, Hashable {
+    public enum Status: Sendable, Hashable {
+        /// The slot fired: it started `started` (a `start` trigger) and moved `moved` instances
+        /// (a `transition` trigger, or the previous instance of a `replace` trigger); `notMoved`
+        /// matching instances refused the transition.
+        case fired(started: String?, moved: Int, notMoved: Int)
+        /// The slot was consumed without acting (`concurrency: forbid` while the previous
+        /// fire's instance runs, or the start was refused), with the reason.
+        case skipped(reason: String)
+        /// Nothing changed: the slot fired already, the trigger is gone, or the slot is in the future.
+        case ignored(reason: String)
+    }
+
+    public struct SlotResult: Sendable, Hashable {
+        public var workflow: String
+        public var trigger: String
+        public var slotMillis: Int64
+        public var status: Status
+
+        public init(workflow: String, trigger: String, slotMillis: Int64, status: Status) {
+            self.workflow = workflow
+            self.trigger = trigger
+            self.slotMillis = slotMillis
+            self.status = status
+        }
+    }
+
+    public var results: [SlotResult]
+    /// The log index of the entry.
+    public var index: UInt64
+
+    public init(results: [SlotResult], index: UInt64) {
+        self.results = results
+        self.index = index
+    }
+}
+
+/// `Outcome.timerFired`: what each timer of a `TimerFire` entry did.
+public struct TimerFired: Sendable, Hashable {
+    public enum Status: Sendable, Hashable {
+        /// The timeout's transition was taken.
+        case fired(transition: String, from: String, to: String)
+        /// Nothing changed: the instance moved on, the timer is not due yet, or it is unknown.
+        case ignored(reason: String)
+    }
+
+    public struct TimerResult: Sendable, Hashable {
+        public var instance: String
+        public var revision: UInt64
+        public var status: Status
+
+        public init(instance: String, revision: UInt64, status: Status) {
+            self.instance = instance
+            self.revision = revision
+            self.status = status
+        }
+    }
+
+    public var results: [TimerResult]
+    /// The log index of the entry.
+    public var index: UInt64
+
+    public init(results: [TimerResult], index: UInt64) {
+        self.results = results
         self.index = index
     }
 }

@@ -32,6 +32,14 @@ public enum Effect: Sendable, Hashable {
     /// The dispatch got its final result (succeeded, or failed with no attempt left); the
     /// instance's next dispatch, if any, may run.
     case dispatchFinished(id: String, instance: String, succeeded: Bool)
+    /// A cron trigger's slot was consumed (fired, or skipped by `concurrency: forbid`); the
+    /// trigger's next slot is after it.
+    case cronFired(workflow: String, trigger: String, slotMillis: Int64)
+    /// An instance entered a state with a timeout at `revision`; the scheduler fires it at
+    /// `dueAtMillis` (engine time) unless it moves first.
+    case timerArmed(instance: String, revision: UInt64, dueAtMillis: Int64)
+    /// The instance left the state (or the timer fired): the timer armed at `revision` is gone.
+    case timerCancelled(instance: String, revision: UInt64)
 }
 
 /// What applying one log entry did: the outcome the proposer receives, and the effects that

@@ -36,6 +36,7 @@ extension EngineState {
                                       registeredIndex: index, registeredAtMillis: clockMillis,
                                       definitionBytes: Command.definitionBytes(definition))
         workflows[name, default: WorkflowRecord(versions: [])].versions.append(version)
+        adoptTriggers(of: definition, atMillis: clockMillis)
         effects.append(.workflowRegistered(name: name, version: version.version, hash: version.hash))
         return .workflowRegistered(WorkflowRegistered(name: name, version: version.version, hash: version.hash,
                                                       created: true, index: index))
@@ -67,7 +68,7 @@ extension EngineState {
 
     // MARK: startInstance
 
-    mutating func start(_ command: StartInstance, index: UInt64, effects: inout [Effect]) -> Outcome {
+    mutating func start(_ command: StartInstance, index: UInt64, effects: inout [Effect], cause: String? = nil) -> Outcome {
         guard EngineLimits.isValidID(command.id) else {
             return .rejected(.invalidArgument(field: "id", reason: EngineState.idRule(command.id)))
         }
@@ -100,13 +101,15 @@ extension EngineState {
                                 data: data, revision: 1, createdIndex: index, createdAtMillis: clockMillis,
                                 updatedIndex: index, updatedAtMillis: clockMillis, isFinal: definition.isFinal(state))
         let entry = HistoryEntry(kind: .start, index: index, timeMillis: clockMillis, from: nil, to: state,
-                                 transition: nil, requestID: command.requestID, revision: 1)
+                                 transition: nil, requestID: command.requestID, revision: 1, cause: cause)
         instances[command.id] = instance
         histories[command.id] = HistoryLog(entries: [entry])
         order.append(OrderEntry(createdIndex: index, id: command.id))
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
+        trackLive(command.id, workflow: command.workflow, from: nil, to: state, isFinal: instance.isFinal)
         effects.append(.instanceStarted(id: command.id, workflow: command.workflow, version: pinned.version, state: state))
         if instance.isFinal { effects.append(.instanceFinished(id: command.id, workflow: command.workflow, state: state)) }
+        rearmTimer(instance, definition: definition, effects: &effects)
         recordDispatches(instance: instance, definition: definition, transition: nil, from: nil, to: state, index: index,
                          effects: &effects)
         return .instanceStarted(InstanceStarted(id: command.id, workflow: command.workflow, version: pinned.version,
@@ -157,9 +160,11 @@ extension EngineState {
             stateCounts[current.workflow, default: [:]][from, default: 0] -= 1
             stateCounts[current.workflow, default: [:]][to, default: 0] += 1
         }
+        trackLive(id, workflow: current.workflow, from: from, to: to, isFinal: isFinal)
         effects.append(.instanceMoved(id: id, workflow: current.workflow, transition: chosen.name, from: from, to: to,
                                       revision: revision))
         if isFinal { effects.append(.instanceFinished(id: id, workflow: current.workflow, state: to)) }
+        rearmTimer(instances[id]!, definition: definition, effects: &effects)
         recordDispatches(instance: instances[id]!, definition: definition, transition: chosen, from: from, to: to, index: index,
                          effects: &effects)
         return .transitioned(Transitioned(id: id, transition: chosen.name, from: from, to: to, revision: revision, index: index))

@@ -38,17 +38,21 @@ public enum SnapshotError: Error, Sendable, Hashable, CustomStringConvertible {
 /// | request ids, oldest first: id, fingerprint, index, time, outcome
 /// | (version 2) pending dispatches, by instance in start order then queue order;
 ///   failed dispatches, oldest first
+/// | (version 3) triggers, by workflow then name: anchor, expression, zone, last slot, last
+///   index, last instance, counters; armed timers, by instance in start order
 /// | FNV-1a-64 checksum of everything before it (8 bytes LE)
 /// ```
 ///
 /// Version 2 added the dispatch sections and two history kinds (hook runs, transitions with a
-/// cause); version 1 snapshots (no hooks) are still read.
+/// cause); version 3 the trigger and timer sections and starts with a cause (a cron fire).
+/// Versions 1 and 2 are still read: their triggers are anchored at the registrations and
+/// their timers armed from each instance's last change, as replaying their log would.
 ///
 /// Everything is written in an order fixed by the state itself (never by `Dictionary`
 /// iteration), so equal states give identical bytes.
 extension EngineState {
-    /// The snapshot encoding version this build writes (it reads 1 too).
-    public static let snapshotFormatVersion: UInt8 = 2
+    /// The snapshot encoding version this build writes (it reads 1 and 2 too).
+    public static let snapshotFormatVersion: UInt8 = 3
     static let snapshotMagic: [UInt8] = Array("OENG".utf8)
 
     /// The whole state as bytes: equal states give identical bytes.
@@ -117,6 +121,32 @@ extension EngineState {
             writer.writeSigned(failed.atMillis)
         }
 
+        let triggerKeys = triggers.keys.sorted()
+        writer.writeCount(triggerKeys.count)
+        for key in triggerKeys {
+            let trigger = triggers[key]!
+            writer.writeString(trigger.workflow)
+            writer.writeString(trigger.name)
+            writer.writeSigned(trigger.anchorMillis)
+            writer.writeString(trigger.cron)
+            writer.writeString(trigger.timezone)
+            writer.writeBool(trigger.lastSlotMillis != nil)
+            if let last = trigger.lastSlotMillis { writer.writeSigned(last) }
+            writer.writeVarint(trigger.lastFiredIndex ?? 0)
+            writer.writeOptionalString(trigger.lastInstance)
+            writer.writeVarint(trigger.fired)
+            writer.writeVarint(trigger.skipped)
+            writer.writeVarint(trigger.missed)
+        }
+        var armed: [StateTimer] = []
+        for entry in order { if let timer = timers[entry.id] { armed.append(timer) } }
+        writer.writeCount(armed.count)
+        for timer in armed {
+            writer.writeString(timer.instance)
+            writer.writeVarint(timer.revision)
+            writer.writeSigned(timer.dueAtMillis)
+        }
+
         var checksum = FNV1a64()
         checksum.add(contentsOf: writer.bytes)
         writer.writeFixed64(checksum.value)
@@ -129,7 +159,7 @@ extension EngineState {
         let magic = EngineState.snapshotMagic
         guard bytes.count >= magic.count + 1 + 8, Array(bytes[0..<magic.count]) == magic else { throw .notASnapshot }
         let version = bytes[magic.count]
-        guard version == 1 || version == EngineState.snapshotFormatVersion else { throw .unsupportedVersion(version) }
+        guard (1...EngineState.snapshotFormatVersion).contains(version) else { throw .unsupportedVersion(version) }
         let bodyEnd = bytes.count - 8
         var checksum = FNV1a64()
         checksum.add(contentsOf: bytes[0..<bodyEnd])
@@ -240,6 +270,7 @@ extension EngineState {
             histories[id] = HistoryLog(entries: history, dropped: dropped)
             order.append(OrderEntry(createdIndex: createdIndex, id: id))
             stateCounts[workflow, default: [:]][state, default: 0] += 1
+            trackLive(id, workflow: workflow, from: nil, to: state, isFinal: instance.isFinal)
         }
 
         let requestCount = try reader.readCount("request id count", minBytesEach: 12)
@@ -260,7 +291,7 @@ extension EngineState {
             entries.append(RequestLog.Record(id: id, fingerprint: fingerprint, outcome: outcome, index: index, timeMillis: time))
         }
         requestLog = RequestLog(restoring: entries)
-        guard formatVersion >= 2 else { return }
+        guard formatVersion >= 2 else { return restoreSchedulingOfOlderSnapshot() }
 
         let pendingCount = try reader.readCount("pending dispatch count", minBytesEach: 8)
         for _ in 0..<pendingCount {
@@ -280,6 +311,64 @@ extension EngineState {
             let at = try reader.readSigned("failed time")
             try check(index <= appliedIndex, "failed dispatch '\(dispatch.id)' is after the applied index")
             failedDispatches.append(FailedDispatch(dispatch: dispatch, result: result, index: index, atMillis: at))
+        }
+        guard formatVersion >= 3 else { return restoreSchedulingOfOlderSnapshot() }
+
+        let triggerCount = try reader.readCount("trigger count", minBytesEach: 8)
+        var previousKey: TriggerKey?
+        for _ in 0..<triggerCount {
+            let workflow = try reader.readString("trigger workflow")
+            let name = try reader.readString("trigger name")
+            var trigger = TriggerState(workflow: workflow, name: name, anchorMillis: try reader.readSigned("trigger anchor"),
+                                       cron: try reader.readString("trigger cron"), timezone: try reader.readString("trigger zone"))
+            if try reader.readBool("last slot present") { trigger.lastSlotMillis = try reader.readSigned("last slot") }
+            let lastIndex = try reader.readVarint("last fired index")
+            trigger.lastFiredIndex = lastIndex == 0 ? nil : lastIndex
+            trigger.lastInstance = try reader.readOptionalString("last instance")
+            trigger.fired = try reader.readVarint("fired count")
+            trigger.skipped = try reader.readVarint("skipped count")
+            trigger.missed = try reader.readVarint("missed count")
+            let key = TriggerKey(workflow: workflow, name: name)
+            if let previousKey { try check(previousKey < key, "triggers are not sorted at \(workflow)/\(name)") }
+            previousKey = key
+            try check(workflows[workflow]?.versions.last?.definition.trigger(named: name) != nil,
+                      "trigger '\(name)' is not a trigger of the latest version of '\(workflow)'")
+            try check(lastIndex <= appliedIndex, "trigger '\(name)' of '\(workflow)' fired after the applied index")
+            triggers[key] = trigger
+        }
+        let timerCount = try reader.readCount("timer count", minBytesEach: 3)
+        for _ in 0..<timerCount {
+            let id = try reader.readString("timer instance")
+            let revision = try reader.readVarint("timer revision")
+            let due = try reader.readSigned("timer due")
+            guard let instance = instances[id] else { throw SnapshotError.inconsistent("a timer belongs to unknown instance '\(id)'") }
+            try check(timers[id] == nil, "instance '\(id)' has two timers")
+            try check(instance.revision == revision, "the timer of '\(id)' is for revision \(revision), the instance is at \(instance.revision)")
+            guard let timeout = workflows[instance.workflow]?.versions[instance.version - 1].definition.state(named: instance.state)?.timeout,
+                  !instance.isFinal else {
+                throw SnapshotError.inconsistent("instance '\(id)' has a timer but its state '\(instance.state)' has no timeout")
+            }
+            timers[id] = StateTimer(instance: id, workflow: instance.workflow, state: instance.state, revision: revision,
+                                    dueAtMillis: due, transition: timeout.transition, afterMillis: timeout.after.milliseconds)
+        }
+    }
+
+    /// A snapshot from before triggers and timers were recorded (versions 1 and 2): rebuilds
+    /// them as replaying the log that produced it would have — triggers anchored at the
+    /// registrations that introduced or changed them, and each instance in a state with a
+    /// timeout armed from its last change.
+    private mutating func restoreSchedulingOfOlderSnapshot() {
+        for name in workflows.keys.sorted(by: utf8Precedes) {
+            for version in workflows[name]!.versions { adoptTriggers(of: version.definition, atMillis: version.registeredAtMillis) }
+        }
+        for entry in order {
+            let instance = instances[entry.id]!
+            guard !instance.isFinal,
+                  let timeout = workflows[instance.workflow]?.versions[instance.version - 1].definition.state(named: instance.state)?.timeout
+            else { continue }
+            timers[instance.id] = StateTimer(instance: instance.id, workflow: instance.workflow, state: instance.state,
+                                             revision: instance.revision, dueAtMillis: instance.updatedAtMillis + timeout.after.milliseconds,
+                                             transition: timeout.transition, afterMillis: timeout.after.milliseconds)
         }
     }
 }
@@ -321,10 +410,10 @@ extension Dispatch {
 
 extension HistoryEntry {
     /// Kinds 1 (start) and 2 (transition) are version 1's; 3 (a hook run) and 4 (a
-    /// transition with a cause) came with version 2.
+    /// transition with a cause) came with version 2; 5 (a start with a cause) with version 3.
     func write(to writer: inout ByteWriter) {
         switch kind {
-        case .start: writer.writeByte(1)
+        case .start: writer.writeByte(cause == nil ? 1 : 5)
         case .transition: writer.writeByte(cause == nil ? 2 : 4)
         case .hook: writer.writeByte(3)
         }
@@ -335,7 +424,7 @@ extension HistoryEntry {
         writer.writeOptionalString(transition)
         writer.writeOptionalString(requestID)
         writer.writeVarint(revision)
-        if kind == .transition, let cause { writer.writeString(cause) }
+        if kind != .hook, let cause { writer.writeString(cause) }
         if kind == .hook, let hook {
             writer.writeString(hook.dispatchID)
             writer.writeString(hook.plugin)
@@ -359,7 +448,7 @@ extension HistoryEntry {
         let tag = try reader.readByte("history kind")
         let kind: Kind
         switch tag {
-        case 1: kind = .start
+        case 1, 5: kind = .start
         case 2, 4: kind = .transition
         case 3: kind = .hook
         default: throw .unknownTag(what: "history entry", tag: tag, offset: at)
@@ -369,7 +458,7 @@ extension HistoryEntry {
                                  transition: try reader.readOptionalString("history transition"),
                                  requestID: try reader.readOptionalString("history request id"),
                                  revision: try reader.readVarint("history revision"))
-        if tag == 4 { entry.cause = try reader.readString("history cause") }
+        if tag == 4 || tag == 5 { entry.cause = try reader.readString("history cause") }
         if tag == 3 {
             let dispatchID = try reader.readString("hook dispatch id")
             let plugin = try reader.readString("hook plugin")

@@ -41,6 +41,13 @@ public struct EngineState: Sendable {
     var dispatchQueues: TreeDictionary<String, [String]> = [:]
     /// The most recent dispatches that failed for good, oldest first (`failedDispatchesMax`).
     var failedDispatches: [FailedDispatch] = []
+    /// Each cron trigger of a workflow's latest version: anchor and last fired slot.
+    var triggers: [TriggerKey: TriggerState] = [:]
+    /// The armed state timeout of each instance that has one (an instance is in one state).
+    var timers: TreeDictionary<String, StateTimer> = [:]
+    /// Non-final instances by workflow and state: the candidates of a trigger's transition.
+    /// Derived from `instances` (rebuilt on restore, never in a snapshot).
+    var live: [String: [String: TreeSet<String>]] = [:]
 
     /// An empty state.
     public init(settings: EngineSettings = EngineSettings()) {
@@ -103,6 +110,8 @@ public struct EngineState: Sendable {
         case .startInstance(let start): outcome = self.start(start, index: index, effects: &effects)
         case .transition(let request): outcome = self.transition(request, index: index, effects: &effects)
         case .hookResult(let result): outcome = self.hookResult(result, index: index, effects: &effects)
+        case .cronFire(let fire): outcome = self.cronFire(fire, index: index, effects: &effects)
+        case .timerFire(let fire): outcome = self.timerFire(fire, index: index, effects: &effects)
         }
 
         if let requestID {
