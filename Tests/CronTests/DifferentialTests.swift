@@ -12,6 +12,9 @@ import XCTest
 /// - rule 3: an hour field with `*` or a step follows real time, so a gap time does not occur
 ///   (croniter moves `0 */2 * * *`'s 02:00 to the first instant after the gap).
 ///
+/// Where croniter's own answer goes backwards (an earlier instant after a later one, seen
+/// at Lord Howe's fall-back) only its answer up to that point is compared.
+///
 /// Reproduce a run with `CRON_DIFF_SEED=<seed> swift test --filter DifferentialTests`.
 final class DifferentialTests: XCTestCase {
     static let zones = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]
@@ -43,6 +46,7 @@ final class DifferentialTests: XCTestCase {
 
         var excused: [Excuse: Int] = [:]
         var failures: [String] = []
+        var notMonotonic = 0
         for (c, answer) in zip(cases, answers) {
             let schedule = try CronSchedule(c.expression, timeZone: c.zone)
             var ours: [Int64] = []
@@ -53,7 +57,13 @@ final class DifferentialTests: XCTestCase {
             }
             let theirs: [Int64]
             switch answer {
-            case .times(let times): theirs = times
+            case .times(let times):
+                // croniter 7.0.0 can go backwards after Lord Howe's 30-minute fall-back
+                // ("*/20 1 * * *" from 01:20+11:00 gives 01:40+11:00 then 01:00+10:30, an
+                // earlier instant): compare only up to its first step back, and count it.
+                let increasing = times.indices.dropFirst().first { times[$0] <= times[$0 - 1] }.map { times.prefix($0) }
+                if increasing != nil { notMonotonic += 1 }
+                theirs = Array(increasing ?? times[...])
             case .error(let message):
                 if !ours.isEmpty || !message.contains("failed to find") {
                     failures.append("\(Self.describe(c)): croniter fails (\(message)), we fire at \(Self.isoList(ours, c.zone))")
@@ -82,7 +92,7 @@ final class DifferentialTests: XCTestCase {
             }
         }
         let summary = Excuse.allCases.map { "\(excused[$0] ?? 0) × \($0.rawValue)" }.joined(separator: "; ")
-        print("differential (seed \(seed)): \(cases.count) cases × \(Self.timesPerCase) times, croniter took \(oracleTime); excused: \(summary)")
+        print("differential (seed \(seed)): \(cases.count) cases × \(Self.timesPerCase) times, croniter took \(oracleTime); excused: \(summary); croniter went backwards in \(notMonotonic) cases")
         XCTAssert(failures.isEmpty, "\(failures.count) disagreements with croniter (seed \(seed); rerun with CRON_DIFF_SEED=\(seed)):\n" + failures.prefix(25).joined(separator: "\n"))
     }
 
