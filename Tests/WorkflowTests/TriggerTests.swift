@@ -139,8 +139,8 @@ final class TriggerTests: XCTestCase {
                        ["w.yaml:11:42: error: 'timezone' of trigger 't': unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)"])
         // The expression is still checked.
         XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"0 25 * * *\", timezone: Mars/Base, transition: go }\n")), [
-            "w.yaml:11:46: error: 'timezone' of trigger 't': unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)",
             "w.yaml:11:22: error: trigger 't': cron \"0 25 * * *\": hour 25 is out of range 0-23 (column 3)",
+            "w.yaml:11:46: error: 'timezone' of trigger 't': unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)",
         ])
     }
 
@@ -163,12 +163,12 @@ final class TriggerTests: XCTestCase {
         let plain = triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all }\n")
         XCTAssertEqual(try XCTUnwrap(definition(plain)).triggers.first?.maxCatchup, TriggerDefinition.maxCatchupDefault)
         XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: once, max_catchup: 7 }\n")),
-                       ["w.yaml:11:57: error: 'max_catchup' of trigger 't' applies only to misfire: all"])
+                       ["w.yaml:11:58: error: 'max_catchup' of trigger 't' applies only to misfire: all"])
         XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, max_catchup: 7 }\n")),
                        ["w.yaml:11:43: error: 'max_catchup' of trigger 't' applies only to misfire: all"])
         XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all, max_catchup: 10001 }\n")),
-                       ["w.yaml:11:69: error: 'max_catchup' of trigger 't' must be between 1 and 10000, found 10001"])
+                       ["w.yaml:11:70: error: 'max_catchup' of trigger 't' must be between 1 and 10000, found 10001"])
         XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all, max_catchup: many }\n")),
-                       ["w.yaml:11:69: error: 'max_catchup' of trigger 't' must be a whole number, found a string"])
+                       ["w.yaml:11:70: error: 'max_catchup' of trigger 't' must be a whole number, found string 'many'"])
     }
 }
