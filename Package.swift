@@ -64,8 +64,11 @@ let package = Package(
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
         // JSON values, the one sorted-key writer and the strict parser. No dependencies.
         .target(name: "JSON"),
+        // Cron expressions, time zones (TZif files and their POSIX TZ footers) and DST, next and
+        // previous fire times. No dependencies; never reads the clock.
+        .target(name: "Cron"),
         // YAML workflow definitions: parse, validate, explain. Re-exports JSON.
-        .target(name: "Workflow", dependencies: ["JSON", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Workflow", dependencies: ["JSON", "Cron", .product(name: "Yams", package: "Yams")]),
         // Every request and answer shape of the HTTP API, once: Codable for the client, and
         // written without JSONEncoder by the server.
         .target(name: "APIModels", dependencies: ["JSON"]),
@@ -131,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport",
+                "Workflow", "Cron", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -151,6 +154,9 @@ let package = Package(
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // Parser, fire times, DST rules, TZif parsing, and a differential test against croniter
+        // (python3 with croniter installed: `python3 -m pip install croniter`).
+        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["croniter_oracle.py"]),
         .testTarget(name: "APIModelsTests", dependencies: ["APIModels", "JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),

@@ -22,7 +22,8 @@ struct Orchestrator: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
                       Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
-                      ClusterCommand.self, PluginsCommand.self, BenchCommand.self]
+                      ClusterCommand.self, PluginsCommand.self, BenchCommand.self,
+                      CronCommand.self]
     )
 
     /// Makes standard output line-buffered. Swift 6 refuses a plain reference to C's global

@@ -54,6 +54,27 @@ final class CLITests: XCTestCase {
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
+    func testCronNextPrintsFireTimesWithOffsets() throws {
+        let result = try run("cron", "next", "30 2 * * *", "--tz", "America/New_York", "--from", "2026-03-07T12:00", "--count", "3")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "2026-03-08T03:00:00-04:00\n2026-03-09T02:30:00-04:00\n2026-03-10T02:30:00-04:00\n")
+        let json = try run("cron", "next", "@every 90s", "--from", "2026-01-01T00:00:00Z", "--count", "2", "--json")
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertEqual(json.stdout, #"{"expression":"@every 90s","from":"2026-01-01T00:00:00+00:00","next":["2026-01-01T00:01:30+00:00","2026-01-01T00:03:00+00:00"],"timezone":"UTC"}"# + "\n")
+    }
+
+    func testCronNextRejectsBadInputWithExitTwo() throws {
+        let expression = try run("cron", "next", "61 * * * *")
+        XCTAssertEqual(expression.status, 2)
+        XCTAssertEqual(expression.stderr, "cron \"61 * * * *\": minute 61 is out of range 0-59 (column 1)\n")
+        let zone = try run("cron", "next", "@daily", "--tz", "Mars/Base")
+        XCTAssertEqual(zone.status, 2)
+        XCTAssertEqual(zone.stderr, "unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)\n")
+        let from = try run("cron", "next", "@daily", "--from", "yesterday")
+        XCTAssertEqual(from.status, 2)
+        XCTAssertTrue(from.stderr.hasPrefix("--from 'yesterday' is not an ISO 8601 time"), from.stderr)
+    }
+
     func testValidateWithoutPathChecksTheWorkflowsDirectory() throws {
         try write("workflows/w.yaml", minimalWorkflow)
         let result = try run("validate")

@@ -123,4 +123,52 @@ final class TriggerTests: XCTestCase {
             """)
         XCTAssertEqual(diagnostics(yaml), ["w.yaml:12:13: error: duplicate trigger name 't' (first defined at 11:13)"])
     }
+
+    func testCronExpressionIsParsed() {
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"61 * * * *\", transition: go }\n")),
+                       ["w.yaml:11:22: error: trigger 't': cron \"61 * * * *\": minute 61 is out of range 0-59 (column 1)"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"* * *\", transition: go }\n")),
+                       ["w.yaml:11:22: error: trigger 't': cron \"* * *\": expected 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily, found 3"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@dayly\", transition: go }\n")),
+                       ["w.yaml:11:22: error: trigger 't': cron \"@dayly\": unknown macro @dayly (did you mean @daily?); use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every DURATION (column 1)"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@every 90s\", transition: go }\n")), [])
+    }
+
+    func testUnknownZoneIsReportedAtTheTimezone() {
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", timezone: Mars/Base, transition: go }\n")),
+                       ["w.yaml:11:42: error: 'timezone' of trigger 't': unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)"])
+        // The expression is still checked.
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"0 25 * * *\", timezone: Mars/Base, transition: go }\n")), [
+            "w.yaml:11:22: error: trigger 't': cron \"0 25 * * *\": hour 25 is out of range 0-23 (column 3)",
+            "w.yaml:11:46: error: 'timezone' of trigger 't': unknown time zone 'Mars/Base' (no such zone in /usr/share/zoneinfo)",
+        ])
+    }
+
+    func testReplaceTransitionGoesWithConcurrencyReplace() throws {
+        let yaml = triggers("  - { name: t, cron: \"@daily\", start: {}, concurrency: replace, replace_transition: stop }\n")
+        XCTAssertEqual(try XCTUnwrap(definition(yaml)).triggers.first?.replaceTransition, "stop")
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, concurrency: replace }\n")),
+                       ["w.yaml:11:43: error: trigger 't' has concurrency: replace and needs 'replace_transition': the transition that ends the previous fire's instance"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, concurrency: forbid, replace_transition: stop }\n")),
+                       ["w.yaml:11:64: error: 'replace_transition' of trigger 't' applies only to concurrency: replace"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, replace_transition: stop }\n")),
+                       ["w.yaml:11:43: error: 'replace_transition' of trigger 't' applies only to concurrency: replace"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, concurrency: replace, replace_transition: stpo }\n")),
+                       ["w.yaml:11:85: error: 'replace_transition' of trigger 't' names unknown transition 'stpo' (did you mean 'stop'?)"])
+    }
+
+    func testMaxCatchupGoesWithMisfireAll() throws {
+        let yaml = triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all, max_catchup: 7 }\n")
+        XCTAssertEqual(try XCTUnwrap(definition(yaml)).triggers.first?.maxCatchup, 7)
+        let plain = triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all }\n")
+        XCTAssertEqual(try XCTUnwrap(definition(plain)).triggers.first?.maxCatchup, TriggerDefinition.maxCatchupDefault)
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: once, max_catchup: 7 }\n")),
+                       ["w.yaml:11:58: error: 'max_catchup' of trigger 't' applies only to misfire: all"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, max_catchup: 7 }\n")),
+                       ["w.yaml:11:43: error: 'max_catchup' of trigger 't' applies only to misfire: all"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all, max_catchup: 10001 }\n")),
+                       ["w.yaml:11:70: error: 'max_catchup' of trigger 't' must be between 1 and 10000, found 10001"])
+        XCTAssertEqual(diagnostics(triggers("  - { name: t, cron: \"@daily\", start: {}, misfire: all, max_catchup: many }\n")),
+                       ["w.yaml:11:70: error: 'max_catchup' of trigger 't' must be a whole number, found string 'many'"])
+    }
 }

@@ -95,6 +95,10 @@ extension WorkflowCompiler {
                     triggerPositions[name.value] = name.position
                 }
             }
+            if let replacement = trigger.replaceTransition, transitionByName[replacement.value] == nil {
+                sink.error("'replace_transition' of \(trigger.context) names unknown transition '\(YAMLNode.clipped(replacement.value))'\(Suggestions.didYouMean(replacement.value, among: transitionNames))",
+                           at: replacement.position)
+            }
             guard case .transition(let transition, let whereState)? = trigger.action else { continue }
             if transitionByName[transition.value] == nil {
                 sink.error("\(trigger.context) names unknown transition '\(YAMLNode.clipped(transition.value))'\(Suggestions.didYouMean(transition.value, among: transitionNames))",
@@ -141,7 +145,8 @@ extension WorkflowCompiler {
                 case .start(let data): action = .start(data: data)
                 }
                 return TriggerDefinition(name: trigger.name!.value, cron: trigger.cron!, timezone: trigger.timezone,
-                                         action: action, concurrency: trigger.concurrency, misfire: trigger.misfire)
+                                         action: action, concurrency: trigger.concurrency, misfire: trigger.misfire,
+                                         replaceTransition: trigger.replaceTransition?.value, maxCatchup: trigger.maxCatchup)
             })
     }
 

@@ -1,3 +1,4 @@
+import Cron
 /// Turns a composed YAML document into a `WorkflowDefinition`, reporting every problem.
 ///
 /// Two passes: `read…` functions check shapes and types and collect `Raw…` values with
@@ -63,6 +64,9 @@ struct WorkflowCompiler {
         var action: RawAction?
         var concurrency: TriggerConcurrency
         var misfire: TriggerMisfire
+        /// `replace_transition`, checked against the transitions in pass 2.
+        var replaceTransition: Located<String>?
+        var maxCatchup: Int = TriggerDefinition.maxCatchupDefault
     }
 
     static let topLevelKeys = ["workflow", "description", "initial", "data", "states", "transitions", "triggers"]
@@ -71,7 +75,10 @@ struct WorkflowCompiler {
     static let hookKeys = ["plugin", "with", "timeout", "retry", "on_success", "on_failure"]
     static let retryKeys = ["attempts", "backoff", "max_backoff"]
     static let timeoutKeys = ["after", "transition"]
-    static let triggerKeys = ["name", "cron", "timezone", "transition", "where", "start", "concurrency", "misfire"]
+    static let triggerKeys = ["name", "cron", "timezone", "transition", "where", "start", "concurrency", "misfire",
+                              "replace_transition", "max_catchup"]
+    /// The bounds of a trigger's `max_catchup`.
+    static let maxCatchupRange = 1...10_000
 
     // MARK: Pass 1: shapes and types
 
@@ -244,19 +251,32 @@ struct WorkflowCompiler {
             var trigger = RawTrigger(context: context, name: nil, cron: nil, timezone: "UTC", action: nil,
                                      concurrency: .allow, misfire: .once)
             trigger.name = settings["name"].flatMap { name($0, kind: "trigger") }
+            // The zone first, so the expression is read in it; an unknown zone is reported at
+            // its own node and the expression is still checked (in UTC).
+            var zone = CronTimeZone.utc
+            if let node = settings["timezone"], let name = text(node, "'timezone' of \(context)") {
+                if Self.looksLikeTimeZone(name.value) {
+                    do {
+                        zone = try CronTimeZone.named(name.value)
+                        trigger.timezone = name.value
+                    } catch {
+                        sink.error("'timezone' of \(context): \(error.message)", at: name.position)
+                    }
+                } else {
+                    sink.error("'timezone' of \(context) '\(YAMLNode.clipped(name.value))' is not a time zone name; use an IANA name such as 'Europe/Berlin' or 'UTC'",
+                               at: name.position)
+                }
+            }
             if let node = settings["cron"], let cron = text(node, "'cron' of \(context)") {
                 if cron.value.allSatisfy(\.isWhitespace) {
                     sink.error("'cron' of \(context) is empty; write an expression such as \"0 3 * * *\" or \"@hourly\"", at: node.position)
                 } else {
-                    trigger.cron = cron.value
-                }
-            }
-            if let node = settings["timezone"], let zone = text(node, "'timezone' of \(context)") {
-                if Self.looksLikeTimeZone(zone.value) {
-                    trigger.timezone = zone.value
-                } else {
-                    sink.error("'timezone' of \(context) '\(YAMLNode.clipped(zone.value))' is not a time zone name; use an IANA name such as 'Europe/Berlin' or 'UTC'",
-                               at: zone.position)
+                    do {
+                        _ = try CronSchedule(cron.value, zone: zone)
+                        trigger.cron = cron.value
+                    } catch {
+                        sink.error("\(context): \(error.message)", at: cron.position)
+                    }
                 }
             }
             trigger.action = readAction(settings, context: context)
@@ -269,9 +289,38 @@ struct WorkflowCompiler {
             if let node = settings["misfire"] {
                 trigger.misfire = choice(node, "'misfire' of \(context)") ?? .once
             }
+            readReplacementAndCatchup(settings, context: context, into: &trigger)
             triggers.append(trigger)
         }
         return triggers
+    }
+
+    /// `replace_transition` (required with `concurrency: replace`, refused otherwise) and
+    /// `max_catchup` (1…10,000, only with `misfire: all`).
+    private mutating func readReplacementAndCatchup(_ settings: Fields, context: String, into trigger: inout RawTrigger) {
+        let replaces = settings.has("concurrency") && trigger.concurrency == .replace
+        if let node = settings["replace_transition"] {
+            if replaces {
+                trigger.replaceTransition = text(node, "'replace_transition' of \(context)")
+            } else {
+                sink.error("'replace_transition' of \(context) applies only to concurrency: replace", at: settings.entries["replace_transition"]!.key.position)
+            }
+        } else if replaces {
+            sink.error("\(context) has concurrency: replace and needs 'replace_transition': the transition that ends the previous fire's instance",
+                       at: settings.entries["concurrency"]!.key.position)
+        }
+        if let node = settings["max_catchup"] {
+            if trigger.misfire != .all {
+                sink.error("'max_catchup' of \(context) applies only to misfire: all", at: settings.entries["max_catchup"]!.key.position)
+            } else if let value = integer(node, "'max_catchup' of \(context)") {
+                if Self.maxCatchupRange.contains(value) {
+                    trigger.maxCatchup = value
+                } else {
+                    sink.error("'max_catchup' of \(context) must be between \(Self.maxCatchupRange.lowerBound) and \(Self.maxCatchupRange.upperBound), found \(value)",
+                               at: node.position)
+                }
+            }
+        }
     }
 
     private mutating func readAction(_ settings: Fields, context: String) -> RawAction? {
