@@ -84,6 +84,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // Cron triggers and state timeouts become proposals on the leader (a leader service).
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "Engine", "Workflow", "Cron",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
@@ -98,7 +107,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "API", "Plugins", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
+                "API", "Plugins", "Scheduler", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,6 +171,9 @@ let package = Package(
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
+        // The scheduler on a manual clock against a real engine.
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Engine", "Workflow", "Cron",
+                                                           .product(name: "Logging", package: "swift-log")]),
         // Real plugin subprocesses in temporary directories.
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow", "Engine",
                                                          .product(name: "Logging", package: "swift-log")]),

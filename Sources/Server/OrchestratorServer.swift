@@ -105,7 +105,8 @@ public final class OrchestratorServer: Sendable {
             consensus: consensus, engine: engine, clock: clock,
             services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),
                        HookDispatcherService(pluginsDirectory: config.pluginsDirectory, runner: PluginRunner(),
-                                             running: running)],
+                                             running: running),
+                       SchedulerService()],
             logger: logger)
     }
 

@@ -1,0 +1,127 @@
+import XCTest
+import Engine
+import Logging
+import Scheduler
+import Workflow
+
+/// The scheduler on a manual clock against a real engine: slots fire once each, across a
+/// "leader change" (one scheduler stopped, another started), missed slots follow the misfire
+/// policy, and state timeouts fire when due.
+final class CronSchedulerTests: XCTestCase {
+    static let yaml = """
+        workflow: tick
+        initial: open
+        states:
+          open:
+            timeout: { after: 10m, transition: expire }
+          expired: { final: true }
+        transitions:
+          expire: { from: open, to: expired }
+        triggers:
+          - name: every-minute
+            cron: "@every 1m"
+            start: {}
+          - name: caught-up
+            cron: "* * * * *"
+            transition: expire
+            where: { state: open }
+            misfire: all
+            max_catchup: 3
+
+        """
+
+    private let start: Int64 = 1_796_180_400_000   // 2026-12-02T03:00:00Z, a whole minute
+
+    private func setUp(clock: ManualClock, yaml: String = CronSchedulerTests.yaml) async throws -> (ReplicatedEngine, LocalConsensus) {
+        let engine = ReplicatedEngine()
+        let consensus = LocalConsensus(engine: engine, clock: clock)
+        let loaded = WorkflowLoader.load(text: yaml, file: "tick.yaml")
+        let definition = try XCTUnwrap(loaded.definition, "\(loaded.diagnostics)")
+        _ = try await consensus.propose(.registerWorkflow(RegisterWorkflow(definition: definition)), fencedOn: nil)
+        return (engine, consensus)
+    }
+
+    private func runScheduler(_ engine: ReplicatedEngine, _ consensus: LocalConsensus, _ clock: ManualClock) -> Task<Void, any Error> {
+        Task {
+            try await CronScheduler().run(engine: engine, clock: clock, propose: { (command: Command) async throws(ConsensusError) -> Committed in
+                try await consensus.propose(command, fencedOn: nil)
+            }, logger: Logger(label: "test"))
+        }
+    }
+
+    private func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return condition()
+    }
+
+    private func started(_ engine: ReplicatedEngine) -> [String] {
+        engine.current().instances(workflow: "tick").instances.map(\.id)
+    }
+
+    func testEachSlotFiresOnceAcrossASchedulerHandOver() async throws {
+        let clock = ManualClock(nowMillis: start)
+        let (engine, consensus) = try await setUp(clock: clock)
+        var scheduler = runScheduler(engine, consensus, clock)
+        for minute in 1...3 {
+            clock.advance(byMillis: 60_000)
+            let ok = try await eventually { started(engine).count == minute }
+            XCTAssertTrue(ok, "minute \(minute): \(started(engine))")
+        }
+        // Hand over at a slot: the old scheduler is gone, a new one starts from the engine.
+        scheduler.cancel()
+        _ = await scheduler.result
+        clock.advance(byMillis: 60_000)
+        scheduler = runScheduler(engine, consensus, clock)
+        let handedOver = try await eventually { started(engine).count == 4 }
+        XCTAssertTrue(handedOver, "\(started(engine))")
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertEqual(started(engine).count, 4, "no slot fires twice")
+        let every = try XCTUnwrap(engine.current().trigger(workflow: "tick", name: "every-minute"))
+        XCTAssertEqual(every.fired, 4)
+        XCTAssertEqual(every.lastSlotMillis, start + 4 * 60_000 + (every.anchorMillis - start))
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
+
+    func testMissedSlotsFollowTheMisfirePolicy() async throws {
+        let clock = ManualClock(nowMillis: start)
+        let (engine, consensus) = try await setUp(clock: clock)
+        // No leader for ten minutes, then a scheduler starts.
+        clock.advance(byMillis: 10 * 60_000 + 30_000)
+        let scheduler = runScheduler(engine, consensus, clock)
+        let caughtUp = try await eventually {
+            engine.current().trigger(workflow: "tick", name: "caught-up")?.fired == 3
+                && engine.current().trigger(workflow: "tick", name: "every-minute")?.fired == 1
+        }
+        XCTAssertTrue(caughtUp)
+        let once = try XCTUnwrap(engine.current().trigger(workflow: "tick", name: "every-minute"))
+        XCTAssertEqual(once.missed, 9, "misfire once: the latest of ten slots, nine counted missed")
+        let all = try XCTUnwrap(engine.current().trigger(workflow: "tick", name: "caught-up"))
+        XCTAssertEqual(all.missed, 7, "misfire all with max_catchup 3: the three latest of ten")
+        XCTAssertEqual(all.lastSlotMillis, start + 10 * 60_000)
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
+
+    func testAStateTimeoutFiresWhenDue() async throws {
+        let clock = ManualClock(nowMillis: start + 1)
+        let untriggered = String(Self.yaml[..<Self.yaml.range(of: "triggers:")!.lowerBound])
+        let (engine, consensus) = try await setUp(clock: clock, yaml: untriggered)
+        _ = try await consensus.propose(.startInstance(StartInstance(workflow: "tick", id: "t1")), fencedOn: nil)
+        let scheduler = runScheduler(engine, consensus, clock)
+        clock.advance(byMillis: 9 * 60_000)
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertEqual(engine.instance(id: "t1")?.state, "open")
+        clock.advance(byMillis: 60_000)
+        let expired = try await eventually { engine.instance(id: "t1")?.state == "expired" }
+        XCTAssertTrue(expired)
+        let causes = engine.history(of: "t1")?.entries.compactMap(\.cause) ?? []
+        XCTAssertEqual(causes, ["timeout of state 'open' after 10m"])
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
+}
