@@ -12,7 +12,7 @@ import Workflow
 /// `ReplicatedEngine`, after a read barrier unless the request says `?stale=true`.
 ///
 /// ```swift
-/// let api = APIServer(engine: engine, consensus: consensus, metricsText: { prometheus.text() })
+/// let api = APIServer(engine: engine, consensus: consensus, metricsText: { prometheus.text() }, clock: SystemClock())
 /// let app = Application(router: api.buildRouter(),
 ///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
 /// try await app.runService()
@@ -27,6 +27,8 @@ public final class APIServer: Sendable {
     let pluginNames: (@Sendable () -> Set<String>)?
     /// The dispatches this node's hook dispatcher is running now (empty unless it leads).
     let runningDispatches: @Sendable () -> Set<String>
+    /// The time of day, for what is computed against now (a trigger's next fire time).
+    let clock: any WallClock
     let logger: Logger
     let forwarder: Forwarder
 
@@ -39,17 +41,19 @@ public final class APIServer: Sendable {
     ///   - pluginNames: when given, `PUT /v1/workflows/{name}` checks that hooks name the plugins it
     ///     returns (asked at each registration, so a plugin added later is seen).
     ///   - runningDispatches: the dispatch ids this node is running (`GET /v1/dispatches`).
+    ///   - clock: the node's wall clock (`GET /v1/triggers` computes next fire times from it).
     ///   - logger: for forwarding and unexpected errors.
     public init(engine: ReplicatedEngine, consensus: any Consensus,
                 settings: APISettings = APISettings(), metricsText: @escaping @Sendable () -> String = { "" },
                 pluginNames: (@Sendable () -> Set<String>)? = nil, runningDispatches: @escaping @Sendable () -> Set<String> = { [] },
-                logger: Logger = Logger(label: "orchestrator.api")) {
+                clock: any WallClock, logger: Logger = Logger(label: "orchestrator.api")) {
         self.engine = engine
         self.consensus = consensus
         self.settings = settings
         self.metricsText = metricsText
         self.pluginNames = pluginNames
         self.runningDispatches = runningDispatches
+        self.clock = clock
         self.logger = logger
         self.forwarder = Forwarder(settings: settings)
     }
@@ -79,6 +83,8 @@ public final class APIServer: Sendable {
         router.post("/v1/instances/:id/transitions") { request, context in try await self.transition(request, context) }
         router.get("/v1/instances/:id/history") { request, context in try await self.history(request, context) }
         router.get("/v1/dispatches") { request, _ in try await self.listDispatches(request) }
+        router.get("/v1/triggers") { request, _ in try await self.listTriggers(request) }
+        router.get("/v1/timeouts") { request, _ in try await self.listTimeouts(request) }
         router.get("/metrics") { _, _ in self.metrics() }
         return router
     }

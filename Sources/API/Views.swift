@@ -1,4 +1,5 @@
 import APIModels
+import Cron
 import Engine
 import Foundation
 import Workflow
@@ -67,6 +68,46 @@ enum Views {
         list += failed.map { info($0.dispatch, state: "failed", result: $0.result) }
         if let state { list = list.filter { $0.state == state } }
         return DispatchList(dispatches: list).json
+    }
+
+    /// `GET /v1/triggers`: each trigger's record with what its definition says it does and
+    /// its next fire time after `nowMillis` (and after its last slot).
+    static func triggers(_ states: [TriggerState], definitions: [String: WorkflowDefinition?], nowMillis: Int64) -> JSONValue {
+        var schedules: [String: CronSchedule?] = [:]
+        func schedule(_ cron: String, _ zone: String) -> CronSchedule? {
+            let key = cron + "\u{0}" + zone
+            if let known = schedules[key] { return known }
+            let made = try? CronSchedule(cron, timeZone: zone)
+            schedules[key] = made
+            return made
+        }
+        let list: [TriggerInfo] = states.compactMap { state in
+            guard let definition = definitions[state.workflow] ?? nil,
+                  let trigger = definition.triggers.first(where: { $0.name == state.name }) else { return nil }
+            let compiled = schedule(state.cron, state.timezone)
+            let local = { (millis: Int64) in compiled.map { CronTime.iso8601(millis, in: $0.zone) } ?? Timestamp.rfc3339(millis: millis) }
+            let next = compiled?.next(after: max(nowMillis, state.slotsAfterMillis), anchorMillis: state.anchorMillis)
+            var transition: String?
+            var whereState: String?
+            if case .transition(let name, let state) = trigger.action { (transition, whereState) = (name, state) }
+            return TriggerInfo(workflow: state.workflow, name: state.name, cron: state.cron, timezone: state.timezone,
+                               action: transition == nil ? "start" : "transition", transition: transition, whereState: whereState,
+                               concurrency: trigger.concurrency.rawValue, misfire: trigger.misfire.rawValue,
+                               maxCatchup: trigger.maxCatchup, anchorAt: Timestamp.rfc3339(millis: state.anchorMillis),
+                               nextFireAt: next.map(local), lastSlotAt: state.lastSlotMillis.map(local),
+                               lastFiredIndex: state.lastFiredIndex, lastInstance: state.lastInstance,
+                               fired: state.fired, skipped: state.skipped, missed: state.missed)
+        }
+        return TriggerList(triggers: list).json
+    }
+
+    /// `GET /v1/timeouts`: the first armed timeouts and how many match.
+    static func timeouts(_ timers: [StateTimer], total: Int) -> JSONValue {
+        TimeoutList(timeouts: timers.map { timer in
+            TimeoutInfo(instance: timer.instance, workflow: timer.workflow, state: timer.state, revision: timer.revision,
+                        dueAt: Timestamp.rfc3339(millis: timer.dueAtMillis), transition: timer.transition,
+                        afterMillis: timer.afterMillis)
+        }, total: total).json
     }
 
     static func registered(_ registered: WorkflowRegistered) -> JSONValue {

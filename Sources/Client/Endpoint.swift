@@ -174,3 +174,17 @@ extension Endpoint where Value == DispatchList {
         Self(method: "GET", path: "/v1/dispatches", query: [("state", state)], retryable: true)
     }
 }
+
+extension Endpoint where Value == TriggerList {
+    /// `GET /v1/triggers[?workflow=W]`: every cron trigger with its next fire time and last slot.
+    public static func triggers(workflow: String? = nil) -> Self {
+        Self(method: "GET", path: "/v1/triggers", query: [("workflow", workflow)], retryable: true)
+    }
+}
+
+extension Endpoint where Value == TimeoutList {
+    /// `GET /v1/timeouts[?workflow=W][&limit=N]`: the armed state timeouts due first.
+    public static func timeouts(workflow: String? = nil, limit: Int? = nil) -> Self {
+        Self(method: "GET", path: "/v1/timeouts", query: [("workflow", workflow), ("limit", limit.map(String.init))], retryable: true)
+    }
+}

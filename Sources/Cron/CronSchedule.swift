@@ -20,7 +20,8 @@ public struct CronSchedule: Sendable, Hashable {
     /// The zone's name as given.
     public let timeZoneName: String
     let rule: CronParser.Rule
-    let zone: CronTimeZone
+    /// The zone the expression is read in.
+    public let zone: CronTimeZone
 
     /// How far `next` and `previous` look: about 5 years (5·366 days).
     static let searchSecondsMax: Int64 = 5 * 366 * 86_400

@@ -138,4 +138,14 @@ public final class ReplicatedEngine: Sendable {
     public func pendingTimers() -> [StateTimer] {
         state.withLock { $0.pendingTimers }
     }
+
+    /// The first `limit` armed timeouts (of `workflow` when given), earliest first, and how
+    /// many match in all. The lock is held only to copy the (persistent) timer map, so a long
+    /// list does not hold up apply.
+    public func pendingTimers(workflow: String?, limit: Int) -> (timers: [StateTimer], total: Int) {
+        let timers = state.withLock { $0.timers }
+        let matching = workflow.map { name in timers.values.filter { $0.workflow == name } } ?? Array(timers.values)
+        let first = matching.sorted(by: StateTimer.dueFirst).prefix(max(0, limit))
+        return (Array(first), matching.count)
+    }
 }

@@ -100,7 +100,7 @@ public final class OrchestratorServer: Sendable {
                             return String(decoding: buffer, as: UTF8.self)
                         },
                         pluginNames: { [directory = config.pluginsDirectory] in Self.pluginNames(in: directory) },
-                        runningDispatches: { running.current }, logger: logger)
+                        runningDispatches: { running.current }, clock: clock, logger: logger)
         leaderServices = LeaderServices(
             consensus: consensus, engine: engine, clock: clock,
             services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),

@@ -1,15 +1,17 @@
 import ArgumentParser
+import Client
 import Cron
 import Foundation
 import Workflow
 
-/// `orchestrator cron next|…`: cron expressions and triggers, computed locally.
+/// `orchestrator cron next|list|timeouts`: cron expressions (computed locally), the cluster's
+/// triggers and its armed state timeouts.
 struct CronCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cron",
         abstract: "Cron expressions and triggers",
         // One line per verb.
-        subcommands: [CronNext.self]
+        subcommands: [CronNext.self, CronList.self, CronTimeouts.self]
     )
 }
 
@@ -96,5 +98,96 @@ struct CronNext: ParsableCommand {
     private func fail(_ message: String) throws {
         printError(message)
         throw ExitCode(ExitStatus.usage)
+    }
+}
+
+/// `orchestrator cron list [--workflow W] [--json]`
+struct CronList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the cluster's cron triggers with their next fire time and last fired slot.",
+        discussion: """
+            One row per trigger of each workflow's latest version: its schedule and zone, what \
+            it does, the next fire time (in the trigger's zone, with its UTC offset), the last \
+            slot the cluster fired and how many slots it fired, skipped (concurrency: forbid) \
+            and missed (misfire policy). A slot fires at most once, whichever node leads.
+
+            Exit status: 0 ok, 1 unknown workflow, 2 bad option, 3 cluster unavailable.
+
+            Examples:
+              orchestrator cron list
+              orchestrator cron list --workflow deploy --json
+            """
+    )
+
+    @Option(help: "Only the triggers of this workflow.")
+    var workflow: String?
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        try await options.withClient { client in
+            let reply = try await client.call(.triggers(workflow: workflow))
+            options.emit(reply) { list in
+                var rows = [["WORKFLOW", "TRIGGER", "SCHEDULE", "ACTION", "NEXT", "LAST SLOT", "FIRED", "SKIPPED", "MISSED"]]
+                for trigger in list.triggers {
+                    let schedule = trigger.timezone == "UTC" ? trigger.cron : "\(trigger.cron) (\(trigger.timezone))"
+                    let action = trigger.transition.map { name in "\(name)" + (trigger.whereState.map { " where \($0)" } ?? "") }
+                        ?? "start (\(trigger.concurrency))"
+                    rows.append([trigger.workflow, trigger.name, schedule, action, trigger.nextFireAt ?? "-", trigger.lastSlotAt ?? "-",
+                                 String(trigger.fired), String(trigger.skipped), String(trigger.missed)])
+                }
+                return list.triggers.isEmpty ? "no triggers" : table(rows)
+            }
+        }
+    }
+}
+
+/// `orchestrator cron timeouts [--workflow W] [--limit N] [--json]`
+struct CronTimeouts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeouts",
+        abstract: "List the armed state timeouts, due first.",
+        discussion: """
+            One row per instance waiting in a state with a `timeout`: when it is due (engine \
+            time, UTC), the transition the leader will request then, and the revision it must \
+            still be at. The last line (standard error) says how many there are when more than \
+            --limit are armed.
+
+            Exit status: 0 ok, 1 unknown workflow, 2 bad option, 3 cluster unavailable.
+
+            Examples:
+              orchestrator cron timeouts
+              orchestrator cron timeouts --workflow deploy --limit 20
+            """
+    )
+
+    @Option(help: "Only the timeouts of this workflow's instances.")
+    var workflow: String?
+
+    @Option(help: "How many to list, 1 to 1000 (default 100).")
+    var limit: Int?
+
+    @OptionGroup var options: ClientOptions
+
+    func validate() throws {
+        if let limit, !(1...1_000).contains(limit) { throw ValidationError("--limit must be between 1 and 1000, not \(limit)") }
+    }
+
+    func run() async throws {
+        try await options.withClient { client in
+            let reply = try await client.call(.timeouts(workflow: workflow, limit: limit))
+            options.emit(reply) { list in
+                var rows = [["INSTANCE", "WORKFLOW", "STATE", "DUE", "TRANSITION", "REVISION"]]
+                for timeout in list.timeouts {
+                    rows.append([timeout.instance, timeout.workflow, timeout.state, timeout.dueAt, timeout.transition,
+                                 String(timeout.revision)])
+                }
+                return list.timeouts.isEmpty ? "no timeouts armed" : table(rows)
+            }
+            if !options.json, reply.value.total > reply.value.timeouts.count {
+                printError("\(reply.value.timeouts.count) of \(reply.value.total) shown; use --limit or --workflow")
+            }
+        }
     }
 }

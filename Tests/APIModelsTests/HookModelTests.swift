@@ -37,3 +37,28 @@ final class HookModelTests: XCTestCase {
         XCTAssertTrue(try assertCodingsAgree(failed).contains(#""due_at":null"#))
     }
 }
+
+/// The schedule models: `GET /v1/triggers` and `GET /v1/timeouts`.
+final class ScheduleModelTests: XCTestCase {
+    func testTriggerListCodingsAgree() throws {
+        let start = TriggerInfo(workflow: "deploy", name: "nightly", cron: "30 2 * * *", timezone: "Europe/Berlin",
+                                action: "start", transition: nil, whereState: nil, concurrency: "forbid", misfire: "once",
+                                maxCatchup: 100, anchorAt: "2027-01-15T08:00:00.123Z", nextFireAt: "2027-01-16T02:30:00+01:00",
+                                lastSlotAt: nil, lastFiredIndex: nil, lastInstance: nil, fired: 0, skipped: 0, missed: 0)
+        let sweep = TriggerInfo(workflow: "order", name: "sweep", cron: "@every 1m", timezone: "UTC", action: "transition",
+                                transition: "cancel", whereState: "created", concurrency: "allow", misfire: "all",
+                                maxCatchup: 5, anchorAt: "2027-01-15T08:00:00.000Z", nextFireAt: nil,
+                                lastSlotAt: "2027-01-15T08:01:00+00:00", lastFiredIndex: 42, lastInstance: nil,
+                                fired: 3, skipped: 1, missed: 2)
+        try assertCodingsAgree(TriggerList(triggers: [start, sweep]))
+        let text = try assertCodingsAgree(start)
+        XCTAssertTrue(text.contains(#""last_slot_at":null"#), text)
+        XCTAssertTrue(text.contains(#""where":null"#), text)
+    }
+
+    func testTimeoutListCodingsAgree() throws {
+        let timeout = TimeoutInfo(instance: "r-1", workflow: "deploy", state: "staged", revision: 4,
+                                  dueAt: "2027-01-15T12:00:00.000Z", transition: "abandon", afterMillis: 14_400_000)
+        try assertCodingsAgree(TimeoutList(timeouts: [timeout], total: 7))
+    }
+}

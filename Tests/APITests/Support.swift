@@ -14,13 +14,14 @@ struct Fixture {
 
     init(behaviour: TwinConsensus.Behaviour = .lead, node: UInt64 = 1, leaderAPI: String? = nil,
          settings: APISettings = APISettings(), engine: ReplicatedEngine = ReplicatedEngine(),
-         pluginNames: (@Sendable () -> Set<String>)? = nil) {
+         pluginNames: (@Sendable () -> Set<String>)? = nil, clock: (any WallClock)? = nil) {
         self.engine = engine
         let isLeader: Bool = if case .follow = behaviour { false } else { true }
         consensus = TwinConsensus(engine: engine, behaviour: behaviour, node: node,
                                   leader: isLeader ? node : (leaderAPI == nil ? nil : 1), leaderAPI: leaderAPI)
         api = APIServer(engine: engine, consensus: consensus, settings: settings,
-                        metricsText: { "# TYPE orchestrator_up gauge\norchestrator_up 1\n" }, pluginNames: pluginNames)
+                        metricsText: { "# TYPE orchestrator_up gauge\norchestrator_up 1\n" }, pluginNames: pluginNames,
+                        clock: clock ?? consensus.clock)
     }
 
     var application: some ApplicationProtocol {

@@ -223,10 +223,7 @@ extension EngineState {
 
     /// The armed state timeouts, earliest first (ties by instance id).
     public var pendingTimers: [StateTimer] {
-        timers.values.sorted {
-            $0.dueAtMillis != $1.dueAtMillis ? $0.dueAtMillis < $1.dueAtMillis
-                                             : $0.instance.utf8.lexicographicallyPrecedes($1.instance.utf8)
-        }
+        timers.values.sorted(by: StateTimer.dueFirst)
     }
 
     /// The timeout armed for an instance, if any.

@@ -66,4 +66,9 @@ public struct StateTimer: Sendable, Hashable {
     public let transition: String
     /// The timeout as written (`72h`), for history.
     public let afterMillis: Int64
+
+    /// The order timeouts are listed and fired in: earliest due first, ties by instance id.
+    public static func dueFirst(_ a: StateTimer, _ b: StateTimer) -> Bool {
+        a.dueAtMillis != b.dueAtMillis ? a.dueAtMillis < b.dueAtMillis : a.instance.utf8.lexicographicallyPrecedes(b.instance.utf8)
+    }
 }
