@@ -118,6 +118,49 @@ final class SchedulingTests: XCTestCase {
         XCTAssertEqual(record.lastSlotMillis, first + 2, "a skipped slot is consumed too")
     }
 
+    func testReplaceAppliesItsTransitionToThePreviousInstanceFirst() throws {
+        let reports = load("""
+            workflow: reports
+            initial: running
+            states:
+              running: {}
+              review: {}
+              superseded: { final: true }
+            transitions:
+              supersede: { from: running, to: superseded }
+              hold: { from: running, to: review }
+            triggers:
+              - name: hourly
+                cron: "@hourly"
+                start: {}
+                concurrency: replace
+                replace_transition: supersede
+
+            """)
+        var h = Harness(workflows: [reports])
+        func fire(at slot: Int64) -> CronFired.Status? {
+            guard case .cronFired(let fired) = h.apply(.cronFire(CronFire(slots: [
+                CronSlot(workflow: "reports", trigger: "hourly", slotMillis: slot)]))) else { return nil }
+            return fired.results.first?.status
+        }
+        let slot = h.nowMillis + 1
+        h.nowMillis += 10
+        guard case .fired(let first?, 0, 0) = fire(at: slot) else { return XCTFail("the first fire starts an instance") }
+        guard case .fired(let second?, 1, 0) = fire(at: slot + 1) else { return XCTFail("the second fire replaces the first") }
+        XCTAssertEqual(h.state.instance(id: first)?.state, "superseded")
+        XCTAssertEqual(h.state.history(of: first)?.entries.last?.cause,
+                       "cron hourly \(Timestamp.rfc3339(millis: slot + 1)) (replace)", "the replaced instance names the fire")
+        XCTAssertEqual(h.state.instance(id: second)?.state, "running")
+
+        // When the previous instance cannot take the transition, it is left as it is and the
+        // new one starts all the same (counted as not moved).
+        h.move(second, "hold")
+        guard case .fired(let third?, 0, 1) = fire(at: slot + 2) else { return XCTFail("the third fire starts despite the hold") }
+        XCTAssertEqual(h.state.instance(id: second)?.state, "review")
+        XCTAssertEqual(h.state.instance(id: third)?.state, "running")
+        XCTAssertEqual(h.state.trigger(workflow: "reports", name: "hourly")?.lastInstance, third)
+    }
+
     func testATransitionTriggerMovesEveryMatchingInstanceOldestFirstWithTheFireAsCause() throws {
         var h = harness()
         for id in ["c", "a", "b", "q"] { h.start("jobs", id: id) }
