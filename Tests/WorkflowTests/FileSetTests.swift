@@ -22,8 +22,8 @@ final class FileSetTests: XCTestCase {
         let set = WorkflowLoader.loadFiles(at: [repositoryRoot.appendingPathComponent("workflows").path],
                                            pluginNames: ["notify", "task"])
         XCTAssertEqual(set.diagnostics.map(\.description), [])
-        XCTAssertEqual(set.workflows.map(\.definition.name), ["cookbook", "deploy", "order"])
-        let cookbook = set.workflows[0].definition
+        XCTAssertEqual(set.workflows.map(\.definition.name), ["approval", "cookbook", "deploy", "order"])
+        let cookbook = set.workflows[1].definition
         XCTAssertEqual(cookbook.transitions(from: "first").map(\.to), ["second"])
         XCTAssertEqual(cookbook.transitions(from: "second").map(\.to), ["third"])
         XCTAssertEqual(cookbook.transitions(from: "third").map(\.to), ["first"])
