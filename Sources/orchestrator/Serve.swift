@@ -82,6 +82,11 @@ struct Serve: AsyncParsableCommand {
             let (id, address) = try ServerConfig.parsePeer(text)
             settings.peers[id] = address
         }
+        // A directory named on the command line must exist (the defaults may be absent: a
+        // node without ./workflows or ./plugins starts with none).
+        for case let (flag, path?) in [("--workflows", workflows), ("--plugins", plugins)] where !Dev.isDirectory(path) {
+            throw ConfigError("\(flag) '\(path)' is not a directory")
+        }
         if let workflows { settings.workflowsDirectory = workflows }
         if let plugins { settings.pluginsDirectory = plugins }
         if join { settings.join = true }
