@@ -89,9 +89,27 @@ extension APIServer {
     /// `GET /v1/instances/{id}/history[?stale=true]`.
     func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try Self.pathID(context)
+        let query = request.uri.queryParameters
+        for key in query.map(\.key) where !["after", "limit", "stale"].contains(key) {
+            throw APIError.invalidField(String(key), "unknown query parameter; use after, limit or stale")
+        }
+        var limit = settings.pageSizeMax
+        if let text = query["limit"] {
+            guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
+                throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
+            }
+            limit = value
+        }
+        var after: UInt64?
+        if let text = query["after"] {
+            guard let value = UInt64(text) else {
+                throw APIError.invalidField("after", "must be a log index (the next_after of a previous page), not '\(text)'")
+            }
+            after = value
+        }
         try await readBarrier(request)
-        guard let history = engine.history(of: id) else { throw APIError.rejected(.unknownInstance(id: id)) }
-        return JSONResponse.make(Views.history(id: id, history))
+        guard let page = engine.historyPage(of: id, after: after, limit: limit) else { throw APIError.rejected(.unknownInstance(id: id)) }
+        return JSONResponse.make(Views.history(id: id, page))
     }
 
     /// `GET /v1/instances?workflow=&state=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.

@@ -38,13 +38,14 @@ enum Views {
                           revision: moved.revision, index: moved.index).json
     }
 
-    static func history(id: String, _ history: Engine.InstanceHistory) -> JSONValue {
-        let entries = history.entries.map { entry in
+    static func history(id: String, _ page: HistoryPage) -> JSONValue {
+        let entries = page.entries.map { entry in
             HistoryRecord(type: entry.kind.rawValue, index: entry.index, requestID: entry.requestID, from: entry.from,
                           to: entry.to, transition: entry.transition, revision: entry.revision,
                           at: Timestamp.rfc3339(millis: entry.timeMillis), hook: entry.hook.map(hookRun), cause: entry.cause)
         }
-        return APIModels.InstanceHistory(id: id, entries: entries, dropped: history.droppedCount).json
+        return APIModels.InstanceHistory(id: id, entries: entries, dropped: page.droppedCount,
+                                         retainedFromIndex: page.retainedFromIndex, nextAfter: page.nextAfter).json
     }
 
     static func hookRun(_ run: HookRunRecord) -> HookRunInfo {

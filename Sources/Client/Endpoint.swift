@@ -155,9 +155,11 @@ extension Endpoint where Value == InstanceList {
 }
 
 extension Endpoint where Value == InstanceHistory {
-    /// `GET /v1/instances/{id}/history`.
-    public static func history(_ id: String) -> Self {
-        Self(method: "GET", path: "/v1/instances/\(escape(id))/history", retryable: true)
+    /// `GET /v1/instances/{id}/history[?after=INDEX&limit=N]`: one page, from the oldest
+    /// retained entry unless `after` is given.
+    public static func history(_ id: String, after: UInt64? = nil, limit: Int? = nil) -> Self {
+        Self(method: "GET", path: "/v1/instances/\(escape(id))/history",
+             query: [("after", after.map(String.init)), ("limit", limit.map(String.init))], retryable: true)
     }
 }
 

@@ -16,8 +16,8 @@ public struct EngineSettings: Sendable, Hashable {
     /// How long a request id is remembered, in the leader's clock (`proposedAtMillis`).
     /// Default 24 hours.
     public var requestIDRetentionMillis: Int64
-    /// Most history entries kept per instance; past it the oldest are dropped (and counted).
-    /// Default 1,000.
+    /// Most history entries kept per instance unless its workflow says otherwise (`history:
+    /// { max_entries }`); past it the oldest are dropped (and counted). Default 10,000.
     public var historyEntriesPerInstanceMax: Int
     /// Most instances the engine holds; starting one more is rejected (`limit_exceeded`).
     /// Default 1,000,000.
@@ -35,7 +35,7 @@ public struct EngineSettings: Sendable, Hashable {
     /// The defaults listed on each field.
     public init(requestIDsMax: Int = 100_000,
                 requestIDRetentionMillis: Int64 = 24 * 3_600_000,
-                historyEntriesPerInstanceMax: Int = 1_000,
+                historyEntriesPerInstanceMax: Int = 10_000,
                 instancesMax: Int = 1_000_000,
                 instanceDataBytesMax: Int = 64 * 1024,
                 workflowsMax: Int = 10_000,

@@ -105,6 +105,14 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.history(of: id) }
     }
 
+    /// One page of instance `id`'s history (`EngineState.historyPage(of:after:limit:)`).
+    public func historyPage(of id: String, after: UInt64?, limit: Int) -> HistoryPage? {
+        state.withLock { $0.historyPage(of: id, after: after, limit: limit) }
+    }
+
+    /// History entries dropped by the per-instance limits, over the retained instances.
+    public var historyEntriesDropped: UInt64 { state.withLock { $0.historyEntriesDropped } }
+
     public func workflowSummaries() -> [WorkflowSummary] {
         state.withLock { $0.workflowSummaries() }
     }

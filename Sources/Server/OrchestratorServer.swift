@@ -93,8 +93,11 @@ public final class OrchestratorServer: Sendable {
         let consensus = ClusterConsensus(node: node, clock: clock)
         let running = RunningDispatches()
         self.consensus = consensus
+        // Engine facts sampled when /metrics is scraped.
+        let historyDropped = Gauge(label: "orchestrator_history_entries_dropped", dimensions: [("node", "\(config.nodeID)")])
         api = APIServer(engine: engine, consensus: consensus,
-                        metricsText: {
+                        metricsText: { [engine] in
+                            historyDropped.record(engine.historyEntriesDropped)
                             var buffer: [UInt8] = []
                             registry.emit(into: &buffer)
                             return String(decoding: buffer, as: UTF8.self)

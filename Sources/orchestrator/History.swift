@@ -2,7 +2,7 @@ import ArgumentParser
 import Client
 import Foundation
 
-/// `orchestrator history INSTANCE`
+/// `orchestrator history INSTANCE [--after INDEX] [--limit N] [--all]`
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an instance's history in log order.",
@@ -12,42 +12,79 @@ struct History: AsyncParsableCommand {
             long it ran, what followed, and the last line of its output; a transition a hook \
             took names the hook as its cause.
 
-            Exit status: 0 ok, 1 unknown instance, 3 cluster unavailable.
+            One page at a time (up to --limit entries, default 1000): when more follow, the \
+            last line on standard error gives the --after for the next page; --all fetches \
+            every page. When the workflow's history limit (history: { max_entries }) dropped \
+            older entries, standard error says how many and from which log index the history \
+            is complete.
 
-            Example:
+            Exit status: 0 ok, 1 unknown instance, 2 bad option, 3 cluster unavailable.
+
+            Examples:
               orchestrator history demo
+              orchestrator history demo --all
+              orchestrator history demo --after 1200 --limit 50
             """
     )
 
     @Argument(help: "The instance's id.")
     var instance: String
 
+    @Option(help: "Only entries after this log index (the --after a previous page printed).")
+    var after: UInt64?
+
+    @Option(help: "Entries per page, 1 to 1000 (default 1000).")
+    var limit: Int?
+
+    @Flag(help: "Fetch every page (with --json: one JSON document per page, one per line).")
+    var all = false
+
     @OptionGroup var options: ClientOptions
+
+    func validate() throws {
+        if let limit, !(1...1_000).contains(limit) { throw ValidationError("--limit must be between 1 and 1000, not \(limit)") }
+    }
 
     func run() async throws {
         try await options.withClient { client in
-            let reply = try await client.call(.history(instance))
-            options.emit(reply) { history in
-                var lines: [String] = []
-                if history.dropped > 0 { lines.append("(\(history.dropped) older entries no longer kept)") }
-                for entry in history.entries {
-                    let what: String = switch entry.type {
-                    case "start": "start → \(entry.to ?? "?")"
-                    case "transition":
-                        "\(entry.transition ?? "?"): \(entry.from ?? "?") → \(entry.to ?? "?")"
-                            + (entry.cause.map { "  (by \($0))" } ?? "")
-                    case "hook": entry.hook.map(History.describe) ?? "hook"
-                    default: "\(entry.type)\(entry.to.map { " → \($0)" } ?? "")"
-                    }
-                    let request = entry.requestID.map { "  [\($0)]" } ?? ""
-                    lines.append("\(String(entry.index).leftPadded(to: 8))  \(entry.at)  \(what)\(request)")
-                    if let hook = entry.hook, let tail = History.lastLine(hook.stderr) ?? History.lastLine(hook.stdout) {
-                        lines.append(String(repeating: " ", count: 36) + "│ " + tail)
-                    }
+            var after = self.after
+            var first = true
+            while true {
+                let reply = try await client.call(.history(instance, after: after, limit: limit))
+                if first, reply.value.dropped > 0, !options.json {
+                    let from = reply.value.retainedFromIndex.map { " (complete from log index \($0))" } ?? ""
+                    printError("note: \(reply.value.dropped) older entries were dropped by the workflow's history limit\(from)")
                 }
-                return lines.joined(separator: "\n")
+                first = false
+                options.emit(reply, human: History.render)
+                guard let next = reply.value.nextAfter else { return }
+                if !all {
+                    if !options.json { printError("more: orchestrator history \(instance) --after \(next)") }
+                    return
+                }
+                after = next
             }
         }
+    }
+
+    static func render(_ history: InstanceHistory) -> String {
+        var lines: [String] = []
+        for entry in history.entries {
+            let what: String = switch entry.type {
+            case "start": "start → \(entry.to ?? "?")"
+            case "transition":
+                "\(entry.transition ?? "?"): \(entry.from ?? "?") → \(entry.to ?? "?")"
+                    + (entry.cause.map { "  (by \($0))" } ?? "")
+            case "hook": entry.hook.map(History.describe) ?? "hook"
+            default: "\(entry.type)\(entry.to.map { " → \($0)" } ?? "")"
+            }
+            let request = entry.requestID.map { "  [\($0)]" } ?? ""
+            lines.append("\(String(entry.index).leftPadded(to: 8))  \(entry.at)  \(what)\(request)")
+            if let hook = entry.hook, let tail = History.lastLine(hook.stderr) ?? History.lastLine(hook.stdout) {
+                lines.append(String(repeating: " ", count: 36) + "│ " + tail)
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -33,6 +33,68 @@ final class HistoryAndQueryTests: XCTestCase {
         XCTAssertEqual(h.state.instance(id: "c")?.revision, 11)
     }
 
+    func testHistoryPagesReturnEveryEntryOnceInOrderOver12000Transitions() {
+        var h = Harness()
+        h.start("cookbook", id: "c")
+        let ring = ["second", "third", "first"]
+        for number in 0..<12_000 { h.move("c", ring[number % 3]) }
+        var revisions: [UInt64] = []
+        var after: UInt64?
+        var pages = 0
+        repeat {
+            let page = h.state.historyPage(of: "c", after: after, limit: 1_000)!
+            XCTAssertLessThanOrEqual(page.entries.count, 1_000)
+            revisions += page.entries.map(\.revision)
+            XCTAssertEqual(page.droppedCount, 2_001, "the default keeps 10,000 of 12,001 entries")
+            after = page.nextAfter
+            pages += 1
+        } while after != nil
+        XCTAssertEqual(pages, 10)
+        XCTAssertEqual(revisions, Array(2_002...12_001), "each retained entry once, in log order")
+        let first = h.state.historyPage(of: "c", after: nil, limit: 5)!
+        XCTAssertEqual(first.retainedFromIndex, first.entries.first?.index)
+        XCTAssertEqual(h.state.historyEntriesDropped, 2_001)
+        XCTAssertNil(h.state.historyPage(of: "nope", after: nil, limit: 5))
+        let past = h.state.historyPage(of: "c", after: UInt64.max, limit: 5)!
+        XCTAssertTrue(past.entries.isEmpty)
+        XCTAssertNil(past.nextAfter)
+    }
+
+    func testAWorkflowsHistoryLimitOverridesTheDefault() {
+        let short = load("""
+            workflow: short
+            initial: a
+            history: { max_entries: 3 }
+            states:
+              a: {}
+            transitions:
+              loop: { from: a, to: a }
+            """)
+        var h = Harness(workflows: [short])
+        h.start("short", id: "s")
+        for _ in 0..<5 { h.move("s", "loop") }
+        let page = h.state.historyPage(of: "s", after: nil, limit: 100)!
+        XCTAssertEqual(page.entries.map(\.revision), [4, 5, 6])
+        XCTAssertEqual(page.droppedCount, 3)
+        XCTAssertEqual(page.retainedFromIndex, page.entries.first?.index)
+        XCTAssertNil(page.nextAfter)
+    }
+
+    func testAPageNeverSplitsEntriesOfOneLogIndex() {
+        var log = HistoryLog()
+        // Indexes 1, 2, 2, 2, 3: a hook result (2) recorded with the transition it took.
+        for (number, index) in [1, 2, 2, 2, 3].enumerated() {
+            log.append(HistoryEntry(kind: .transition, index: UInt64(index), timeMillis: 0, from: "a", to: "a",
+                                    transition: "t", requestID: nil, revision: UInt64(number + 1)), max: 100)
+        }
+        let first = log.page(after: nil, limit: 2)
+        XCTAssertEqual(first.entries.map(\.revision), [1, 2, 3, 4], "the page takes all of index 2")
+        XCTAssertTrue(first.more)
+        let second = log.page(after: 2, limit: 2)
+        XCTAssertEqual(second.entries.map(\.revision), [5])
+        XCTAssertFalse(second.more)
+    }
+
     func testListingIsInStartOrderWithFiltersAndPaging() {
         var h = Harness()
         for number in 0..<25 {

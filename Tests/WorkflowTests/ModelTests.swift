@@ -138,3 +138,29 @@ final class ModelTests: XCTestCase {
         requireSendable(Diagnostic.self)
     }
 }
+
+/// `history: { max_entries: N }`.
+final class HistorySettingTests: XCTestCase {
+    func testMaxEntriesIsReadAndChangesTheHashOnlyWhenGiven() throws {
+        let plain = try XCTUnwrap(definition(minimalWorkflow))
+        XCTAssertNil(plain.historyMaxEntries)
+        let capped = try XCTUnwrap(definition(minimalWorkflow + "history: { max_entries: 50000 }\n"))
+        XCTAssertEqual(capped.historyMaxEntries, 50_000)
+        XCTAssertNotEqual(capped.contentHash, plain.contentHash, "a different limit is a different version")
+        XCTAssertTrue(capped.canonicalEncoding.contains(#""history":{"max_entries":50000}"#), capped.canonicalEncoding)
+        let data = try JSONEncoder().encode(capped)
+        let decoded = try JSONDecoder().decode(WorkflowDefinition.self, from: data)
+        XCTAssertEqual(decoded, capped)
+        XCTAssertEqual(decoded.contentHash, capped.contentHash)
+    }
+
+    func testBadHistorySettingsAreReportedWhereTheyAre() {
+        XCTAssertEqual(diagnostics(minimalWorkflow + "history: { max_entries: 0 }\n"),
+                       ["w.yaml:8:25: error: 'max_entries' of 'history' must be between 1 and 100000, found 0"])
+        XCTAssertEqual(diagnostics(minimalWorkflow + "history: { max_entries: lots }\n"),
+                       ["w.yaml:8:25: error: 'max_entries' of 'history' must be a whole number, found string 'lots'"])
+        XCTAssertEqual(diagnostics(minimalWorkflow + "history: { max_entry: 10 }\n").first?.hasPrefix("w.yaml:8:12: error: unknown key 'max_entry'"), true,
+                       "\(diagnostics(minimalWorkflow + "history: { max_entry: 10 }\n"))")
+        XCTAssertEqual(diagnostics(minimalWorkflow + "history: 10\n"), ["w.yaml:8:10: error: 'history' must be a mapping, found number 10"])
+    }
+}

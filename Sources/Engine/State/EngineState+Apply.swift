@@ -155,7 +155,7 @@ extension EngineState {
         let isFinal = definition.isFinal(to)
         instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
                                isFinal: isFinal)
-        histories[id, default: HistoryLog()].append(entry, max: settings.historyEntriesPerInstanceMax)
+        recordHistory(entry, of: id, definition: definition)
         if from != to {
             stateCounts[current.workflow, default: [:]][from, default: 0] -= 1
             stateCounts[current.workflow, default: [:]][to, default: 0] += 1

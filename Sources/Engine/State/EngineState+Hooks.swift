@@ -123,7 +123,9 @@ extension EngineState {
                                     note: notes.joined(separator: "; "), final: final)
             let entry = HistoryEntry(kind: .hook, index: index, timeMillis: clockMillis, from: nil, to: current.state,
                                      transition: dispatch.transition, requestID: nil, revision: current.revision, hook: run)
-            histories[current.id, default: HistoryLog()].append(entry, max: settings.historyEntriesPerInstanceMax)
+            if let definition = workflows[current.workflow]?.versions[current.version - 1].definition {
+                recordHistory(entry, of: current.id, definition: definition)
+            }
         }
         return .hookRecorded(HookRecorded(dispatchID: dispatch.id, attempt: command.attempt, status: status, index: index))
     }

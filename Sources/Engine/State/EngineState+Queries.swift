@@ -56,6 +56,15 @@ extension EngineState {
         histories[id].map { InstanceHistory(entries: $0.entries, droppedCount: $0.dropped) }
     }
 
+    /// One page of instance `id`'s history: entries with a log index above `after`, oldest
+    /// first (see `HistoryPage`); nil for an unknown instance.
+    public func historyPage(of id: String, after: UInt64?, limit: Int) -> HistoryPage? {
+        guard let log = histories[id] else { return nil }
+        let (entries, more) = log.page(after: after, limit: limit)
+        return HistoryPage(entries: entries, droppedCount: log.dropped, retainedFromIndex: log.first?.index,
+                           nextAfter: more ? entries.last?.index : nil)
+    }
+
     /// Every workflow with its versions, sorted by name.
     public func workflowSummaries() -> [WorkflowSummary] {
         workflows.keys.sorted(by: utf8Precedes).map { WorkflowSummary(name: $0, versions: workflows[$0]!.versions) }

@@ -268,6 +268,7 @@ extension EngineState {
                                     updatedIndex: updatedIndex, updatedAtMillis: updatedAt, isFinal: definition.isFinal(state))
             instances[id] = instance
             histories[id] = HistoryLog(entries: history, dropped: dropped)
+            historyEntriesDropped += dropped
             order.append(OrderEntry(createdIndex: createdIndex, id: id))
             stateCounts[workflow, default: [:]][state, default: 0] += 1
             trackLive(id, workflow: workflow, from: nil, to: state, isFinal: instance.isFinal)

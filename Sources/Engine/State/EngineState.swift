@@ -48,6 +48,9 @@ public struct EngineState: Sendable {
     /// Non-final instances by workflow and state: the candidates of a trigger's transition.
     /// Derived from `instances` (rebuilt on restore, never in a snapshot).
     var live: [String: [String: TreeSet<String>]] = [:]
+    /// History entries dropped by the per-instance limit, summed over the retained
+    /// instances (for the metric). Derived: rebuilt on restore, never in a snapshot.
+    public internal(set) var historyEntriesDropped: UInt64 = 0
 
     /// An empty state.
     public init(settings: EngineSettings = EngineSettings()) {

@@ -101,7 +101,7 @@ extension WorkflowCompiler {
                 sink.error("\(what) '\(YAMLNode.clipped(text))' must be more than zero and at most \(limit.description) (10 years)", at: node.position)
             } else {
                 sink.error("\(what) '\(YAMLNode.clipped(text))' is not a duration: write a number and a unit "
-                    + "(ms, s, m, h), largest unit first, such as '500ms', '30s' or '1h30m'", at: node.position)
+                    + "(ms, s, m, h, d), largest unit first, such as '500ms', '30s' or '1h30m'", at: node.position)
             }
             return nil
         default:
@@ -118,7 +118,7 @@ extension WorkflowCompiler {
         while let first = rest.first {
             if first.isASCII, first.isNumber { digits = true; rest = rest.dropFirst(); continue }
             guard digits else { return false }
-            if rest.hasPrefix("ms") { rest = rest.dropFirst(2) } else if "hms".contains(first) { rest = rest.dropFirst() } else { return false }
+            if rest.hasPrefix("ms") { rest = rest.dropFirst(2) } else if "dhms".contains(first) { rest = rest.dropFirst() } else { return false }
             digits = false
         }
         return !digits

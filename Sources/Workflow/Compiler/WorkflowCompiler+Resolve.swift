@@ -1,7 +1,8 @@
 /// Pass 2: every reference, the graph, and assembly.
 extension WorkflowCompiler {
     mutating func resolve(name: Located<String>?, description: String, initial: Located<String>?, data: [String: JSONValue],
-                          states: [RawState], transitions: [RawTransition], triggers: [RawTrigger]) -> WorkflowDefinition? {
+                          states: [RawState], transitions: [RawTransition], triggers: [RawTrigger],
+                          historyMaxEntries: Int? = nil) -> WorkflowDefinition? {
         let stateByName = Dictionary(states.map { ($0.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         let transitionByName = Dictionary(transitions.map { ($0.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         let stateNames = states.map(\.name.value)
@@ -147,7 +148,8 @@ extension WorkflowCompiler {
                 return TriggerDefinition(name: trigger.name!.value, cron: trigger.cron!, timezone: trigger.timezone,
                                          action: action, concurrency: trigger.concurrency, misfire: trigger.misfire,
                                          replaceTransition: trigger.replaceTransition?.value, maxCatchup: trigger.maxCatchup)
-            })
+            },
+            historyMaxEntries: historyMaxEntries)
     }
 
     private static func hook(_ raw: RawHook) -> Hook {

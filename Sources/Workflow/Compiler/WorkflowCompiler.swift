@@ -69,7 +69,10 @@ struct WorkflowCompiler {
         var maxCatchup: Int = TriggerDefinition.maxCatchupDefault
     }
 
-    static let topLevelKeys = ["workflow", "description", "initial", "data", "states", "transitions", "triggers"]
+    static let topLevelKeys = ["workflow", "description", "initial", "data", "states", "transitions", "triggers", "history"]
+    static let historyKeys = ["max_entries"]
+    /// The bounds of `history: { max_entries }`.
+    static let historyMaxEntriesRange = 1...100_000
     static let stateKeys = ["final", "on_enter", "on_exit", "timeout"]
     static let transitionKeys = ["from", "to", "hooks"]
     static let hookKeys = ["plugin", "with", "timeout", "retry", "on_success", "on_failure"]
@@ -98,9 +101,22 @@ struct WorkflowCompiler {
         let states = top["states"].map { readStates($0) } ?? []
         let transitions = top["transitions"].map { readTransitions($0) } ?? []
         let triggers = top["triggers"].map { readTriggers($0) } ?? []
+        let historyMaxEntries = top["history"].flatMap { readHistory($0) }
 
         return resolve(name: workflowName, description: description, initial: initial, data: data,
-                       states: states, transitions: transitions, triggers: triggers)
+                       states: states, transitions: transitions, triggers: triggers, historyMaxEntries: historyMaxEntries)
+    }
+
+    /// `history: { max_entries: N }`.
+    private mutating func readHistory(_ node: YAMLNode) -> Int? {
+        guard let settings = fields(of: node, in: "'history'", allowed: Self.historyKeys, required: ["max_entries"]),
+              let value = settings["max_entries"], let count = integer(value, "'max_entries' of 'history'") else { return nil }
+        guard Self.historyMaxEntriesRange.contains(count) else {
+            sink.error("'max_entries' of 'history' must be between \(Self.historyMaxEntriesRange.lowerBound) and \(Self.historyMaxEntriesRange.upperBound), found \(count)",
+                       at: value.position)
+            return nil
+        }
+        return count
     }
 
     private mutating func readStates(_ node: YAMLNode) -> [RawState] {

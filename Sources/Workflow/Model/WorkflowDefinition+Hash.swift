@@ -7,20 +7,23 @@ extension WorkflowDefinition {
     /// round-trip form, only `"`, `\` and control characters escaped.
     public var canonicalEncoding: String {
         Self.canonicalValue(name: name, description: description, initial: initial, data: data,
-                            states: states, transitions: transitions, triggers: triggers).canonicalJSON
+                            states: states, transitions: transitions, triggers: triggers,
+                            historyMaxEntries: historyMaxEntries).canonicalJSON
     }
 
     static func hash(name: String, description: String, initial: String, data: [String: JSONValue],
-                     states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition]) -> String {
+                     states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition],
+                     historyMaxEntries: Int?) -> String {
         let value = canonicalValue(name: name, description: description, initial: initial, data: data,
-                                   states: states, transitions: transitions, triggers: triggers)
+                                   states: states, transitions: transitions, triggers: triggers,
+                                   historyMaxEntries: historyMaxEntries)
         return SHA256.hexDigest(value.canonicalBytes)
     }
 
     private static func canonicalValue(name: String, description: String, initial: String, data: [String: JSONValue],
                                        states: [StateDefinition], transitions: [TransitionDefinition],
-                                       triggers: [TriggerDefinition]) -> JSONValue {
-        .object([
+                                       triggers: [TriggerDefinition], historyMaxEntries: Int?) -> JSONValue {
+        var fields: [String: JSONValue] = [
             "format": .number(Double(canonicalFormatVersion)),
             "name": .string(name),
             "description": .string(description),
@@ -29,7 +32,10 @@ extension WorkflowDefinition {
             "states": .array(states.map(canonical)),
             "transitions": .array(transitions.map(canonical)),
             "triggers": .array(triggers.map(canonical)),
-        ])
+        ]
+        // Added after format 1: present only when set, so definitions without it keep their hash.
+        if let historyMaxEntries { fields["history"] = .object(["max_entries": .number(Double(historyMaxEntries))]) }
+        return .object(fields)
     }
 
     private static func canonical(_ state: StateDefinition) -> JSONValue {

@@ -23,6 +23,9 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
     public let transitions: [TransitionDefinition]
     /// The cron triggers, in the order written.
     public let triggers: [TriggerDefinition]
+    /// `history: { max_entries: N }`: the most history entries kept per instance (the oldest
+    /// are dropped first, and counted); nil: the cluster's default (10,000).
+    public let historyMaxEntries: Int?
 
     /// SHA-256 (lowercase hex) of the canonical encoding: sorted-key JSON of the fields above,
     /// with fixed number and string formatting. Equal content gives an equal hash everywhere.
@@ -35,7 +38,8 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
 
     /// Assembles a definition. Does not validate: use `WorkflowLoader` for user input.
     public init(name: String, description: String = "", initial: String, data: [String: JSONValue] = [:],
-                states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition] = []) {
+                states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition] = [],
+                historyMaxEntries: Int? = nil) {
         self.name = name
         self.description = description
         self.initial = initial
@@ -43,6 +47,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         self.states = states
         self.transitions = transitions
         self.triggers = triggers
+        self.historyMaxEntries = historyMaxEntries
         var stateIndex: [String: Int] = [:]
         for (index, state) in states.enumerated() where stateIndex[state.name] == nil { stateIndex[state.name] = index }
         var transitionIndex: [String: Int] = [:]
@@ -62,7 +67,8 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         self.transitionIndex = transitionIndex
         self.outgoing = outgoing
         self.contentHash = WorkflowDefinition.hash(name: name, description: description, initial: initial, data: data,
-                                                   states: states, transitions: transitions, triggers: triggers)
+                                                   states: states, transitions: transitions, triggers: triggers,
+                                                   historyMaxEntries: historyMaxEntries)
     }
 
     /// The state called `name`, if defined.
@@ -101,6 +107,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case name, description, initial, data, states, transitions, triggers
+        case historyMaxEntries = "history_max_entries"
     }
 
     /// Decodes a stored definition and recomputes its indexes and hash.
@@ -113,7 +120,8 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
             data: try container.decodeIfPresent([String: JSONValue].self, forKey: .data) ?? [:],
             states: try container.decode([StateDefinition].self, forKey: .states),
             transitions: try container.decode([TransitionDefinition].self, forKey: .transitions),
-            triggers: try container.decodeIfPresent([TriggerDefinition].self, forKey: .triggers) ?? [])
+            triggers: try container.decodeIfPresent([TriggerDefinition].self, forKey: .triggers) ?? [],
+            historyMaxEntries: try container.decodeIfPresent(Int.self, forKey: .historyMaxEntries))
     }
 
     /// Encodes the declared fields.
@@ -126,6 +134,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         try container.encode(states, forKey: .states)
         try container.encode(transitions, forKey: .transitions)
         try container.encode(triggers, forKey: .triggers)
+        try container.encodeIfPresent(historyMaxEntries, forKey: .historyMaxEntries)
     }
 
     /// Definitions are equal when their declared fields are.
@@ -133,6 +142,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         lhs.contentHash == rhs.contentHash && lhs.name == rhs.name && lhs.description == rhs.description
             && lhs.initial == rhs.initial && lhs.data == rhs.data && lhs.states == rhs.states
             && lhs.transitions == rhs.transitions && lhs.triggers == rhs.triggers
+            && lhs.historyMaxEntries == rhs.historyMaxEntries
     }
 
     /// Hashes the content hash.

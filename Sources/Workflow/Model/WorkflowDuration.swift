@@ -1,5 +1,5 @@
-/// A length of time in whole milliseconds, written in YAML as `500ms`, `30s`, `5m`, `72h` or
-/// a combination from largest to smallest unit such as `1h30m`.
+/// A length of time in whole milliseconds, written in YAML as `500ms`, `30s`, `5m`, `72h`,
+/// `7d` (days of 24 hours) or a combination from largest to smallest unit such as `1h30m`.
 ///
 /// ```swift
 /// WorkflowDuration(parsing: "1h30m")?.milliseconds   // 5_400_000
@@ -20,7 +20,7 @@ public struct WorkflowDuration: Sendable, Codable, Hashable, Comparable, CustomS
     /// The same length as a Swift `Duration`.
     public var duration: Duration { .milliseconds(milliseconds) }
 
-    /// Parses `500ms`, `30s`, `5m`, `72h`, `1h30m`, `2m30s500ms`; nil when malformed, zero,
+    /// Parses `500ms`, `30s`, `5m`, `72h`, `7d`, `1d12h`, `1h30m`, `2m30s500ms`; nil when malformed, zero,
     /// or longer than `millisecondsMax`. Units must appear at most once, largest first.
     public init?(parsing text: String) {
         let bytes = Array(text.utf8)
@@ -42,6 +42,7 @@ public struct WorkflowDuration: Sendable, Codable, Hashable, Comparable, CustomS
             let unit: Int64
             let rank: Int
             switch bytes[index] {
+            case UInt8(ascii: "d"): unit = 86_400_000; rank = 4; index += 1
             case UInt8(ascii: "h"): unit = 3_600_000; rank = 3; index += 1
             case UInt8(ascii: "s"): unit = 1_000; rank = 1; index += 1
             case UInt8(ascii: "m"):
@@ -63,7 +64,8 @@ public struct WorkflowDuration: Sendable, Codable, Hashable, Comparable, CustomS
         self.milliseconds = total
     }
 
-    /// The shortest spelling in the YAML syntax, e.g. `1h30m`, `500ms`.
+    /// The spelling in the YAML syntax with hours as the largest unit, e.g. `1h30m`, `500ms`,
+    /// `168h` for `7d` (history causes say `after 72h`, as they always have).
     public var description: String {
         guard milliseconds > 0 else { return "0ms" }
         var rest = milliseconds
