@@ -113,7 +113,7 @@ final class CronProcessTests: XCTestCase {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        XCTAssertTrue(caughtUp, "leader \(leader) did not fire the slots through now − 2 s within 15 s\n\(cluster.logTails())")
+        XCTAssertTrue(caughtUp, "leader \(leader) did not fire the slots through now − 2 s within 15 s\n\(Self.evidence(cluster))")
 
         // The start trigger: one instance per slot, from the first slot after registration on.
         var startSlots: [Int64] = []
@@ -129,7 +129,7 @@ final class CronProcessTests: XCTestCase {
         startSlots.sort()
         let startProblems = Self.problems(startSlots, anchor: anchor, expectedFirst: anchor + Self.intervalMillis)
         XCTAssertTrue(startProblems.isEmpty,
-                      "start trigger '\(Self.startTrigger)': \(startProblems.joined(separator: "; "))\n\(cluster.logTails())")
+                      "start trigger '\(Self.startTrigger)': \(startProblems.joined(separator: "; "))\n\(Self.evidence(cluster))")
 
         // The start entries name their slot as their cause.
         for id in starts.keys.sorted().prefix(3) {
@@ -158,11 +158,16 @@ final class CronProcessTests: XCTestCase {
         if (enteredMillis - anchor) % Self.intervalMillis == 0 && tickSlots.first == enteredMillis { firstTick = enteredMillis }
         let tickProblems = Self.problems(tickSlots.sorted(), anchor: anchor, expectedFirst: firstTick)
         XCTAssertTrue(tickProblems.isEmpty,
-                      "transition trigger '\(Self.tickTrigger)' on \(Self.looper): \(tickProblems.joined(separator: "; "))\n\(cluster.logTails())")
+                      "transition trigger '\(Self.tickTrigger)' on \(Self.looper): \(tickProblems.joined(separator: "; "))\n\(Self.evidence(cluster))")
 
-        // Slots that fell while no node led: the next leader fired them (checked above with the rest).
-        let leaderless = Set(startSlots + tickSlots).filter { slot in
-            kills.contains { slot > $0.killedAtMillis && slot < $0.killedAtMillis + $0.leaderlessMillis }
+        // Slots due while no node led: the next leader had to fire them (checked above with the rest).
+        var leaderless: [Int64] = []
+        for kill in kills {
+            var slot = anchor + ((kill.killedAtMillis - anchor) / Self.intervalMillis + 1) * Self.intervalMillis
+            while slot < kill.killedAtMillis + kill.leaderlessMillis {
+                leaderless.append(slot)
+                slot += Self.intervalMillis
+            }
         }
         let gaps = zip(startSlots, startSlots.dropFirst()).map { $1 - $0 } + zip(tickSlots, tickSlots.dropFirst()).map { $1 - $0 }
         let killText = kills.map { "node \($0.node)→\($0.newLeader), \($0.leaderlessMillis) ms leaderless" }.joined(separator: "; ")
@@ -173,6 +178,16 @@ final class CronProcessTests: XCTestCase {
         XCTAssertEqual(kills.count, 3)
         XCTAssertGreaterThan(startSlots.count, 8, "the start trigger fired through the kills")
         XCTAssertFalse(leaderless.isEmpty, "no slot fell inside a leaderless window (kills: \(killText)); the hand-over went untested")
+    }
+
+    /// For failure messages: each node's scheduler, leadership and error lines, then its log's tail.
+    static func evidence(_ cluster: ProcessCluster) -> String {
+        let relevant = ["scheduler", "cron", "leader services", "role changed", "error", "warning"]
+        let lines = cluster.nodes.keys.sorted().map { id in
+            let matching = cluster.log(id).split(separator: "\n").filter { line in relevant.contains { line.contains($0) } }
+            return "--- node \(id): scheduler and leadership lines ---\n" + matching.suffix(30).joined(separator: "\n")
+        }
+        return lines.joined(separator: "\n") + "\n" + cluster.logTails(lines: 15)
     }
 
     // MARK: Reading the cluster

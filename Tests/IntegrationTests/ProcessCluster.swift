@@ -147,16 +147,24 @@ final class ProcessCluster: @unchecked Sendable {
     func waitForLeader(among ids: [Int]? = nil, timeout: Double = 20) async throws -> Int {
         let candidates = ids ?? running
         let deadline = Date().addingTimeInterval(timeout)
+        var answers: [Int: String] = [:]
         while Date() < deadline {
             var seen: Set<Int> = []
             for id in candidates {
-                if let (status, body) = try? await request("GET", id, "/v1/health"), status == 200,
-                   let leader = body["leader"] as? Int { seen.insert(leader) } else { seen.insert(-1) }
+                do {
+                    let (status, body) = try await request("GET", id, "/v1/health")
+                    answers[id] = "\(status) \(body)"
+                    if status == 200, let leader = body["leader"] as? Int { seen.insert(leader) } else { seen.insert(-1) }
+                } catch {
+                    answers[id] = "\(error)"
+                    seen.insert(-1)
+                }
             }
             if seen.count == 1, let leader = seen.first, leader > 0, candidates.contains(leader) { return leader }
             try await Task.sleep(for: .milliseconds(100))
         }
-        XCTFail("no agreed leader among \(candidates) within \(timeout) s")
+        let last = answers.keys.sorted().map { "node \($0): \(answers[$0]!)" }.joined(separator: "\n")
+        XCTFail("no agreed leader among \(candidates) within \(timeout) s; last health answers:\n\(last)\n\(logTails(lines: 20))")
         throw CancellationError()
     }
 
