@@ -87,7 +87,9 @@ public struct CronScheduler: Sendable {
                     logger.warning("the clock jumped forward", metadata: ["by_ms": "\(now - expectedNow)"])
                 }
 
-                // Cron slots.
+                // Cron slots. A batch counts as handled once its entry committed; a refused or
+                // unknown one is proposed again on the next pass, which comes right away.
+                var retrySoon = false
                 let (slots, nextSlot) = plan.due(triggers: engine.triggerStates(), definitions: { engine.workflowVersion($0)?.definition },
                                                  now: now)
                 var index = 0
@@ -96,6 +98,7 @@ public struct CronScheduler: Sendable {
                     index += batch.count
                     do throws(ConsensusError) {
                         let committed = try await propose(.cronFire(CronFire(slots: batch)))
+                        plan.noteCommitted(batch)
                         let at = clock.nowMillis
                         for slot in batch { metrics.fired(lagMillis: at - slot.slotMillis, missed: slot.missed) }
                         if case .cronFired(let fired) = committed.outcome {
@@ -106,6 +109,7 @@ public struct CronScheduler: Sendable {
                         logger.warning("proposing cron slots failed; they are proposed again on the next pass",
                                        metadata: ["slots": "\(batch.count)", "error": "\(error)"])
                         try await clock.sleep(untilMillis: clock.nowMillis + 200)
+                        retrySoon = true
                         break
                     }
                 }
@@ -138,7 +142,7 @@ public struct CronScheduler: Sendable {
                 let nextTimer = timers.values.lazy.map(\.dueAtMillis).min()
                 let afterNow = clock.nowMillis
                 var wakeAt = min(nextSlot ?? .max, nextTimer ?? .max, afterNow + settings.idleWakeMillis)
-                if slots.count >= CronFire.slotsMax || due.count >= TimerFire.timersMax { wakeAt = afterNow }
+                if slots.count >= CronFire.slotsMax || due.count >= TimerFire.timersMax || retrySoon { wakeAt = afterNow }
                 expectedNow = max(afterNow, wakeAt)
                 if wake?.atMillis != wakeAt {
                     wake?.task.cancel()
@@ -177,7 +181,8 @@ struct TriggerPlan {
     let settings: CronScheduler.Settings
     let logger: Logger
     private var schedules: [String: CronSchedule?] = [:]
-    /// Slots at or before this were handled by this scheduler (fired or skipped), per trigger.
+    /// Slots at or before this were handled by this scheduler, per trigger: committed (fired
+    /// or ignored by apply, see `noteCommitted`) or dropped by `misfire: skip`.
     private var consideredThrough: [String: Int64] = [:]
 
     init(settings: CronScheduler.Settings, logger: Logger) {
@@ -208,7 +213,6 @@ struct TriggerPlan {
             let grace = now - settings.misfireGraceMillis
             if first >= grace {
                 slots.append(CronSlot(workflow: record.workflow, trigger: record.name, slotMillis: first))
-                consideredThrough[key] = first
                 continue
             }
             // Missed slots: the misfire policy decides.
@@ -225,7 +229,6 @@ struct TriggerPlan {
             case .once:
                 let missed = Self.count(schedule, after: after, through: newest, anchor: anchor) - 1
                 slots.append(CronSlot(workflow: record.workflow, trigger: record.name, slotMillis: newest, missed: max(0, missed)))
-                consideredThrough[key] = newest
             case .all:
                 var picked: [Int64] = [newest]
                 while picked.count < trigger.maxCatchup,
@@ -238,10 +241,21 @@ struct TriggerPlan {
                     slots.append(CronSlot(workflow: record.workflow, trigger: record.name, slotMillis: slot, missed: missed))
                     missed = 0
                 }
-                consideredThrough[key] = newest
             }
         }
         return (slots, nextSlot)
+    }
+
+    /// After the entry carrying `batch` committed: its slots are handled (fired, or ignored by
+    /// apply), so later passes look after them. Slots of an entry that failed are not noted,
+    /// and the next pass proposes them again (apply ignores any that did commit after all).
+    /// Noting them when they were chosen would lose them for good: the next pass would fire
+    /// the slot after, and apply never fires a slot at or before the last fired one.
+    mutating func noteCommitted(_ batch: [CronSlot]) {
+        for slot in batch {
+            let key = "\(slot.workflow)/\(slot.trigger)"
+            consideredThrough[key] = max(consideredThrough[key] ?? .min, slot.slotMillis)
+        }
     }
 
     /// After a proposal committed: a slot apply ignored (fired already by an earlier leader)

@@ -133,33 +133,55 @@ final class ProcessCluster: @unchecked Sendable {
         (try? String(contentsOf: root.appendingPathComponent("node-\(id).log"), encoding: .utf8)) ?? ""
     }
 
+    /// The last `lines` lines of every node's log, each under a header, for failure messages.
+    func logTails(lines: Int = 40) -> String {
+        nodes.keys.sorted().map { id in
+            let tail = log(id).split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+            return "--- node \(id) (last \(lines) lines) ---\n\(tail)"
+        }.joined(separator: "\n")
+    }
+
     var running: [Int] { nodes.values.filter { $0.process != nil }.map(\.id).sorted() }
 
     /// The node that every running node agrees leads, once they do.
     func waitForLeader(among ids: [Int]? = nil, timeout: Double = 20) async throws -> Int {
         let candidates = ids ?? running
         let deadline = Date().addingTimeInterval(timeout)
+        var answers: [Int: String] = [:]
         while Date() < deadline {
             var seen: Set<Int> = []
             for id in candidates {
-                if let (status, body) = try? await request("GET", id, "/v1/health"), status == 200,
-                   let leader = body["leader"] as? Int { seen.insert(leader) } else { seen.insert(-1) }
+                do {
+                    let (status, body) = try await request("GET", id, "/v1/health")
+                    answers[id] = "\(status) \(body)"
+                    if status == 200, let leader = body["leader"] as? Int { seen.insert(leader) } else { seen.insert(-1) }
+                } catch {
+                    answers[id] = "\(error)"
+                    seen.insert(-1)
+                }
             }
             if seen.count == 1, let leader = seen.first, leader > 0, candidates.contains(leader) { return leader }
             try await Task.sleep(for: .milliseconds(100))
         }
-        XCTFail("no agreed leader among \(candidates) within \(timeout) s")
+        let last = answers.keys.sorted().map { "node \($0): \(answers[$0]!)" }.joined(separator: "\n")
+        XCTFail("no agreed leader among \(candidates) within \(timeout) s; last health answers:\n\(last)\n\(logTails(lines: 20))")
         throw CancellationError()
     }
 
-    /// Waits until the cookbook workflow is registered, as seen from node `id`.
-    func waitForWorkflow(on id: Int) async throws {
+    /// Waits until workflow `name` (the cookbook by default) is registered, as seen from node `id`.
+    func waitForWorkflow(on id: Int, name: String = "cookbook") async throws {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let (status, _) = try? await request("GET", id, "/v1/workflows/cookbook"), status == 200 { return }
+            if let (status, _) = try? await request("GET", id, "/v1/workflows/\(name)"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        XCTFail("the cookbook workflow was not registered; node log:\n\(log(id))")
+        XCTFail("the \(name) workflow was not registered; node log:\n\(log(id))")
+    }
+
+    /// Adds a workflow file to the directory every node registers from (before `start`, or
+    /// the leader's registrar picks it up on its next scan).
+    func addWorkflow(file name: String, _ yaml: String) throws {
+        try yaml.write(to: workflows.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
     /// One HTTP request; the body is a JSON object (or nil).

@@ -2,6 +2,7 @@ import XCTest
 import Engine
 import Logging
 import Scheduler
+import Synchronization
 import Workflow
 
 /// The scheduler on a manual clock against a real engine: slots fire once each, across a
@@ -103,6 +104,59 @@ final class CronSchedulerTests: XCTestCase {
         let all = try XCTUnwrap(engine.current().trigger(workflow: "tick", name: "caught-up"))
         XCTAssertEqual(all.missed, 7, "misfire all with max_catchup 3: the three latest of ten")
         XCTAssertEqual(all.lastSlotMillis, start + 10 * 60_000)
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
+
+    /// Counts proposals, failing the first cron fire (as a saturated leader answers `busy`).
+    private final class FailFirstCronFire: Sendable {
+        let cronFires = Mutex(0)
+
+        var count: Int { cronFires.withLock { $0 } }
+
+        /// Whether this cron-fire proposal is the first, which fails.
+        func fails(_ command: Command) -> Bool {
+            guard case .cronFire = command else { return false }
+            return cronFires.withLock { count in
+                count += 1
+                return count == 1
+            }
+        }
+    }
+
+    func testASlotWhoseProposalFailedIsProposedAgain() async throws {
+        let clock = ManualClock(nowMillis: start)
+        let (engine, consensus) = try await setUp(clock: clock)
+        let proposals = FailFirstCronFire()
+        let scheduler = Task {
+            try await CronScheduler().run(engine: engine, clock: clock, propose: { (command: Command) async throws(ConsensusError) -> Committed in
+                if proposals.fails(command) { throw .busy(reason: "test: the leader is saturated", retryAfterMillis: 200) }
+                return try await consensus.propose(command, fencedOn: nil)
+            }, logger: Logger(label: "test"))
+        }
+        // The first minute's slots (both triggers, one entry) are refused: not applied.
+        clock.advance(byMillis: 60_000)
+        let refused = try await eventually { proposals.count == 1 && clock.sleeperCount > 0 }
+        XCTAssertTrue(refused)
+        XCTAssertEqual(engine.current().trigger(workflow: "tick", name: "every-minute")?.fired, 0)
+        // A second later (past the scheduler's 200 ms back-off, long before the next slot) they fire.
+        clock.advance(byMillis: 1_000)
+        let retried = try await eventually(2) {
+            engine.current().trigger(workflow: "tick", name: "every-minute")?.fired == 1
+                && engine.current().trigger(workflow: "tick", name: "caught-up")?.fired == 1
+        }
+        XCTAssertTrue(retried, "the refused slots were proposed again; cron proposals: \(proposals.count)")
+        clock.advance(byMillis: 60_000)
+        let next = try await eventually(2) { engine.current().trigger(workflow: "tick", name: "every-minute")?.fired == 2 }
+        XCTAssertTrue(next)
+        for name in ["every-minute", "caught-up"] {
+            let trigger = try XCTUnwrap(engine.current().trigger(workflow: "tick", name: name))
+            XCTAssertEqual(trigger.lastSlotMillis, start + 2 * 60_000, name)
+            XCTAssertEqual(trigger.missed, 0, "\(name): no slot was lost")
+        }
+        let slotIDs = started(engine).sorted()
+        XCTAssertEqual(slotIDs, [EngineState.cronInstanceID(workflow: "tick", trigger: "every-minute", slotMillis: start + 60_000),
+                                 EngineState.cronInstanceID(workflow: "tick", trigger: "every-minute", slotMillis: start + 120_000)])
         scheduler.cancel()
         _ = await scheduler.result
     }
