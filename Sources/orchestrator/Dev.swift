@@ -55,10 +55,9 @@ struct Dev: AsyncParsableCommand {
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9, not \(nodes)") }
         if let basePort, !(1...65000).contains(basePort) { throw ValidationError("--base-port must be between 1 and 65000") }
-        // As for `serve`: a directory named on the command line must exist; the defaults may be absent.
-        for (flag, path, fallback) in [("--workflows", workflows, "./workflows"), ("--plugins", plugins, "./plugins")]
-        where path != fallback && !Self.isDirectory(path) {
-            throw ValidationError("\(flag) '\(path)' is not a directory")
+        // As for `serve`: a workflows directory named on the command line must exist; the default may be absent.
+        if workflows != "./workflows", !Self.isDirectory(workflows) {
+            throw ValidationError("--workflows '\(workflows)' is not a directory")
         }
     }
 
@@ -133,7 +132,7 @@ struct Dev: AsyncParsableCommand {
                              "--data-dir", config.dataDirectory, "--tick-ms", "\(config.tickMillis)"]
             // Absent default directories are left to the node (it starts with none).
             if Self.isDirectory(config.workflowsDirectory) { arguments += ["--workflows", config.workflowsDirectory] }
-            if Self.isDirectory(config.pluginsDirectory) { arguments += ["--plugins", config.pluginsDirectory] }
+            arguments += ["--plugins", config.pluginsDirectory]
             for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
                 arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
             }

@@ -82,10 +82,11 @@ struct Serve: AsyncParsableCommand {
             let (id, address) = try ServerConfig.parsePeer(text)
             settings.peers[id] = address
         }
-        // A directory named on the command line must exist (the defaults may be absent: a
-        // node without ./workflows or ./plugins starts with none).
-        for case let (flag, path?) in [("--workflows", workflows), ("--plugins", plugins)] where !Dev.isDirectory(path) {
-            throw ConfigError("\(flag) '\(path)' is not a directory")
+        // A workflows directory named on the command line must exist (the default may be
+        // absent: the node starts with none). The plugins directory is read at each
+        // registration, so it may appear later.
+        if let workflows, !Dev.isDirectory(workflows) {
+            throw ConfigError("--workflows '\(workflows)' is not a directory")
         }
         if let workflows { settings.workflowsDirectory = workflows }
         if let plugins { settings.pluginsDirectory = plugins }
