@@ -5,7 +5,7 @@ import Workflow
 /// ```
 /// byte 0      format version (1)
 /// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition, 4 hookResult,
-///             5 cronFire, 6 timerFire
+///             5 cronFire, 6 timerFire, 7 purgeInstances
 /// bytes 2-9   proposedAtMillis, Int64 little-endian
 /// then        requestID (optional string), then the tag's fields
 /// ```
@@ -24,6 +24,7 @@ extension Command {
         case hookResult = 4
         case cronFire = 5
         case timerFire = 6
+        case purgeInstances = 7
     }
 
     /// The command as log entry bytes.
@@ -105,6 +106,14 @@ extension Command {
                 writer.writeString(timer.instance)
                 writer.writeVarint(timer.revision)
             }
+        case .purgeInstances(let command):
+            writer.writeByte(Tag.purgeInstances.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(nil)
+            writer.writeBool(command.defaultRetentionMillis != nil)
+            if let retention = command.defaultRetentionMillis { writer.writeSigned(retention) }
+            writer.writeCount(command.ids.count)
+            for id in command.ids { writer.writeString(id) }
         }
         return writer.bytes
     }
@@ -207,6 +216,13 @@ extension Command {
                 timers.append(TimerSlot(instance: try reader.readString("instance id"), revision: try reader.readVarint("revision")))
             }
             command = .timerFire(TimerFire(timers: timers, proposedAtMillis: proposedAtMillis))
+        case .purgeInstances:
+            let retention: Int64? = try reader.readBool("has default retention") ? try reader.readSigned("default retention") : nil
+            let count = try reader.readCount("instance count", minBytesEach: 1)
+            var ids: [String] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(try reader.readString("instance id")) }
+            command = .purgeInstances(PurgeInstances(ids: ids, defaultRetentionMillis: retention, proposedAtMillis: proposedAtMillis))
         }
         try reader.expectEnd("command")
         return command

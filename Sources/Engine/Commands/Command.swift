@@ -24,6 +24,8 @@ public enum Command: Sendable, Hashable {
     case cronFire(CronFire)
     /// Fires state timeouts that came due (proposed by the leader's scheduler).
     case timerFire(TimerFire)
+    /// Removes finished instances past their retention (proposed by the leader's retention service).
+    case purgeInstances(PurgeInstances)
 
     /// The idempotency key, if the command has one.
     public var requestID: String? {
@@ -31,8 +33,9 @@ public enum Command: Sendable, Hashable {
         case .registerWorkflow(let command): return command.requestID
         case .startInstance(let command): return command.requestID
         case .transition(let command): return command.requestID
-        // Deduplicated by dispatch id and attempt, by trigger slot, and by instance revision instead.
-        case .hookResult, .cronFire, .timerFire: return nil
+        // Deduplicated by dispatch id and attempt, by trigger slot, and by instance revision
+        // instead; a purge repeated finds the instances gone.
+        case .hookResult, .cronFire, .timerFire, .purgeInstances: return nil
         }
     }
 
@@ -47,6 +50,7 @@ public enum Command: Sendable, Hashable {
             case .hookResult(let command): return command.proposedAtMillis
             case .cronFire(let command): return command.proposedAtMillis
             case .timerFire(let command): return command.proposedAtMillis
+            case .purgeInstances(let command): return command.proposedAtMillis
             }
         }
         set {
@@ -69,6 +73,9 @@ public enum Command: Sendable, Hashable {
             case .timerFire(var command):
                 command.proposedAtMillis = newValue
                 self = .timerFire(command)
+            case .purgeInstances(var command):
+                command.proposedAtMillis = newValue
+                self = .purgeInstances(command)
             }
         }
     }

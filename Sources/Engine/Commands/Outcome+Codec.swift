@@ -116,6 +116,11 @@ extension Outcome {
                 }
             }
             writer.writeVarint(value.index)
+        case .instancesPurged(let value):
+            writer.writeByte(10)
+            writer.writeCount(value.purged)
+            writer.writeCount(value.kept)
+            writer.writeVarint(value.index)
         }
     }
 
@@ -198,6 +203,9 @@ extension Outcome {
                 results.append(TimerFired.TimerResult(instance: instance, revision: revision, status: status))
             }
             return .timerFired(TimerFired(results: results, index: try reader.readVarint("index")))
+        case 10:
+            return .instancesPurged(InstancesPurged(purged: try reader.readInt("purged"), kept: try reader.readInt("kept"),
+                                                    index: try reader.readVarint("index")))
         default:
             throw .unknownTag(what: "outcome", tag: tag, offset: at)
         }

@@ -31,6 +31,8 @@ public enum Outcome: Sendable, Hashable {
     case cronFired(CronFired)
     /// State timeouts were taken or ignored (one result per timer of the entry).
     case timerFired(TimerFired)
+    /// Finished instances past their retention were removed.
+    case instancesPurged(InstancesPurged)
 
     /// The rejection, if the command was refused.
     public var rejection: Rejection? {

@@ -40,6 +40,8 @@ public enum Effect: Sendable, Hashable {
     case timerArmed(instance: String, revision: UInt64, dueAtMillis: Int64)
     /// The instance left the state (or the timer fired): the timer armed at `revision` is gone.
     case timerCancelled(instance: String, revision: UInt64)
+    /// A finished instance past its retention was removed with its history.
+    case instancePurged(id: String, workflow: String)
 }
 
 /// What applying one log entry did: the outcome the proposer receives, and the effects that

@@ -108,7 +108,10 @@ extension EngineState {
         stateCounts[command.workflow, default: [:]][state, default: 0] += 1
         trackLive(command.id, workflow: command.workflow, from: nil, to: state, isFinal: instance.isFinal)
         effects.append(.instanceStarted(id: command.id, workflow: command.workflow, version: pinned.version, state: state))
-        if instance.isFinal { effects.append(.instanceFinished(id: command.id, workflow: command.workflow, state: state)) }
+        if instance.isFinal {
+            trackFinished(instance)
+            effects.append(.instanceFinished(id: command.id, workflow: command.workflow, state: state))
+        }
         rearmTimer(instance, definition: definition, effects: &effects)
         recordDispatches(instance: instance, definition: definition, transition: nil, from: nil, to: state, index: index,
                          effects: &effects)
@@ -163,7 +166,10 @@ extension EngineState {
         trackLive(id, workflow: current.workflow, from: from, to: to, isFinal: isFinal)
         effects.append(.instanceMoved(id: id, workflow: current.workflow, transition: chosen.name, from: from, to: to,
                                       revision: revision))
-        if isFinal { effects.append(.instanceFinished(id: id, workflow: current.workflow, state: to)) }
+        if isFinal {
+            trackFinished(instances[id]!)
+            effects.append(.instanceFinished(id: id, workflow: current.workflow, state: to))
+        }
         rearmTimer(instances[id]!, definition: definition, effects: &effects)
         recordDispatches(instance: instances[id]!, definition: definition, transition: chosen, from: from, to: to, index: index,
                          effects: &effects)

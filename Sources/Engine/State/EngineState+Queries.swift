@@ -40,9 +40,10 @@ extension EngineState {
         var found: [Instance] = []
         var scanned = 0
         while position < order.count, found.count < limit, scanned < EngineState.listScanMax {
-            let instance = instances[order[position].id]!
+            let entry = order[position]
             position += 1
             scanned += 1
+            guard let instance = instances[entry.id], instance.createdIndex == entry.createdIndex else { continue }
             if let workflow, instance.workflow != workflow { continue }
             if let state, instance.state != state { continue }
             found.append(instance)
@@ -108,7 +109,7 @@ extension EngineState {
     /// Every pending dispatch, by instance in start order, each instance's in run order.
     public func pendingDispatches() -> [Dispatch] {
         var result: [Dispatch] = []
-        for entry in order {
+        for entry in liveOrder {
             for id in dispatchQueues[entry.id] ?? [] { result.append(dispatches[id]!) }
         }
         return result

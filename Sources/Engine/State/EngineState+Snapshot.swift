@@ -77,8 +77,8 @@ extension EngineState {
             }
         }
 
-        writer.writeCount(order.count)
-        for entry in order {
+        writer.writeCount(instances.count)
+        for entry in liveOrder {
             let instance = instances[entry.id]!
             let historyLog = histories[entry.id]!
             writer.writeString(instance.id)
@@ -108,7 +108,7 @@ extension EngineState {
         }
 
         var pending: [Dispatch] = []
-        for entry in order {
+        for entry in liveOrder {
             for id in dispatchQueues[entry.id] ?? [] { pending.append(dispatches[id]!) }
         }
         writer.writeCount(pending.count)
@@ -139,7 +139,7 @@ extension EngineState {
             writer.writeVarint(trigger.missed)
         }
         var armed: [StateTimer] = []
-        for entry in order { if let timer = timers[entry.id] { armed.append(timer) } }
+        for entry in liveOrder { if let timer = timers[entry.id] { armed.append(timer) } }
         writer.writeCount(armed.count)
         for timer in armed {
             writer.writeString(timer.instance)
@@ -273,6 +273,7 @@ extension EngineState {
             stateCounts[workflow, default: [:]][state, default: 0] += 1
             trackLive(id, workflow: workflow, from: nil, to: state, isFinal: instance.isFinal)
         }
+        rebuildFinishedQueues()
 
         let requestCount = try reader.readCount("request id count", minBytesEach: 12)
         var entries: [RequestLog.Record] = []
@@ -362,7 +363,7 @@ extension EngineState {
         for name in workflows.keys.sorted(by: utf8Precedes) {
             for version in workflows[name]!.versions { adoptTriggers(of: version.definition, atMillis: version.registeredAtMillis) }
         }
-        for entry in order {
+        for entry in liveOrder {
             let instance = instances[entry.id]!
             guard !instance.isFinal,
                   let timeout = workflows[instance.workflow]?.versions[instance.version - 1].definition.state(named: instance.state)?.timeout

@@ -51,6 +51,11 @@ public struct EngineState: Sendable {
     /// History entries dropped by the per-instance limit, summed over the retained
     /// instances (for the metric). Derived: rebuilt on restore, never in a snapshot.
     public internal(set) var historyEntriesDropped: UInt64 = 0
+    /// Finished instances per workflow, by finish time: the retention service's queue.
+    /// Derived: rebuilt on restore, never in a snapshot.
+    var finished: [String: ChunkedArray<FinishedEntry>] = [:]
+    /// Entries of `order` whose instance was purged (skipped by every reader).
+    var orderTombstones = 0
 
     /// An empty state.
     public init(settings: EngineSettings = EngineSettings()) {
@@ -115,6 +120,7 @@ public struct EngineState: Sendable {
         case .hookResult(let result): outcome = self.hookResult(result, index: index, effects: &effects)
         case .cronFire(let fire): outcome = self.cronFire(fire, index: index, effects: &effects)
         case .timerFire(let fire): outcome = self.timerFire(fire, index: index, effects: &effects)
+        case .purgeInstances(let purge): outcome = purgeInstances(purge, index: index, effects: &effects)
         }
 
         if let requestID {

@@ -2,7 +2,7 @@
 extension WorkflowCompiler {
     mutating func resolve(name: Located<String>?, description: String, initial: Located<String>?, data: [String: JSONValue],
                           states: [RawState], transitions: [RawTransition], triggers: [RawTrigger],
-                          historyMaxEntries: Int? = nil) -> WorkflowDefinition? {
+                          historyMaxEntries: Int? = nil, retention: WorkflowDuration? = nil) -> WorkflowDefinition? {
         let stateByName = Dictionary(states.map { ($0.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         let transitionByName = Dictionary(transitions.map { ($0.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         let stateNames = states.map(\.name.value)
@@ -149,7 +149,7 @@ extension WorkflowCompiler {
                                          action: action, concurrency: trigger.concurrency, misfire: trigger.misfire,
                                          replaceTransition: trigger.replaceTransition?.value, maxCatchup: trigger.maxCatchup)
             },
-            historyMaxEntries: historyMaxEntries)
+            historyMaxEntries: historyMaxEntries, retention: retention)
     }
 
     private static func hook(_ raw: RawHook) -> Hook {

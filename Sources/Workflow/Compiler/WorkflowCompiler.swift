@@ -69,7 +69,7 @@ struct WorkflowCompiler {
         var maxCatchup: Int = TriggerDefinition.maxCatchupDefault
     }
 
-    static let topLevelKeys = ["workflow", "description", "initial", "data", "states", "transitions", "triggers", "history"]
+    static let topLevelKeys = ["workflow", "description", "initial", "data", "states", "transitions", "triggers", "history", "retention"]
     static let historyKeys = ["max_entries"]
     /// The bounds of `history: { max_entries }`.
     static let historyMaxEntriesRange = 1...100_000
@@ -102,9 +102,11 @@ struct WorkflowCompiler {
         let transitions = top["transitions"].map { readTransitions($0) } ?? []
         let triggers = top["triggers"].map { readTriggers($0) } ?? []
         let historyMaxEntries = top["history"].flatMap { readHistory($0) }
+        let retention = top["retention"].flatMap { duration($0, "'retention'") }
 
         return resolve(name: workflowName, description: description, initial: initial, data: data,
-                       states: states, transitions: transitions, triggers: triggers, historyMaxEntries: historyMaxEntries)
+                       states: states, transitions: transitions, triggers: triggers, historyMaxEntries: historyMaxEntries,
+                       retention: retention)
     }
 
     /// `history: { max_entries: N }`.

@@ -8,21 +8,22 @@ extension WorkflowDefinition {
     public var canonicalEncoding: String {
         Self.canonicalValue(name: name, description: description, initial: initial, data: data,
                             states: states, transitions: transitions, triggers: triggers,
-                            historyMaxEntries: historyMaxEntries).canonicalJSON
+                            historyMaxEntries: historyMaxEntries, retention: retention).canonicalJSON
     }
 
     static func hash(name: String, description: String, initial: String, data: [String: JSONValue],
                      states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition],
-                     historyMaxEntries: Int?) -> String {
+                     historyMaxEntries: Int?, retention: WorkflowDuration?) -> String {
         let value = canonicalValue(name: name, description: description, initial: initial, data: data,
                                    states: states, transitions: transitions, triggers: triggers,
-                                   historyMaxEntries: historyMaxEntries)
+                                   historyMaxEntries: historyMaxEntries, retention: retention)
         return SHA256.hexDigest(value.canonicalBytes)
     }
 
     private static func canonicalValue(name: String, description: String, initial: String, data: [String: JSONValue],
                                        states: [StateDefinition], transitions: [TransitionDefinition],
-                                       triggers: [TriggerDefinition], historyMaxEntries: Int?) -> JSONValue {
+                                       triggers: [TriggerDefinition], historyMaxEntries: Int?,
+                                       retention: WorkflowDuration?) -> JSONValue {
         var fields: [String: JSONValue] = [
             "format": .number(Double(canonicalFormatVersion)),
             "name": .string(name),
@@ -35,6 +36,7 @@ extension WorkflowDefinition {
         ]
         // Added after format 1: present only when set, so definitions without it keep their hash.
         if let historyMaxEntries { fields["history"] = .object(["max_entries": .number(Double(historyMaxEntries))]) }
+        if let retention { fields["retention"] = .number(Double(retention.milliseconds)) }
         return .object(fields)
     }
 

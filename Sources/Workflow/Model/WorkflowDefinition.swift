@@ -26,6 +26,9 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
     /// `history: { max_entries: N }`: the most history entries kept per instance (the oldest
     /// are dropped first, and counted); nil: the cluster's default (10,000).
     public let historyMaxEntries: Int?
+    /// `retention: 7d`: how long a finished instance is kept (then purged with its history);
+    /// nil: the cluster's default.
+    public let retention: WorkflowDuration?
 
     /// SHA-256 (lowercase hex) of the canonical encoding: sorted-key JSON of the fields above,
     /// with fixed number and string formatting. Equal content gives an equal hash everywhere.
@@ -39,7 +42,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
     /// Assembles a definition. Does not validate: use `WorkflowLoader` for user input.
     public init(name: String, description: String = "", initial: String, data: [String: JSONValue] = [:],
                 states: [StateDefinition], transitions: [TransitionDefinition], triggers: [TriggerDefinition] = [],
-                historyMaxEntries: Int? = nil) {
+                historyMaxEntries: Int? = nil, retention: WorkflowDuration? = nil) {
         self.name = name
         self.description = description
         self.initial = initial
@@ -48,6 +51,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         self.transitions = transitions
         self.triggers = triggers
         self.historyMaxEntries = historyMaxEntries
+        self.retention = retention
         var stateIndex: [String: Int] = [:]
         for (index, state) in states.enumerated() where stateIndex[state.name] == nil { stateIndex[state.name] = index }
         var transitionIndex: [String: Int] = [:]
@@ -68,7 +72,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         self.outgoing = outgoing
         self.contentHash = WorkflowDefinition.hash(name: name, description: description, initial: initial, data: data,
                                                    states: states, transitions: transitions, triggers: triggers,
-                                                   historyMaxEntries: historyMaxEntries)
+                                                   historyMaxEntries: historyMaxEntries, retention: retention)
     }
 
     /// The state called `name`, if defined.
@@ -108,6 +112,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
     private enum CodingKeys: String, CodingKey {
         case name, description, initial, data, states, transitions, triggers
         case historyMaxEntries = "history_max_entries"
+        case retention
     }
 
     /// Decodes a stored definition and recomputes its indexes and hash.
@@ -121,7 +126,8 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
             states: try container.decode([StateDefinition].self, forKey: .states),
             transitions: try container.decode([TransitionDefinition].self, forKey: .transitions),
             triggers: try container.decodeIfPresent([TriggerDefinition].self, forKey: .triggers) ?? [],
-            historyMaxEntries: try container.decodeIfPresent(Int.self, forKey: .historyMaxEntries))
+            historyMaxEntries: try container.decodeIfPresent(Int.self, forKey: .historyMaxEntries),
+            retention: try container.decodeIfPresent(WorkflowDuration.self, forKey: .retention))
     }
 
     /// Encodes the declared fields.
@@ -135,6 +141,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         try container.encode(transitions, forKey: .transitions)
         try container.encode(triggers, forKey: .triggers)
         try container.encodeIfPresent(historyMaxEntries, forKey: .historyMaxEntries)
+        try container.encodeIfPresent(retention, forKey: .retention)
     }
 
     /// Definitions are equal when their declared fields are.
@@ -142,7 +149,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         lhs.contentHash == rhs.contentHash && lhs.name == rhs.name && lhs.description == rhs.description
             && lhs.initial == rhs.initial && lhs.data == rhs.data && lhs.states == rhs.states
             && lhs.transitions == rhs.transitions && lhs.triggers == rhs.triggers
-            && lhs.historyMaxEntries == rhs.historyMaxEntries
+            && lhs.historyMaxEntries == rhs.historyMaxEntries && lhs.retention == rhs.retention
     }
 
     /// Hashes the content hash.
