@@ -19,6 +19,8 @@ final class CodecTests: XCTestCase {
         .cronFire(CronFire(slots: [], proposedAtMillis: 1)),
         .timerFire(TimerFire(timers: [TimerSlot(instance: "o-1", revision: 4), TimerSlot(instance: "x", revision: UInt64.max)],
                              proposedAtMillis: 10)),
+        .purgeInstances(PurgeInstances(ids: ["o-1", "x"], defaultRetentionMillis: 604_800_000, proposedAtMillis: 11)),
+        .purgeInstances(PurgeInstances(ids: [], proposedAtMillis: 12)),
     ]
 
     func testCommandsRoundTrip() throws {
@@ -70,9 +72,9 @@ final class CodecTests: XCTestCase {
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
             XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 200, offset: 1))
         }
-        bytes[1] = 7
+        bytes[1] = 8
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
-            XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 7, offset: 1))
+            XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 8, offset: 1))
         }
     }
 
@@ -157,6 +159,7 @@ final class CodecTests: XCTestCase {
                 TimerFired.TimerResult(instance: "i", revision: 3, status: .fired(transition: "escalate", from: "shipped", to: "escalated")),
                 TimerFired.TimerResult(instance: "j", revision: 1, status: .ignored(reason: "moved on")),
             ], index: 12)),
+            .instancesPurged(InstancesPurged(purged: 998, kept: 2, index: 13)),
         ]
         for outcome in outcomes {
             XCTAssertEqual(try Outcome.decode(outcome.encoded()), outcome)
