@@ -83,7 +83,7 @@ extension APIServer {
         let id = try Self.pathID(context)
         try await readBarrier(request)
         guard let instance = engine.instance(id: id) else { throw APIError.rejected(.unknownInstance(id: id)) }
-        return JSONResponse.make(Views.instance(instance))
+        return JSONResponse.make(Views.instance(instance, retention: retentionLookup()))
     }
 
     /// `GET /v1/instances/{id}/history[?stale=true]`.
@@ -115,8 +115,13 @@ extension APIServer {
     /// `GET /v1/instances?workflow=&state=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.
     func listInstances(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        for key in query.map(\.key) where !["workflow", "state", "limit", "cursor", "stale"].contains(key) {
-            throw APIError.invalidField(String(key), "unknown query parameter; use workflow, state, limit, cursor or stale")
+        for key in query.map(\.key) where !["workflow", "state", "finished", "limit", "cursor", "stale"].contains(key) {
+            throw APIError.invalidField(String(key), "unknown query parameter; use workflow, state, finished, limit, cursor or stale")
+        }
+        var finished: Bool?
+        if let text = query["finished"] {
+            guard text == "true" || text == "false" else { throw APIError.invalidField("finished", "must be true or false, not '\(text)'") }
+            finished = text == "true"
         }
         var limit = settings.pageSizeDefault
         if let text = query["limit"] {
@@ -135,8 +140,8 @@ extension APIServer {
         let workflow = query["workflow"].map(String.init)
         let state = query["state"].map(String.init)
         try await readBarrier(request)
-        let page = engine.instances(workflow: workflow, state: state, after: cursor, limit: limit)
-        return JSONResponse.make(Views.instanceList(page))
+        let page = engine.instances(workflow: workflow, state: state, final: finished, after: cursor, limit: limit)
+        return JSONResponse.make(Views.instanceList(page, retention: retentionLookup()))
     }
 
     /// `GET /v1/dispatches?state=pending|running|failed[&stale=true]` → `{dispatches}`.
@@ -152,6 +157,19 @@ extension APIServer {
         try await readBarrier(request)
         return JSONResponse.make(Views.dispatches(pending: engine.pendingDispatches(), failed: engine.failedDispatches(),
                                                   running: runningDispatches(), state: state))
+    }
+
+    /// Each workflow's retention (its latest version's, else the cluster default), looked up
+    /// once per workflow for one answer.
+    func retentionLookup() -> (String) -> Int64? {
+        var known: [String: Int64?] = [:]
+        let fallback = settings.defaultRetentionMillis
+        return { [engine] workflow in
+            if let value = known[workflow] { return value }
+            let value = engine.workflowVersion(workflow)?.definition.retention?.milliseconds ?? fallback
+            known[workflow] = value
+            return value
+        }
     }
 
     /// An outcome that does not belong to the command proposed: a bug, logged and answered 500.

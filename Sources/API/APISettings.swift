@@ -22,6 +22,9 @@ public struct APISettings: Sendable, Hashable {
     public var forwardConnectionsMax: Int
     /// Largest forwarded answer passed back. Default 16 MiB.
     public var forwardResponseBytesMax: Int
+    /// The cluster's retention for workflows without one (`serve --retention`), shown as
+    /// `purge_at` of finished instances; nil: kept for good. Default nil.
+    public var defaultRetentionMillis: Int64? = nil
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128

@@ -19,13 +19,15 @@ enum Views {
         return sorted.json
     }
 
-    static func instance(_ instance: Instance) -> JSONValue {
-        info(instance).json
+    /// An instance; `retention` gives its workflow's retention (nil: kept for good).
+    static func instance(_ instance: Instance, retention: (String) -> Int64?) -> JSONValue {
+        info(instance, retention: retention).json
     }
 
     /// `GET /v1/instances`: one page; the cursor is the last instance's position, as a string.
-    static func instanceList(_ page: InstancePage) -> JSONValue {
-        InstanceList(instances: page.instances.map(info), nextCursor: page.nextCursor.map { String($0) }).json
+    static func instanceList(_ page: InstancePage, retention: (String) -> Int64?) -> JSONValue {
+        InstanceList(instances: page.instances.map { info($0, retention: retention) },
+                     nextCursor: page.nextCursor.map { String($0) }).json
     }
 
     static func started(_ started: Engine.InstanceStarted) -> JSONValue {
@@ -139,11 +141,13 @@ enum Views {
 
     // MARK: Models of engine values
 
-    private static func info(_ instance: Instance) -> InstanceInfo {
-        InstanceInfo(id: instance.id, workflow: instance.workflow, version: instance.version, state: instance.state,
-                     data: instance.data, revision: instance.revision, final: instance.isFinal,
-                     createdAt: Timestamp.rfc3339(millis: instance.createdAtMillis),
-                     updatedAt: Timestamp.rfc3339(millis: instance.updatedAtMillis))
+    private static func info(_ instance: Instance, retention: (String) -> Int64?) -> InstanceInfo {
+        let purgeAt = instance.isFinal ? retention(instance.workflow).map { instance.updatedAtMillis + $0 } : nil
+        return InstanceInfo(id: instance.id, workflow: instance.workflow, version: instance.version, state: instance.state,
+                            data: instance.data, revision: instance.revision, final: instance.isFinal,
+                            createdAt: Timestamp.rfc3339(millis: instance.createdAtMillis),
+                            updatedAt: Timestamp.rfc3339(millis: instance.updatedAtMillis),
+                            purgeAt: purgeAt.map { Timestamp.rfc3339(millis: $0) })
     }
 
     private static func info(_ summary: WorkflowSummary, full: Bool) -> WorkflowInfo {

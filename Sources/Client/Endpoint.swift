@@ -144,11 +144,12 @@ extension Endpoint where Value == InstanceInfo {
 }
 
 extension Endpoint where Value == InstanceList {
-    /// `GET /v1/instances`.
-    public static func instances(workflow: String? = nil, state: String? = nil, limit: Int? = nil,
+    /// `GET /v1/instances`; `finished` keeps only finished (true) or running (false) ones.
+    public static func instances(workflow: String? = nil, state: String? = nil, finished: Bool? = nil, limit: Int? = nil,
                                  cursor: String? = nil, stale: Bool = false) -> Self {
         Self(method: "GET", path: "/v1/instances",
-             query: [("workflow", workflow), ("state", state), ("limit", limit.map(String.init)), ("cursor", cursor),
+             query: [("workflow", workflow), ("state", state), ("finished", finished.map { $0 ? "true" : "false" }),
+                     ("limit", limit.map(String.init)), ("cursor", cursor),
                      ("stale", stale ? "true" : nil)],
              retryable: true)
     }

@@ -96,9 +96,9 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.instance(id: id) }
     }
 
-    public func instances(workflow: String? = nil, state inState: String? = nil, after cursor: UInt64? = nil,
+    public func instances(workflow: String? = nil, state inState: String? = nil, final: Bool? = nil, after cursor: UInt64? = nil,
                           limit: Int = 100) -> InstancePage {
-        state.withLock { $0.instances(workflow: workflow, state: inState, after: cursor, limit: limit) }
+        state.withLock { $0.instances(workflow: workflow, state: inState, final: final, after: cursor, limit: limit) }
     }
 
     public func history(of id: String) -> InstanceHistory? {
@@ -108,6 +108,11 @@ public final class ReplicatedEngine: Sendable {
     /// One page of instance `id`'s history (`EngineState.historyPage(of:after:limit:)`).
     public func historyPage(of id: String, after: UInt64?, limit: Int) -> HistoryPage? {
         state.withLock { $0.historyPage(of: id, after: after, limit: limit) }
+    }
+
+    /// Finished instances past their retention (`EngineState.purgeCandidates`).
+    public func purgeCandidates(nowMillis: Int64, defaultRetentionMillis: Int64?, limit: Int) -> [String] {
+        state.withLock { $0.purgeCandidates(nowMillis: nowMillis, defaultRetentionMillis: defaultRetentionMillis, limit: limit) }
     }
 
     /// History entries dropped by the per-instance limits, over the retained instances.

@@ -95,7 +95,9 @@ public final class OrchestratorServer: Sendable {
         self.consensus = consensus
         // Engine facts sampled when /metrics is scraped.
         let historyDropped = Gauge(label: "orchestrator_history_entries_dropped", dimensions: [("node", "\(config.nodeID)")])
-        api = APIServer(engine: engine, consensus: consensus,
+        var apiSettings = APISettings()
+        apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
+        api = APIServer(engine: engine, consensus: consensus, settings: apiSettings,
                         metricsText: { [engine] in
                             historyDropped.record(engine.historyEntriesDropped)
                             var buffer: [UInt8] = []
@@ -109,7 +111,7 @@ public final class OrchestratorServer: Sendable {
             services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),
                        HookDispatcherService(pluginsDirectory: config.pluginsDirectory, runner: PluginRunner(),
                                              running: running),
-                       SchedulerService()],
+                       SchedulerService(), RetentionService(defaultRetentionMillis: config.defaultRetentionMillis)],
             logger: logger)
     }
 

@@ -2,6 +2,7 @@ import Cluster
 import Foundation
 import Raft
 import RaftTransport
+import Workflow
 import Yams
 
 /// How one node runs: identity, addresses, directories and initial peers. Built from
@@ -27,8 +28,18 @@ public struct ServerConfig: Sendable, Equatable {
     /// Entries kept below a snapshot so slightly lagging followers catch up from the log.
     public var snapshotTrailingEntries = 1_000
     public var requestTimeoutMillis = 5_000
+    /// How long finished instances of workflows without `retention` are kept; nil: for good.
+    public var defaultRetentionMillis: Int64?
 
     public init() {}
+
+    /// Reads a retention such as `7d` or `12h` (`--retention`, the `retention` setting).
+    public static func parseRetention(_ text: String, at place: String = "--retention") throws(ConfigError) -> Int64 {
+        guard let duration = WorkflowDuration(parsing: text) else {
+            throw ConfigError("\(place): retention '\(text)' is not a duration such as 7d, 12h or 30m")
+        }
+        return duration.milliseconds
+    }
 
     /// This node's own addresses as other members see them.
     public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "http://\(apiAddress)") }
@@ -137,6 +148,7 @@ extension ServerConfig {
             case "snapshot_every": snapshotEveryEntries = try integer()
             case "snapshot_trailing": snapshotTrailingEntries = try integer()
             case "request_timeout_ms": requestTimeoutMillis = try integer()
+            case "retention": defaultRetentionMillis = try Self.parseRetention(try text(), at: at)
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
                 for item in list {
@@ -152,7 +164,7 @@ extension ServerConfig {
                 }
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
-                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "peers"]
+                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }

@@ -49,6 +49,9 @@ struct Dev: AsyncParsableCommand {
     @Option(name: .customLong("tick-ms"), help: "Raft tick length in milliseconds.")
     var tickMillis = 100
 
+    @Option(help: "Keep finished instances of workflows without their own `retention` this long (e.g. 7d); default: for good.")
+    var retention: String?
+
     @Flag(help: "Restart a node process that dies (after a second), instead of only saying how to.")
     var restart = false
 
@@ -56,6 +59,9 @@ struct Dev: AsyncParsableCommand {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9, not \(nodes)") }
         if let basePort, !(1...65000).contains(basePort) { throw ValidationError("--base-port must be between 1 and 65000") }
         // As for `serve`: a workflows directory named on the command line must exist; the default may be absent.
+        if let retention {
+            do { _ = try ServerConfig.parseRetention(retention) } catch { throw ValidationError(error.description) }
+        }
         if workflows != "./workflows", !Self.isDirectory(workflows) {
             throw ValidationError("--workflows '\(workflows)' is not a directory")
         }
@@ -92,6 +98,7 @@ struct Dev: AsyncParsableCommand {
             config.workflowsDirectory = workflows
             config.pluginsDirectory = plugins
             config.tickMillis = tickMillis
+            config.defaultRetentionMillis = try retention.map { try ServerConfig.parseRetention($0) }
             for (j, peer) in ids.enumerated() where peer != id {
                 config.peers[peer] = try ServerConfig.parsePeer("\(peer)=127.0.0.1:\(raftPorts[j]),127.0.0.1:\(apiPorts[j])").1
             }
@@ -133,6 +140,7 @@ struct Dev: AsyncParsableCommand {
             // Absent default directories are left to the node (it starts with none).
             if Self.isDirectory(config.workflowsDirectory) { arguments += ["--workflows", config.workflowsDirectory] }
             arguments += ["--plugins", config.pluginsDirectory]
+            if let retention { arguments += ["--retention", retention] }
             for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
                 arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
             }

@@ -49,6 +49,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Directory of plugins (default ./plugins).")
     var plugins: String?
 
+    @Option(name: .long, help: "Keep finished instances of workflows without their own `retention` this long (e.g. 7d, 12h); default: for good.")
+    var retention: String?
+
     @Flag(name: .long, help: "Start with no membership and wait to be added with `orchestrator cluster add`.")
     var join = false
 
@@ -90,6 +93,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let workflows { settings.workflowsDirectory = workflows }
         if let plugins { settings.pluginsDirectory = plugins }
+        if let retention { settings.defaultRetentionMillis = try ServerConfig.parseRetention(retention) }
         if join { settings.join = true }
         if inMemory { settings.inMemory = true }
         if let tickMillis { settings.tickMillis = tickMillis }

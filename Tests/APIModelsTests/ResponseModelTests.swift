@@ -89,8 +89,12 @@ final class ResponseModelTests: XCTestCase {
                                 updatedAt: "2027-01-15T08:00:01.000Z")
         XCTAssertEqual(try assertCodingsAgree(info),
                        #"{"created_at":"2027-01-15T08:00:00.123Z","data":{"list":[1,null,true],"n":1.5,"nested":{"k":{}},"#
-                           + #""s":"a/b \"q\""},"final":false,"id":"o-1","revision":2,"state":"paid","#
+                           + #""s":"a/b \"q\""},"final":false,"id":"o-1","purge_at":null,"revision":2,"state":"paid","#
                            + #""updated_at":"2027-01-15T08:00:01.000Z","version":1,"workflow":"order"}"#)
+        var finished = info
+        finished.final = true
+        finished.purgeAt = "2027-01-22T08:00:01.000Z"
+        XCTAssertTrue(try assertCodingsAgree(finished).contains(#""purge_at":"2027-01-22T08:00:01.000Z""#))
     }
 
     func testInstanceListWritesTheLastPagesCursorAsNull() throws {

@@ -57,3 +57,33 @@ final class HistoryRouteTests: XCTestCase {
         }
     }
 }
+
+/// `GET /v1/instances?finished=` and `purge_at`: what retention will remove, and when.
+final class RetentionRouteTests: XCTestCase {
+    func testFinishedFilterAndPurgeTimes() async throws {
+        var settings = APISettings()
+        settings.defaultRetentionMillis = 3_600_000
+        let fixture = Fixture(settings: settings)
+        let finishedAt = fixture.consensus.clock.nowMillis
+        try await fixture.test { client in
+            try await client.register("order", Definitions.order)
+            try await client.start("order", id: "open")
+            try await client.start("order", id: "gone")
+            let cancel = try await client.call(.post, "/v1/instances/gone/transitions", #"{"transition":"cancel"}"#)
+            XCTAssertEqual(cancel.status, .ok, cancel.text)
+
+            let finished = try await client.call(.get, "/v1/instances?finished=true")
+            let listed = try XCTUnwrap(finished["instances"]?.arrayValue)
+            XCTAssertEqual(listed.compactMap { $0.objectValue?["id"]?.stringValue }, ["gone"])
+            XCTAssertEqual(listed.first?.objectValue?["purge_at"]?.stringValue, Timestamp.rfc3339(millis: finishedAt + 3_600_000),
+                           "no retention of its own: the cluster default")
+            let running = try await client.call(.get, "/v1/instances?finished=false")
+            XCTAssertEqual(running["instances"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue }, ["open"])
+            let one = try await client.call(.get, "/v1/instances/open")
+            XCTAssertEqual(one["purge_at"], .null, "a running instance has no purge time")
+            let bad = try await client.call(.get, "/v1/instances?finished=yes")
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertEqual(bad.details["field"]?.stringValue, "finished")
+        }
+    }
+}

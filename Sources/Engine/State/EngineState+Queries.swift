@@ -23,7 +23,7 @@ extension EngineState {
     /// var page = state.instances(workflow: "order", state: "paid", limit: 100)
     /// while let next = page.nextCursor { page = state.instances(workflow: "order", state: "paid", after: next) }
     /// ```
-    public func instances(workflow: String? = nil, state: String? = nil, after cursor: UInt64? = nil,
+    public func instances(workflow: String? = nil, state: String? = nil, final: Bool? = nil, after cursor: UInt64? = nil,
                           limit: Int = 100) -> InstancePage {
         let limit = min(max(limit, 1), EngineLimits.pageSizeMax)
         var position = 0
@@ -46,6 +46,7 @@ extension EngineState {
             guard let instance = instances[entry.id], instance.createdIndex == entry.createdIndex else { continue }
             if let workflow, instance.workflow != workflow { continue }
             if let state, instance.state != state { continue }
+            if let final, instance.isFinal != final { continue }
             found.append(instance)
         }
         let next = position < order.count ? order[position - 1].createdIndex : nil
