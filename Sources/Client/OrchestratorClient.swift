@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Typed HTTP client of the orchestrator API (docs/api.md), shared by the CLI and `bench`.
 ///
@@ -9,6 +10,10 @@ import NIOHTTP1
 /// `ClientError.busy`, `.unavailable` and `.outcomeUnknown` within `retry`, so a retried write
 /// is applied at most once; writes without one (membership changes) are retried only when
 /// the error says they were not applied. Call `shutdown()` when done.
+///
+/// Given several nodes (`baseURL` may list them, comma-separated, as etcd's `--endpoints`),
+/// a request that could not reach one node — the connection was refused, so it was never
+/// sent — goes to the next at once, and the client keeps using the node that answered.
 ///
 /// ```swift
 /// let client = OrchestratorClient(baseURL: "http://127.0.0.1:8080")
@@ -43,18 +48,25 @@ public final class OrchestratorClient: Sendable {
         }
     }
 
-    /// The server's base URL, e.g. `http://127.0.0.1:8080` (no trailing slash).
-    public let baseURL: String
+    /// The first server's base URL, e.g. `http://127.0.0.1:8080` (no trailing slash).
+    public var baseURL: String { baseURLs[0] }
+    /// Every server given, in order.
+    public let baseURLs: [String]
+    /// The server tried first: the last one that was reachable.
+    private let current = Atomic<Int>(0)
     /// The settings it was made with.
     public let configuration: Configuration
     private let http: HTTPClient
 
-    /// A client of the node at `baseURL`.
+    /// A client of the node at `baseURL`, or of the nodes it lists comma-separated.
     public init(baseURL: String, configuration: Configuration = Configuration()) {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        if !base.contains("://") { base = "http://" + base }
-        self.baseURL = base
+        let bases = baseURL.split(separator: ",").map { part -> String in
+            var base = part.trimmingCharacters(in: .whitespaces)
+            while base.hasSuffix("/") { base.removeLast() }
+            if !base.contains("://") { base = "http://" + base }
+            return base
+        }
+        self.baseURLs = bases.isEmpty ? ["http://127.0.0.1:8080"] : bases
         self.configuration = configuration
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .milliseconds(Int64(configuration.connectTimeoutSeconds * 1_000)),
@@ -86,8 +98,26 @@ public final class OrchestratorClient: Sendable {
                                     onRetry: onRetry) { try await self.once(endpoint) }
     }
 
-    /// One attempt of `endpoint`.
+    /// One attempt of `endpoint`: at the current server, then (when it cannot be reached) at
+    /// each of the others in turn.
     public func once<Value>(_ endpoint: Endpoint<Value>) async throws -> Reply<Value> {
+        let first = current.load(ordering: .relaxed)
+        var lastError: (any Error)?
+        for offset in 0..<baseURLs.count {
+            let position = (first + offset) % baseURLs.count
+            do {
+                let reply = try await once(endpoint, at: baseURLs[position])
+                if position != first { current.store(position, ordering: .relaxed) }
+                return reply
+            } catch let error as ClientError {
+                guard case .unavailable(code: "connection_failed", _) = error, baseURLs.count > 1 else { throw error }
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+
+    private func once<Value>(_ endpoint: Endpoint<Value>, at baseURL: String) async throws -> Reply<Value> {
         var request = HTTPClientRequest(url: baseURL + endpoint.target)
         request.method = HTTPMethod(rawValue: endpoint.method)
         request.headers.add(name: "Accept", value: "application/json")

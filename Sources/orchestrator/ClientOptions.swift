@@ -8,8 +8,8 @@ struct ClientOptions: ParsableArguments {
     static let defaultAddress = "http://127.0.0.1:8080"
 
     @Option(name: .customLong("server"),
-            help: ArgumentHelp("The node to talk to (default: $ORCHESTRATOR_ADDR, else \(ClientOptions.defaultAddress)).",
-                               valueName: "url"))
+            help: ArgumentHelp("The node to talk to, or several comma-separated (tried in turn when one cannot be reached); default: $ORCHESTRATOR_ADDR, else \(ClientOptions.defaultAddress).",
+                               valueName: "url[,url…]"))
     var server: String?
 
     @Flag(help: "Print the server's JSON answer (keys sorted) instead of the short summary.")

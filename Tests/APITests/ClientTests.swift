@@ -3,10 +3,32 @@ import Client
 import Engine
 import Hummingbird
 import HummingbirdTesting
+import Foundation
 import XCTest
 
 /// The typed client against a live API node on loopback.
 final class ClientTests: XCTestCase {
+    func testSeveralAddressesSkipANodeThatCannotBeReached() async throws {
+        // A port nothing listens on: bind, read the port, close.
+        let deadPort = unusedLoopbackPort()
+        let fixture = Fixture()
+        try await fixture.live { raw in
+            let client = OrchestratorClient(baseURL: "127.0.0.1:\(deadPort), localhost:\(raw.port!)",
+                                            configuration: .init(retry: RetryPolicy(deadlineSeconds: 0)))
+            do {
+                XCTAssertEqual(client.baseURLs, ["http://127.0.0.1:\(deadPort)", "http://localhost:\(raw.port!)"])
+                let applied = try await client.applyWorkflow(name: "cookbook", yaml: Definitions.cookbook)
+                XCTAssertTrue(applied.created, "the refused first address was skipped at once, without a retry")
+                let started = try await client.start(workflow: "cookbook", id: "two")
+                XCTAssertEqual(started.state, "first")
+                try await client.shutdown()
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
+    }
+
     func testTypedCallsRoundTripEveryRoute() async throws {
         let fixture = Fixture()
         try await fixture.live { raw in
@@ -117,4 +139,17 @@ final class ClientTests: XCTestCase {
         }
         try await client.shutdown()
     }
+}
+
+/// A loopback port with nothing listening on it.
+private func unusedLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
