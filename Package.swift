@@ -151,8 +151,10 @@ let package = Package(
         .executableTarget(
             name: "OrchestratorBench",
             dependencies: [
-                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow",
+                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow", "Engine", "Scheduler",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
