@@ -321,10 +321,10 @@ private let timedYAML = """
 
     """
 
-private let untimedYAML = timedYAML.replacingOccurrences(of: "workflow: timed", with: "workflow: untimed")
+private let untimedYAML = timedYAML.replacingOccurrences(of: "workflow: timed", with: "workflow: plain")
     .replacingOccurrences(of: "  waiting:\n    timeout: { after: 1h, transition: expire }\n", with: "  waiting: {}\n")
 
-/// An engine state with `timed` and `untimed` registered at `startMillis`, and the next index.
+/// An engine state with `timed` and `plain` registered at `startMillis`, and the next index.
 private func timerEngine(startMillis: Int64) throws -> (EngineState, UInt64) {
     var state = EngineState()
     for (index, yaml) in [timedYAML, untimedYAML].enumerated() {
@@ -360,13 +360,13 @@ private func timerBenchmark(_ options: SchedulerBenchOptions) async throws {
     let n = options.timers
     let start: Int64 = 1_796_180_400_000   // 2026-12-02T03:00:00Z
     print("")
-    print("== state timeouts: \(n) instances into a state with a 1h timeout (workflow timed) vs the same state without (untimed); "
+    print("== state timeouts: \(n) instances into a state with a 1h timeout (workflow `timed`) vs the same state without (`plain`); "
           + "engine only (EngineState.apply of encoded entries, one thread); CPU time, median of \(options.runs) runs")
     let timedStarts = startEntries("timed", count: n, atMillis: start + 1)
-    let untimedStarts = startEntries("untimed", count: n, atMillis: start + 1)
+    let untimedStarts = startEntries("plain", count: n, atMillis: start + 1)
     let timedLeaves = transitionEntries("timed", "leave", count: n, atMillis: start + 2)
-    let untimedLeaves = transitionEntries("untimed", "leave", count: n, atMillis: start + 2)
-    let untimedExpires = transitionEntries("untimed", "expire", count: n, atMillis: start + 2)
+    let untimedLeaves = transitionEntries("plain", "leave", count: n, atMillis: start + 2)
+    let untimedExpires = transitionEntries("plain", "expire", count: n, atMillis: start + 2)
     let fireAt = start + 3_600_000 + 1_000
     let timerFires = stride(from: 0, to: n, by: TimerFire.timersMax).map { first in
         Command.timerFire(TimerFire(timers: (first..<min(n, first + TimerFire.timersMax)).map { TimerSlot(instance: "timed-\($0)", revision: 1) },
@@ -404,10 +404,10 @@ private func timerBenchmark(_ options: SchedulerBenchOptions) async throws {
     }
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     func us(_ nanos: Double) -> String { String(format: "%.2f µs", nanos / 1_000) }
-    print("arm    : start into the timed state \(us(median(arm))) vs untimed \(us(median(plainStart))) → arming costs \(us(median(arm) - median(plainStart))) per timeout")
-    print("cancel : leave the timed state \(us(median(cancel))) vs untimed \(us(median(plainLeave))) → cancelling costs \(us(median(cancel) - median(plainLeave))) per timeout")
+    print("arm    : start into the timed state \(us(median(arm))) vs plain \(us(median(plainStart))) → arming costs \(us(median(arm) - median(plainStart))) per timeout")
+    print("cancel : leave the timed state \(us(median(cancel))) vs plain \(us(median(plainLeave))) → cancelling costs \(us(median(cancel) - median(plainLeave))) per timeout")
     print("fire   : timerFire, \(TimerFire.timersMax) per entry, \(us(median(fire))) per timeout vs the same transition as one command per instance \(us(median(plainExpire)))")
-    print(String(format: "memory : %.0f B per pending timer (RSS after malloc_trim, timed − untimed); snapshot %.0f B per pending timer",
+    print(String(format: "memory : %.0f B per pending timer (RSS after malloc_trim, timed − plain); snapshot %.0f B per pending timer",
                  median(memory), median(snapshot)))
 
     try await schedulerTimerBenchmark(options, start: start)
