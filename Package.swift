@@ -91,6 +91,8 @@ let package = Package(
                 "Engine", "Workflow", "Cron",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Due slots and timers by time, so a pass costs what is due, not what is armed.
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
