@@ -114,8 +114,10 @@ struct LoopbackCluster: Sendable {
     let nodes: [ClusterNode]
 
     /// Starts the nodes (an empty `directory` is created; an old one is removed first);
-    /// `stateMachine` builds each node's replicated state machine.
-    static func start(directory: String, stateMachine: (NodeID) -> any ReplicatedStateMachine) async throws -> LoopbackCluster {
+    /// `stateMachine` builds each node's replicated state machine. `tickMillis` 50 makes the
+    /// first election quick; `serve` ticks every 100 ms (election after 10 ticks either way).
+    static func start(directory: String, tickMillis: Int = 50,
+                      stateMachine: (NodeID) -> any ReplicatedStateMachine) async throws -> LoopbackCluster {
         try? FileManager.default.removeItem(atPath: directory)
         let ids: [NodeID] = [1, 2, 3]
         var transports: [NodeID: TCPTransport] = [:]
@@ -133,7 +135,7 @@ struct LoopbackCluster: Sendable {
         var nodes: [ClusterNode] = []
         for id in ids {
             nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10,
-                                       eventLoop: loops[id]!, stateMachine: stateMachine(id)))
+                                       eventLoop: loops[id]!, tickMillis: tickMillis, stateMachine: stateMachine(id)))
         }
         return LoopbackCluster(nodes: nodes)
     }
@@ -155,14 +157,14 @@ struct LoopbackCluster: Sendable {
 /// One bench node: a WAL under `directory/node-ID` (bootstrapped on first use), a counting
 /// state machine unless told otherwise, a short tick so the first election is quick.
 private func benchNode(id: NodeID, directory: String, transport: TCPTransport, addresses: [NodeID: MemberAddress],
-                       electionTicks: Int, eventLoop: (any EventLoop)?,
+                       electionTicks: Int, eventLoop: (any EventLoop)?, tickMillis: Int = 50,
                        stateMachine: any ReplicatedStateMachine = CountingMachine()) throws -> ClusterNode {
     try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
     let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
     let persistence = try FilePersistence(store: store)
     if persistence.isEmpty { try persistence.bootstrap(.bootstrap(Set(addresses.keys))) }
     var config = ClusterConfig(nodeID: id)
-    config.tickMillis = 50
+    config.tickMillis = tickMillis
     config.electionTicks = electionTicks
     config.snapshotEveryEntries = 100_000
     config.requestTimeoutMillis = 10_000

@@ -186,14 +186,16 @@ private func clusterPropose(_ command: Command, on node: ClusterNode, clock: any
 private func cronBenchmark(_ options: SchedulerBenchOptions) async throws {
     print("")
     print("== cron: \(options.triggers) triggers `@every 1s` (\(options.workflows) workflows × \(options.triggersPerWorkflow) `transition` triggers), "
-          + "\(options.instances) instances they move, 3 nodes, WAL with fsync, TCP loopback, one process")
+          + "\(options.instances) instances they move, 3 nodes, WAL with fsync, TCP loopback, one process, 100 ms ticks")
     let definitions = try (0..<options.workflows).map { index in
         try loadDefinition(cronWorkflowYAML(name: String(format: "cron-%05d", index), triggers: options.triggersPerWorkflow),
                            file: "cron-\(index).yaml")
     }
+    triggerEngineCost(definitions)
     let clock = BenchWallClock()
     let machines = Mutex<[NodeID: LagRecordingMachine]>([:])
-    let cluster = try await LoopbackCluster.start(directory: options.directory) { id in
+    // Ticks as `serve` has them (100 ms, an election after 1 s without a leader).
+    let cluster = try await LoopbackCluster.start(directory: options.directory, tickMillis: 100) { id in
         let machine = LagRecordingMachine()
         machines.withLock { $0[id] = machine }
         return machine
@@ -236,6 +238,10 @@ private func cronBenchmark(_ options: SchedulerBenchOptions) async throws {
     for _ in 0..<400 where cluster.nodes.contains(where: { $0.status.appliedIndex < lastIndex }) {
         try await Task.sleep(for: .milliseconds(25))
     }
+    // The scheduler runs on this node only (the server would start one on the new leader).
+    guard leader.status.role == .leader else {
+        throw BenchmarkUsage("node \(leader.id) lost the lead while registering (a node-loop turn longer than the election timeout?)")
+    }
     let memoryAfter = MemoryUse.now()
     let snapshotAfter = machine.engine.snapshot().bytes.count
     let triggerStates = machine.engine.triggerStates()
@@ -254,9 +260,13 @@ private func cronBenchmark(_ options: SchedulerBenchOptions) async throws {
     let commitLag = BenchMetrics.shared.timer("orchestrator_cron_fire_lag_seconds")
     commitLag.reset()
     machine.lags.withLock { $0.reset() }
+    let leaderChanges = leader.status.leaderChanges
     machine.recording.store(true, ordering: .relaxed)
     let busy = try await measureWindow(seconds: options.seconds, passes: passes)
     machine.recording.store(false, ordering: .relaxed)
+    guard leader.status.role == .leader, leader.status.leaderChanges == leaderChanges else {
+        throw BenchmarkUsage("node \(leader.id) lost the lead during the run")
+    }
     let fired = Int(machine.engine.triggerStates().reduce(0) { $0 + $1.fired } - firedBefore)
     let missed = Int(machine.engine.triggerStates().reduce(0) { $0 + $1.missed } - missedBefore)
     let lags = machine.lags.withLock { $0 }
@@ -280,6 +290,50 @@ private func cronBenchmark(_ options: SchedulerBenchOptions) async throws {
     scheduler.cancel()
     _ = await scheduler.result
     await cluster.shutdown()
+}
+
+/// The registrations applied to one engine state, no Raft: what a replica pays for them, the
+/// longest single apply (a node-loop turn), and memory and snapshot bytes per trigger.
+private func triggerEngineCost(_ definitions: [WorkflowDefinition]) {
+    let entries = definitions.map { Command.registerWorkflow(RegisterWorkflow(definition: $0, proposedAtMillis: 1_796_180_400_000)).encoded() }
+    let triggers = definitions.reduce(0) { $0 + $1.triggers.count }
+    let memoryBefore = MemoryUse.now()
+    var state = EngineState()
+    var longest: UInt64 = 0
+    let start = threadCPUNanos()
+    for (index, bytes) in entries.enumerated() {
+        let t0 = threadCPUNanos()
+        _ = state.apply(index: UInt64(index + 1), bytes: bytes)
+        longest = max(longest, threadCPUNanos() - t0)
+    }
+    let total = threadCPUNanos() - start
+    let memory = MemoryUse.now().rssBytes - memoryBefore.rssBytes
+    let bytes = entries.reduce(0) { $0 + $1.count }
+    let snapshotBytes = state.snapshot().count
+    // Ten seconds of slots, every trigger once a second, `CronFire.slotsMax` per entry (no instances).
+    let slots = definitions.flatMap { definition in definition.triggers.map { (definition.name, $0.name) } }
+    var index = UInt64(entries.count + 1)
+    var fireNanos: UInt64 = 0
+    var encodeNanos: UInt64 = 0
+    for second in 1...10 {
+        let at: Int64 = 1_796_180_400_000 + Int64(second) * 1_000
+        for first in stride(from: 0, to: slots.count, by: CronFire.slotsMax) {
+            let batch = slots[first..<min(slots.count, first + CronFire.slotsMax)].map { CronSlot(workflow: $0.0, trigger: $0.1, slotMillis: at) }
+            let e0 = threadCPUNanos()
+            let bytes = Command.cronFire(CronFire(slots: batch, proposedAtMillis: at)).encoded()
+            let t0 = threadCPUNanos()
+            _ = state.apply(index: index, bytes: bytes)
+            fireNanos += threadCPUNanos() - t0
+            encodeNanos += t0 - e0
+            index += 1
+        }
+    }
+    print(String(format: "one replica (EngineState, no Raft): applying the %d registrations (%.1f MB of entries) takes %.0f ms of CPU "
+                 + "(%.1f µs per trigger, longest single apply %.1f ms); %.0f B of memory and %.0f snapshot bytes per trigger",
+                 definitions.count, Double(bytes) / 1e6, Double(total) / 1e6, Double(total) / 1e3 / Double(triggers),
+                 Double(longest) / 1e6, Double(memory) / Double(triggers), Double(snapshotBytes) / Double(triggers)))
+    print(String(format: "  cronFire, %d slots per entry, no instance to move: apply %.2f µs per slot, encoding the entry %.2f µs per slot",
+                 CronFire.slotsMax, Double(fireNanos) / 1e3 / Double(10 * slots.count), Double(encodeNanos) / 1e3 / Double(10 * slots.count)))
 }
 
 struct Window {

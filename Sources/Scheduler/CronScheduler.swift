@@ -11,14 +11,14 @@ import Workflow
 /// need: on start it reads every trigger's last fired slot and every armed timer from the
 /// engine, then follows the effect stream.
 ///
-/// - Each pass takes the next slot after its last fired one of every trigger that has one
-///   due. Which those are it knows without looking at the others: it reads every trigger once
-///   on start and then follows registrations and fired slots on the effect stream, keeping
-///   each trigger's next slot in a heap; the same for timers. So a pass costs what is due,
-///   not what is armed. A slot at most
-///   `misfireGraceMillis` old is on time and fires; older ones were missed (no leader, or the
-///   clock jumped) and the trigger's `misfire` policy decides: `skip` drops them, `once` fires
-///   the latest, `all` fires up to `max_catchup` of the latest, oldest first.
+/// - Each pass takes every trigger's next slot after its last fired one, for the triggers
+///   that have one due. A slot at most `misfireGraceMillis` old is on time and fires; older
+///   ones were missed (no leader, or the clock jumped) and the trigger's `misfire` policy
+///   decides: `skip` drops them, `once` fires the latest, `all` fires up to `max_catchup` of
+///   the latest, oldest first.
+/// - A pass costs what is due, not what is armed: the triggers are read once on start and
+///   then followed through the effects (registrations, fired slots), each trigger's next slot
+///   kept in a heap; the same for the armed timers.
 /// - Due slots go out together, at most `CronFire.slotsMax` per entry, one entry at a time,
 ///   so a trigger's slots reach the log in order. A proposal whose fate is unknown is simply
 ///   proposed again on the next pass: a slot already fired is ignored by apply.
@@ -67,9 +67,10 @@ public struct CronScheduler: Sendable {
         })
         var timers = TimerQueue(state.pendingTimers)
         var plan = TriggerPlan(settings: settings, logger: logger)
-        plan.load(state.triggerStates, definitions: { engine.workflowVersion($0)?.definition })
+        let records = state.triggerStates
+        plan.load(records, definitions: { engine.workflowVersion($0)?.definition })
         let metrics = SchedulerMetrics()
-        logger.info("scheduler started", metadata: ["triggers": "\(state.triggerStates.count)", "timers": "\(timers.count)"])
+        logger.info("scheduler started", metadata: ["triggers": "\(records.count)", "timers": "\(timers.count)"])
         let (events, inbox) = AsyncStream<Event>.makeStream()
         var wake: (atMillis: Int64, task: Task<Void, Never>)?
         // A wake-up task replaced after it had already woken leaves a stale `.wake` in the
