@@ -358,7 +358,7 @@ private func childCPUNanos(_ pid: Int32) -> UInt64 {
 }
 
 /// 4 KiB pwrite + fdatasync, repeatedly, for one second: the disk's physical limit.
-private func rawSyncRate(directory: String) -> Double {
+func rawSyncRate(directory: String) -> Double {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let path = "\(directory)/sync-probe"
     let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
