@@ -91,6 +91,8 @@ let package = Package(
                 "Engine", "Workflow", "Cron",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Due slots and timers by time, so a pass costs what is due, not what is armed.
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
@@ -151,8 +153,10 @@ let package = Package(
         .executableTarget(
             name: "OrchestratorBench",
             dependencies: [
-                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow",
+                "Raft", "RaftSimulation", "RaftStorage", "RaftTransport", "Cluster", "Workflow", "Engine", "Scheduler",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -94,32 +94,8 @@ final class CountingMachine: ReplicatedStateMachine {
 }
 
 private func clusterBenchmark(_ run: BenchRun) async throws {
-    let directory = run.directory
-    try? FileManager.default.removeItem(atPath: directory)
-    let ids: [NodeID] = [1, 2, 3]
-    var transports: [NodeID: TCPTransport] = [:]
-    var loops: [NodeID: any EventLoop] = [:]
-    for id in ids {
-        // Each node and its connections on one event-loop thread, as `serve` runs them.
-        loops[id] = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
-        let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:],
-                                     options: sharedLoopOptions(loops[id]!))
-        try await transport.start()
-        transports[id] = transport
-    }
-    var addresses: [NodeID: MemberAddress] = [:]
-    for id in ids { addresses[id] = MemberAddress(raft: transports[id]!.listenAddress!, api: "") }
-    var nodes: [ClusterNode] = []
-    for id in ids {
-        nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10,
-                                   eventLoop: loops[id]!))
-    }
-    var leader: ClusterNode?
-    for _ in 0..<400 where leader == nil {
-        leader = nodes.first { $0.status.role == .leader }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    guard let leader else { throw BenchmarkUsage("no leader elected") }
+    let cluster = try await LoopbackCluster.start(directory: run.directory) { _ in CountingMachine() }
+    let leader = try await cluster.leader()
     print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors  CPU µs/entry (3 nodes + proposers)")
     for proposers in run.proposerCounts {
         let cpuStart = processCPUNanos()
@@ -127,24 +103,73 @@ private func clusterBenchmark(_ run: BenchRun) async throws {
         let cpu = Double(processCPUNanos() - cpuStart)
         print(level.line + String(format: "  %8.1f", cpu / 1000 / Double(max(level.count, 1))))
     }
-    for node in nodes { await node.shutdown() }
+    await cluster.shutdown()
+}
+
+/// Three nodes in this process, each with its own WAL under `directory/node-ID` (fsync on
+/// every `Ready` with entries), its own `TCPTransport` on 127.0.0.1 and its own event-loop
+/// thread (node loop and connections share it, as `serve` runs them). Shared by the
+/// `cluster` and `scheduler` suites.
+struct LoopbackCluster: Sendable {
+    let nodes: [ClusterNode]
+
+    /// Starts the nodes (an empty `directory` is created; an old one is removed first);
+    /// `stateMachine` builds each node's replicated state machine. `tickMillis` 50 makes the
+    /// first election quick; `serve` ticks every 100 ms (election after 10 ticks either way).
+    static func start(directory: String, tickMillis: Int = 50,
+                      stateMachine: (NodeID) -> any ReplicatedStateMachine) async throws -> LoopbackCluster {
+        try? FileManager.default.removeItem(atPath: directory)
+        let ids: [NodeID] = [1, 2, 3]
+        var transports: [NodeID: TCPTransport] = [:]
+        var loops: [NodeID: any EventLoop] = [:]
+        for id in ids {
+            // Each node and its connections on one event-loop thread, as `serve` runs them.
+            loops[id] = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+            let transport = TCPTransport(nodeID: id, clusterID: "bench", listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:],
+                                         options: sharedLoopOptions(loops[id]!))
+            try await transport.start()
+            transports[id] = transport
+        }
+        var addresses: [NodeID: MemberAddress] = [:]
+        for id in ids { addresses[id] = MemberAddress(raft: transports[id]!.listenAddress!, api: "") }
+        var nodes: [ClusterNode] = []
+        for id in ids {
+            nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10,
+                                       eventLoop: loops[id]!, tickMillis: tickMillis, stateMachine: stateMachine(id)))
+        }
+        return LoopbackCluster(nodes: nodes)
+    }
+
+    /// The node that leads, waiting up to 10 s for an election.
+    func leader() async throws -> ClusterNode {
+        for _ in 0..<400 {
+            if let leader = nodes.first(where: { $0.status.role == .leader }) { return leader }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw BenchmarkUsage("no leader elected")
+    }
+
+    func shutdown() async {
+        for node in nodes { await node.shutdown() }
+    }
 }
 
 /// One bench node: a WAL under `directory/node-ID` (bootstrapped on first use), a counting
-/// state machine, a short tick so the first election is quick.
+/// state machine unless told otherwise, a short tick so the first election is quick.
 private func benchNode(id: NodeID, directory: String, transport: TCPTransport, addresses: [NodeID: MemberAddress],
-                       electionTicks: Int, eventLoop: (any EventLoop)?) throws -> ClusterNode {
+                       electionTicks: Int, eventLoop: (any EventLoop)?, tickMillis: Int = 50,
+                       stateMachine: any ReplicatedStateMachine = CountingMachine()) throws -> ClusterNode {
     try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
     let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
     let persistence = try FilePersistence(store: store)
     if persistence.isEmpty { try persistence.bootstrap(.bootstrap(Set(addresses.keys))) }
     var config = ClusterConfig(nodeID: id)
-    config.tickMillis = 50
+    config.tickMillis = tickMillis
     config.electionTicks = electionTicks
     config.snapshotEveryEntries = 100_000
     config.requestTimeoutMillis = 10_000
     let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
-                               stateMachine: CountingMachine(), addresses: addresses, eventLoop: eventLoop)
+                               stateMachine: stateMachine, addresses: addresses, eventLoop: eventLoop)
     node.start()
     return node
 }
@@ -333,7 +358,7 @@ private func childCPUNanos(_ pid: Int32) -> UInt64 {
 }
 
 /// 4 KiB pwrite + fdatasync, repeatedly, for one second: the disk's physical limit.
-private func rawSyncRate(directory: String) -> Double {
+func rawSyncRate(directory: String) -> Double {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let path = "\(directory)/sync-probe"
     let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
@@ -392,7 +417,7 @@ private func loopbackRoundTripMicros() -> Double {
 }
 
 /// User plus system CPU time of this process, in nanoseconds.
-private func processCPUNanos() -> UInt64 {
+func processCPUNanos() -> UInt64 {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let user = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1_000

@@ -12,6 +12,7 @@ let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = 
     ("cluster-node", "one node of `cluster --processes` (started by it)", runClusterNode),
     ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
     ("raft", "3-node Raft core in memory: committed entries/s with batching", RaftBenchmark.run),
+    ("scheduler", "10,000 cron triggers @every 1s on a 3-node cluster (fire lag, CPU, memory); 100,000 state timeouts", runSchedulerBenchmark),
 ]
 
 @MainActor func usage() {

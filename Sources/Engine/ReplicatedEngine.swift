@@ -147,6 +147,11 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.triggerStates }
     }
 
+    /// One trigger's record (the scheduler reads a re-registered workflow's triggers with it).
+    public func trigger(workflow: String, name: String) -> TriggerState? {
+        state.withLock { $0.trigger(workflow: workflow, name: name) }
+    }
+
     /// The armed state timeouts, earliest first.
     public func pendingTimers() -> [StateTimer] {
         state.withLock { $0.pendingTimers }

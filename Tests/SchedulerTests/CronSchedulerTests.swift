@@ -178,4 +178,84 @@ final class CronSchedulerTests: XCTestCase {
         scheduler.cancel()
         _ = await scheduler.result
     }
+
+    /// The scheduler reads triggers once and then follows registrations: a workflow registered
+    /// while it runs is scheduled, and a version that drops the trigger stops it.
+    func testTriggersOfAWorkflowRegisteredLaterFollowItsVersions() async throws {
+        let clock = ManualClock(nowMillis: start)
+        let untriggered = String(Self.yaml[..<Self.yaml.range(of: "triggers:")!.lowerBound])
+        let (engine, consensus) = try await setUp(clock: clock, yaml: untriggered)
+        let scheduler = runScheduler(engine, consensus, clock)
+        try await Task.sleep(for: .milliseconds(20))
+        let later = """
+            workflow: later
+            initial: open
+            states:
+              open: {}
+            transitions:
+              again: { from: open, to: open }
+            triggers:
+              - { name: every-minute, cron: "@every 1m", start: {} }
+
+            """
+        let register = { (yaml: String) async throws in
+            let definition = try XCTUnwrap(WorkflowLoader.load(text: yaml, file: "later.yaml").definition)
+            _ = try await consensus.propose(.registerWorkflow(RegisterWorkflow(definition: definition)), fencedOn: nil)
+        }
+        try await register(later)
+        let laterStarted = { engine.current().instances(workflow: "later").instances.count }
+        for minute in 1...2 {
+            clock.advance(byMillis: 60_000)
+            let fired = try await eventually { laterStarted() == minute }
+            XCTAssertTrue(fired, "minute \(minute): \(laterStarted())")
+        }
+        try await register(String(later[..<later.range(of: "triggers:")!.lowerBound]))
+        try await Task.sleep(for: .milliseconds(20))
+        clock.advance(byMillis: 60_000)
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertEqual(laterStarted(), 2, "the trigger was dropped by version 2")
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
+
+    /// A timer cancelled by leaving the state does not fire; one armed again on re-entry fires
+    /// at its new time, not the first one's.
+    func testATimeoutArmedAgainFiresAtItsNewTime() async throws {
+        let clock = ManualClock(nowMillis: start + 1)
+        let yaml = """
+            workflow: tick
+            initial: open
+            states:
+              open:
+                timeout: { after: 10m, transition: expire }
+              parked: {}
+              expired: { final: true }
+            transitions:
+              expire: { from: open, to: expired }
+              park: { from: open, to: parked }
+              reopen: { from: parked, to: open }
+
+            """
+        let (engine, consensus) = try await setUp(clock: clock, yaml: yaml)
+        for id in ["t1", "t2"] {
+            _ = try await consensus.propose(.startInstance(StartInstance(workflow: "tick", id: id)), fencedOn: nil)
+        }
+        let scheduler = runScheduler(engine, consensus, clock)
+        clock.advance(byMillis: 5 * 60_000)
+        for id in ["t1", "t2"] {
+            _ = try await consensus.propose(.transition(TransitionRequest(instance: id, name: "park")), fencedOn: nil)
+        }
+        clock.advance(byMillis: 60_000)
+        _ = try await consensus.propose(.transition(TransitionRequest(instance: "t1", name: "reopen")), fencedOn: nil)
+        clock.advance(byMillis: 5 * 60_000)   // past the first timer's time
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertEqual(engine.instance(id: "t1")?.state, "open")
+        XCTAssertEqual(engine.instance(id: "t2")?.state, "parked")
+        clock.advance(byMillis: 5 * 60_000)   // the second timer's time
+        let expired = try await eventually { engine.instance(id: "t1")?.state == "expired" }
+        XCTAssertTrue(expired)
+        XCTAssertEqual(engine.instance(id: "t2")?.state, "parked")
+        scheduler.cancel()
+        _ = await scheduler.result
+    }
 }

@@ -165,9 +165,13 @@ private final class NodeBox {
         return [:]
     }
 
+    // Both take the collection out of `content` before adding to it, so the addition happens in
+    // place: with `content` still holding it, every addition copied the whole collection
+    // (O(n²) for a list of n, 0.7 s to encode a workflow of 10,000 triggers).
     func child(forKey key: String) -> NodeBox {
         var members = keyedChildren()
         if let existing = members[key] { return existing }
+        content = .empty
         let box = NodeBox()
         members[key] = box
         content = .keyed(members)
@@ -177,6 +181,7 @@ private final class NodeBox {
     func appendChild() -> NodeBox {
         var values: [NodeBox] = []
         if case .unkeyed(let existing) = content { values = existing }
+        content = .empty
         let box = NodeBox()
         values.append(box)
         content = .unkeyed(values)

@@ -36,6 +36,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
 
     private let stateIndex: [String: Int]
     private let transitionIndex: [String: Int]
+    private let triggerIndex: [String: Int]
     /// Transition indexes leaving each state (listed `from` and `"*"`), in declaration order.
     private let outgoing: [String: [Int]]
 
@@ -58,6 +59,8 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         for (index, transition) in transitions.enumerated() where transitionIndex[transition.name] == nil {
             transitionIndex[transition.name] = index
         }
+        var triggerIndex: [String: Int] = [:]
+        for (index, trigger) in triggers.enumerated() where triggerIndex[trigger.name] == nil { triggerIndex[trigger.name] = index }
         var outgoing: [String: [Int]] = [:]
         for (index, transition) in transitions.enumerated() {
             switch transition.from {
@@ -69,6 +72,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
         }
         self.stateIndex = stateIndex
         self.transitionIndex = transitionIndex
+        self.triggerIndex = triggerIndex
         self.outgoing = outgoing
         self.contentHash = WorkflowDefinition.hash(name: name, description: description, initial: initial, data: data,
                                                    states: states, transitions: transitions, triggers: triggers,
@@ -87,7 +91,7 @@ public struct WorkflowDefinition: Sendable, Codable, Hashable {
 
     /// The trigger called `name`, if defined.
     public func trigger(named name: String) -> TriggerDefinition? {
-        triggers.first { $0.name == name }
+        triggerIndex[name].map { triggers[$0] }
     }
 
     /// The transitions an instance in `state` may take, in declaration order (including
