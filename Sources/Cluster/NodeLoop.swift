@@ -326,15 +326,20 @@ final class NodeLoop: @unchecked Sendable {
             let ready = raft.ready()
             if let soft = ready.softState { roleChanged(soft) }
             // Raft thesis §10.2.1: a leader may send its appends while it writes the same
-            // entries to its own disk, because it counts itself only once this Ready has
-            // been persisted (the loop handles acknowledgements after `advance`). Messages
-            // that depend on durable state (votes, acknowledgements) wait for the disk.
+            // entries to its own disk: with followers, what it appends commits only once they
+            // acknowledge it, and the loop handles acknowledgements after this Ready has been
+            // persisted. Messages that depend on durable state (votes, acknowledgements) wait
+            // for the disk.
             let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
             if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
-            // A leader counts its own entries only once they are on its disk, so what it
-            // commits is durable here and on a quorum: apply it (and answer its proposers)
-            // before this Ready's own write, not after it.
-            if sendFirst { for entry in ready.committedEntries { apply(entry) } }
+            // What a leader commits with followers' acknowledgements is durable here (they
+            // answer appends this loop sent after an earlier Ready's write) and on a quorum:
+            // apply it (and answer its proposers) before this Ready's own write, not after.
+            // Not so the entries this very Ready persists: a single-voter leader commits as it
+            // appends (`RaftNode.appendAsLeader`), so those wait for the write like any other.
+            let durableThrough = ready.entries.first.map { $0.index - 1 } ?? .max
+            let applyFirst = sendFirst ? ready.committedEntries.prefix { $0.index <= durableThrough }.count : 0
+            for entry in ready.committedEntries.prefix(applyFirst) { apply(entry) }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
                 // etcd's MustSync (`ready.mustSync`): a hard state that only moves the commit
@@ -354,7 +359,7 @@ final class NodeLoop: @unchecked Sendable {
             }
             if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
-            if !sendFirst { for entry in ready.committedEntries { apply(entry) } }
+            for entry in ready.committedEntries.dropFirst(applyFirst) { apply(entry) }
             for state in ready.readStates {
                 if let pending = pendingReads.removeValue(forKey: state.context) {
                     confirmedReads.append((state.index, pending.continuation))
