@@ -6,8 +6,8 @@ import Synchronization
 
 /// Records how long each request took, as `orchestrator_http_request_duration_seconds`
 /// with the labels `node`, `route`, `method` and `status`. Every label is bounded:
-/// - `route` is the router's pattern (`/v1/instances/:id`), never the raw path; a request
-///   no route took is `unmatched`;
+/// - `route` is the router's pattern as Hummingbird writes it (`/v1/instances/{id}`, the
+///   notation of docs/api.md), never the raw path; a request no route took is `unmatched`;
 /// - `method` is one of the standard methods, else `other`;
 /// - `status` is the class of the answer: `2xx`, `3xx`, `4xx` or `5xx`.
 ///
