@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // Per-peer send failures (`raft_peer_sent_failures_total`).
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // One node: drives Raft with storage, transport and a clock.
@@ -103,6 +105,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                // Request durations by route (`orchestrator_http_request_duration_seconds`).
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Composition root: one node from its config.
@@ -173,7 +177,9 @@ let package = Package(
         .testTarget(name: "APIModelsTests", dependencies: ["APIModels", "JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
         .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport",
+                                                         .product(name: "NIOCore", package: "swift-nio"),
+                                                         .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Workflow"]),
         // The scheduler on a manual clock against a real engine.
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Engine", "Workflow", "Cron",
@@ -182,8 +188,10 @@ let package = Package(
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Workflow", "Engine",
                                                          .product(name: "Logging", package: "swift-log")]),
         // The composition root's own logic: the leader-services runtime and its services.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels",
-                                                        .product(name: "Logging", package: "swift-log")]),
+        // …and the node as a whole: its probes and the series of GET /metrics moving.
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels", "API", "Cluster", "Raft", "RaftTransport",
+                                                        .product(name: "Logging", package: "swift-log"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: [

@@ -11,6 +11,7 @@ let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = 
     ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency (--processes: 3 processes)", runClusterBenchmark),
     ("cluster-node", "one node of `cluster --processes` (started by it)", runClusterNode),
     ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
+    ("retention", "engine memory per instance and a soak of 1M instances under retention (RSS)", retentionBenchmark),
     ("raft", "3-node Raft core in memory: committed entries/s with batching", RaftBenchmark.run),
     ("scheduler", "10,000 cron triggers @every 1s on a 3-node cluster (fire lag, CPU, memory); 100,000 state timeouts", runSchedulerBenchmark),
 ]

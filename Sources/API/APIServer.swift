@@ -7,7 +7,8 @@ import NIOCore
 import Workflow
 
 /// The HTTP API of one node (docs/api.md): routes, JSON errors, forwarding of writes from a
-/// follower to the leader, and the metrics endpoint. It changes state only by proposing
+/// follower to the leader, the probes and the metrics endpoint (with the request durations
+/// it records itself). It changes state only by proposing
 /// commands through `Consensus` (which stamps them, on the leader); it reads from the local
 /// `ReplicatedEngine`, after a read barrier unless the request says `?stale=true`.
 ///
@@ -31,6 +32,8 @@ public final class APIServer: Sendable {
     let clock: any WallClock
     let logger: Logger
     let forwarder: Forwarder
+    /// `orchestrator_http_request_duration_seconds`, for every router this server builds.
+    let requestTimers: HTTPRequestTimers
 
     /// - Parameters:
     ///   - engine: the node's engine, for queries.
@@ -56,6 +59,7 @@ public final class APIServer: Sendable {
         self.clock = clock
         self.logger = logger
         self.forwarder = Forwarder(settings: settings)
+        self.requestTimers = HTTPRequestTimers(node: consensus.health().node)
     }
 
     /// Closes the connections used to forward requests to the leader. Call once, after the
@@ -67,7 +71,12 @@ public final class APIServer: Sendable {
     /// The router with every route of the API, for a Hummingbird `Application`.
     public func buildRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        // First: it times each request and sees the status the error middleware settled on.
+        router.add(middleware: HTTPMetricsMiddleware(timers: requestTimers))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
+        // Probes: unauthenticated, no instance data (APIServer+Probes.swift).
+        router.get("/livez") { request, _ in await self.livez(request) }
+        router.get("/readyz") { request, _ in await self.readyz(request) }
         router.get("/v1/health") { _, _ in await self.health() }
         router.get("/v1/cluster") { _, _ in await self.cluster() }
         router.post("/v1/cluster/members") { request, context in try await self.addMember(request, context) }

@@ -25,6 +25,14 @@ public struct APISettings: Sendable, Hashable {
     /// The cluster's retention for workflows without one (`serve --retention`), shown as
     /// `purge_at` of finished instances; nil: kept for good. Default nil.
     public var defaultRetentionMillis: Int64? = nil
+    /// Longest wait for the node loop to answer the status read of `GET /livez` and
+    /// `GET /readyz`; no answer in time fails their `node_loop` check. Default 1 s (give the
+    /// probe a `timeoutSeconds` of 2 or more, so its answer arrives before the prober gives up).
+    public var livenessTimeoutMillis: Int
+    /// Most entries the applied index may trail the commit index while `GET /readyz` still
+    /// says ready (its `applied` check). Default 5,000: etcd's
+    /// `maxGapBetweenApplyAndCommitIndex`, past which etcd too stops taking requests.
+    public var readyAppliedLagEntriesMax: UInt64
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128
@@ -34,9 +42,11 @@ public struct APISettings: Sendable, Hashable {
     /// The defaults listed on each field.
     public init(bodyBytesMax: Int = 1 << 20, pageSizeDefault: Int = 100, pageSizeMax: Int = 1_000,
                 forwardTimeoutSeconds: Double = 10, forwardConnectTimeoutSeconds: Double = 1,
-                forwardConnectionsMax: Int = 128, forwardResponseBytesMax: Int = 16 << 20) {
+                forwardConnectionsMax: Int = 128, forwardResponseBytesMax: Int = 16 << 20,
+                livenessTimeoutMillis: Int = 1_000, readyAppliedLagEntriesMax: UInt64 = 5_000) {
         precondition(bodyBytesMax > 0 && pageSizeDefault >= 1 && pageSizeMax >= pageSizeDefault && forwardTimeoutSeconds > 0
-                     && forwardConnectTimeoutSeconds > 0 && forwardConnectionsMax >= 1 && forwardResponseBytesMax > 0,
+                     && forwardConnectTimeoutSeconds > 0 && forwardConnectionsMax >= 1 && forwardResponseBytesMax > 0
+                     && livenessTimeoutMillis > 0,
                      "APISettings: limits must be positive")
         self.bodyBytesMax = bodyBytesMax
         self.pageSizeDefault = pageSizeDefault
@@ -45,5 +55,7 @@ public struct APISettings: Sendable, Hashable {
         self.forwardConnectTimeoutSeconds = forwardConnectTimeoutSeconds
         self.forwardConnectionsMax = forwardConnectionsMax
         self.forwardResponseBytesMax = forwardResponseBytesMax
+        self.livenessTimeoutMillis = livenessTimeoutMillis
+        self.readyAppliedLagEntriesMax = readyAppliedLagEntriesMax
     }
 }

@@ -25,8 +25,12 @@ public struct NodeStatus: Sendable, Hashable {
     public var configuration = Configuration()
     public var progress: [NodeID: ProgressStatus] = [:]
     public var addresses: [NodeID: MemberAddress] = [:]
+    /// Leaders this node has seen since it started: each time it learns of a leader other than
+    /// the one it knew before (etcd's `leader_changes_seen_total`; the first leader counts).
     public var leaderChanges = 0
     public var snapshotIndex: LogIndex = 0
+    /// Why the node's storage failed (it then stopped), or nil while it works.
+    public var storageFailure: String?
 }
 
 /// One running Raft node: the consensus core driven by a clock, made durable by a
@@ -153,6 +157,27 @@ public final class ClusterNode: Sendable {
     /// The node's state as of its last loop iteration.
     public var status: NodeStatus { statusBox.value }
 
+    /// The node's status read from the loop itself — not the copy `status` returns — within
+    /// `timeoutMillis`: proof that the loop still takes events (the liveness check).
+    /// Throws `.timedOut` when it did not answer in time, `.storageFailed` or `.shuttingDown`
+    /// when it has stopped.
+    public func liveStatus(timeoutMillis: Int) async throws -> NodeStatus {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<NodeStatus, ClusterError>, Never>) in
+            let answer = OneAnswer(continuation)
+            let statusBox = self.statusBox
+            let stopped: @Sendable () -> ClusterError = {
+                statusBox.value.storageFailure.map(ClusterError.storageFailed) ?? .shuttingDown
+            }
+            guard loop.post(.status({ status in answer.give(status.map { .success($0) } ?? .failure(stopped())) })) else {
+                answer.give(.failure(stopped()))
+                return
+            }
+            // Not on the node's event loop: that is what may be stuck.
+            answer.expire(after: timeoutMillis)
+        }
+        return try result.get()
+    }
+
     /// Stops the loop after it finishes the `Ready` in hand; pending requests fail with
     /// `.shuttingDown`. Then closes the transport.
     public func shutdown() async {
@@ -161,5 +186,36 @@ public final class ClusterNode: Sendable {
         }
         await transport.shutdown()
         try? await ownedGroup?.shutdownGracefully()
+    }
+}
+
+/// A continuation resumed once: by the loop's answer or by the deadline, whichever comes first.
+private final class OneAnswer: Sendable {
+    private let state: Mutex<(continuation: CheckedContinuation<Result<NodeStatus, ClusterError>, Never>?, timer: Task<Void, Never>?)>
+
+    init(_ continuation: CheckedContinuation<Result<NodeStatus, ClusterError>, Never>) {
+        state = Mutex((continuation, nil))
+    }
+
+    func give(_ result: Result<NodeStatus, ClusterError>) {
+        let (continuation, timer) = state.withLock { state in
+            defer { state = (nil, nil) }
+            return state
+        }
+        timer?.cancel()
+        continuation?.resume(returning: result)
+    }
+
+    func expire(after millis: Int) {
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(millis))
+            if !Task.isCancelled { self.give(.failure(.timedOut)) }
+        }
+        let answered = state.withLock { state -> Bool in
+            guard state.continuation != nil else { return true }
+            state.timer = timer
+            return false
+        }
+        if answered { timer.cancel() }
     }
 }

@@ -93,6 +93,10 @@ public final class FilePersistence: RaftPersistence {
         (store as? FileLogStore)?.close()
     }
 
+    public func observeSyncs(_ observer: @escaping (_ nanos: UInt64) -> Void) {
+        (store as? FileLogStore)?.syncObserver = observer
+    }
+
     private static func metadata(_ metadata: Raft.SnapshotMetadata) -> RaftStorage.SnapshotMetadata {
         RaftStorage.SnapshotMetadata(index: metadata.index, term: metadata.term,
                                      configuration: ConfigurationCodec.encode(metadata.configuration))

@@ -9,6 +9,9 @@ enum NodeEvent: Sendable {
     case membership(ConfigChange, CheckedContinuation<Proposed, any Error>)
     case transfer(NodeID, CheckedContinuation<Void, any Error>)
     case shutdown(CheckedContinuation<Void, Never>)
+    /// Answer with the status as the loop has it now (nil once it has stopped): the liveness
+    /// check, so it must be cheap and never wait.
+    case status(@Sendable (NodeStatus?) -> Void)
     /// A snapshot encoded and written off the loop (or why it failed), with the time it started.
     case snapshotWritten(Result<PreparedSnapshot, any Error>, startedNanos: UInt64)
 }

@@ -56,6 +56,14 @@ final class NodeLoop: @unchecked Sendable {
     /// Entered while a background snapshot runs; `finish()` waits for it before closing storage.
     private let snapshotWork = DispatchGroup()
     private var leaderChanges = 0
+    /// The leader the last soft state named (0: none), to count leader changes as etcd does.
+    private var lastSeenLeader: NodeID = 0
+    /// Why storage failed, once it has (the loop then stops).
+    private var storageFailure: String?
+    /// The commit and applied indexes already counted in `raft_proposals_committed_total`
+    /// and `raft_proposals_applied_total`.
+    private var countedCommit: LogIndex = 0
+    private var countedApplied: LogIndex = 0
     private var running = true
     private var shutdownContinuation: CheckedContinuation<Void, Never>?
     private var lastPeers: [NodeID: PeerAddress] = [:]
@@ -97,6 +105,11 @@ final class NodeLoop: @unchecked Sendable {
         }
         raft = RaftNode(config: config.raftConfig, state: durable)
         loggedTerm = durable.hardState.term
+        // What the node starts with was counted by its previous run, if at all.
+        countedCommit = raft.status.commit
+        countedApplied = raft.status.applied
+        let fsync = metrics.walFsync
+        persistence.observeSyncs { nanos in fsync.recordNanoseconds(Int64(truncatingIfNeeded: nanos)) }
         self.logger[metadataKey: "term"] = "\(loggedTerm)"
         self.logger[metadataKey: "role"] = "\(raft.currentRole.rawValue)"
         updatePeers()
@@ -222,6 +235,7 @@ final class NodeLoop: @unchecked Sendable {
         case .read(let c): c.resume(throwing: ClusterError.shuttingDown)
         case .transfer(_, let c): c.resume(throwing: ClusterError.shuttingDown)
         case .shutdown(let c): c.resume()
+        case .status(let answer): answer(nil)
         }
     }
 
@@ -238,7 +252,7 @@ final class NodeLoop: @unchecked Sendable {
                 pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
                                                                    continuation: continuation)
             } catch {
-                continuation.resume(throwing: Self.clusterError(error))
+                refuseProposal(continuation, error)
             }
         case .membership(let change, let continuation):
             do {
@@ -246,7 +260,7 @@ final class NodeLoop: @unchecked Sendable {
                 pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
                                                                    continuation: continuation)
             } catch {
-                continuation.resume(throwing: Self.clusterError(error))
+                refuseProposal(continuation, error)
             }
         case .read(let continuation):
             guard raft.currentLeader != 0 else {
@@ -277,7 +291,24 @@ final class NodeLoop: @unchecked Sendable {
             finish()
         case .snapshotWritten(let result, let started):
             snapshotWritten(result, startedNanos: started)
+        case .status(let answer):
+            answer(currentStatus())
         }
+    }
+
+    /// A proposal the core refused to append. `notLeader` is routing, not failure (the API
+    /// forwards the write to the leader), so only the other refusals count as failed.
+    private func refuseProposal(_ continuation: CheckedContinuation<Proposed, any Error>, _ error: ProposalError) {
+        let clusterError = Self.clusterError(error)
+        if case .notLeader = clusterError {} else { metrics.proposalsFailed.increment() }
+        continuation.resume(throwing: clusterError)
+    }
+
+    /// A proposal taken by this node that will not be answered with its outcome (dropped by a
+    /// leader change, timed out, lost to a snapshot, interrupted by a stop).
+    private func failProposal(_ pending: PendingProposal, _ error: ClusterError) {
+        metrics.proposalsFailed.increment()
+        pending.continuation.resume(throwing: error)
     }
 
     private static func clusterError(_ error: ProposalError) -> ClusterError {
@@ -295,15 +326,20 @@ final class NodeLoop: @unchecked Sendable {
             let ready = raft.ready()
             if let soft = ready.softState { roleChanged(soft) }
             // Raft thesis §10.2.1: a leader may send its appends while it writes the same
-            // entries to its own disk, because it counts itself only once this Ready has
-            // been persisted (the loop handles acknowledgements after `advance`). Messages
-            // that depend on durable state (votes, acknowledgements) wait for the disk.
+            // entries to its own disk: with followers, what it appends commits only once they
+            // acknowledge it, and the loop handles acknowledgements after this Ready has been
+            // persisted. Messages that depend on durable state (votes, acknowledgements) wait
+            // for the disk.
             let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
             if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
-            // A leader counts its own entries only once they are on its disk, so what it
-            // commits is durable here and on a quorum: apply it (and answer its proposers)
-            // before this Ready's own write, not after it.
-            if sendFirst { for entry in ready.committedEntries { apply(entry) } }
+            // What a leader commits with followers' acknowledgements is durable here (they
+            // answer appends this loop sent after an earlier Ready's write) and on a quorum:
+            // apply it (and answer its proposers) before this Ready's own write, not after.
+            // Not so the entries this very Ready persists: a single-voter leader commits as it
+            // appends (`RaftNode.appendAsLeader`), so those wait for the write like any other.
+            let durableThrough = ready.entries.first.map { $0.index - 1 } ?? .max
+            let applyFirst = sendFirst ? ready.committedEntries.prefix { $0.index <= durableThrough }.count : 0
+            for entry in ready.committedEntries.prefix(applyFirst) { apply(entry) }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
                 // etcd's MustSync (`ready.mustSync`): a hard state that only moves the commit
@@ -313,6 +349,7 @@ final class NodeLoop: @unchecked Sendable {
                         try persistence.saveCommitIndex(hardState)
                     } else {
                         try persistence.save(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
+                        // The whole durable save: writes and fsync (the fsync alone: `walFsync`).
                         metrics.persistNanos.recordNanoseconds(Int64(Self.nowNanos() - start))
                     }
                 } catch {
@@ -322,7 +359,7 @@ final class NodeLoop: @unchecked Sendable {
             }
             if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
-            if !sendFirst { for entry in ready.committedEntries { apply(entry) } }
+            for entry in ready.committedEntries.dropFirst(applyFirst) { apply(entry) }
             for state in ready.readStates {
                 if let pending = pendingReads.removeValue(forKey: state.context) {
                     confirmedReads.append((state.index, pending.continuation))
@@ -342,8 +379,12 @@ final class NodeLoop: @unchecked Sendable {
     }
 
     private func roleChanged(_ soft: SoftState) {
-        leaderChanges += 1
-        metrics.leaderChanges.increment()
+        // etcd's rule: a change is a leader other than the one last seen (none counts as seen).
+        if soft.leader != 0 && soft.leader != lastSeenLeader {
+            leaderChanges += 1
+            metrics.leaderChangesSeen.increment()
+        }
+        lastSeenLeader = soft.leader
         logger[metadataKey: "role"] = "\(soft.role.rawValue)"
         logger[metadataKey: "term"] = "\(raft.currentTerm)"
         logger.info("role changed", metadata: ["leader": "\(soft.leader)"])
@@ -385,7 +426,7 @@ final class NodeLoop: @unchecked Sendable {
             if pending.term == entry.term {
                 pending.continuation.resume(returning: Proposed(index: entry.index, result: result))
             } else {
-                pending.continuation.resume(throwing: ClusterError.dropped)
+                failProposal(pending, .dropped)
             }
         }
     }
@@ -407,7 +448,7 @@ final class NodeLoop: @unchecked Sendable {
         // Every proposal at or below the snapshot was either applied elsewhere or lost;
         // from here we cannot tell which.
         for index in pendingProposals.keys where index <= snapshot.metadata.index {
-            pendingProposals.removeValue(forKey: index)!.continuation.resume(throwing: ClusterError.timedOut)
+            failProposal(pendingProposals.removeValue(forKey: index)!, .timedOut)
         }
         logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)"])
     }
@@ -507,7 +548,7 @@ final class NodeLoop: @unchecked Sendable {
     private func expireRequests(now: UInt64) {
         for (index, pending) in pendingProposals where pending.deadline <= now {
             pendingProposals.removeValue(forKey: index)
-            pending.continuation.resume(throwing: ClusterError.timedOut)
+            failProposal(pending, .timedOut)
         }
         for (context, pending) in pendingReads where pending.deadline <= now {
             pendingReads.removeValue(forKey: context)
@@ -520,20 +561,36 @@ final class NodeLoop: @unchecked Sendable {
     }
 
     private func publishStatus() {
-        let s = raft.status
-        metrics.term.record(Int(s.term))
-        metrics.commit.record(Int(s.commit))
-        metrics.applied.record(Int(s.applied))
-        metrics.isLeader.record(s.role == .leader ? 1 : 0)
-        let status = NodeStatus(id: s.id, term: s.term, role: s.role, leader: s.leader, commitIndex: s.commit,
-                                appliedIndex: s.applied, lastIndex: s.lastIndex, configuration: s.configuration,
-                                progress: s.progress, addresses: addresses, leaderChanges: leaderChanges,
-                                snapshotIndex: s.firstIndex - 1)
+        let status = currentStatus()
+        metrics.term.record(Int(status.term))
+        metrics.commit.record(Int(status.commitIndex))
+        metrics.applied.record(Int(status.appliedIndex))
+        metrics.isLeader.record(status.role == .leader && running ? 1 : 0)
+        // A stopped node serves nothing, whatever leader it last knew.
+        metrics.hasLeader.record(status.leader != 0 && running ? 1 : 0)
+        metrics.proposalsPending.record(pendingProposals.count)
+        if status.commitIndex > countedCommit {
+            metrics.proposalsCommitted.increment(by: Int64(status.commitIndex - countedCommit))
+            countedCommit = status.commitIndex
+        }
+        if status.appliedIndex > countedApplied {
+            metrics.proposalsApplied.increment(by: Int64(status.appliedIndex - countedApplied))
+            countedApplied = status.appliedIndex
+        }
         statusBox.set(status)
+    }
+
+    private func currentStatus() -> NodeStatus {
+        let s = raft.status
+        return NodeStatus(id: s.id, term: s.term, role: s.role, leader: s.leader, commitIndex: s.commit,
+                          appliedIndex: s.applied, lastIndex: s.lastIndex, configuration: s.configuration,
+                          progress: s.progress, addresses: addresses, leaderChanges: leaderChanges,
+                          snapshotIndex: s.firstIndex - 1, storageFailure: storageFailure)
     }
 
     private func storageFailed(_ reason: String) {
         logger.critical("storage failed; the node stops", metadata: ["reason": "\(reason)"])
+        storageFailure = storageFailure ?? reason
         running = false
         failEverything(ClusterError.storageFailed(reason))
     }
@@ -542,7 +599,7 @@ final class NodeLoop: @unchecked Sendable {
     /// fate is unknown (they may commit on the other nodes): those fail with `.interrupted`.
     private func failEverything(_ error: ClusterError) {
         let inFlight = ClusterError.interrupted(error.description)
-        for (_, pending) in pendingProposals { pending.continuation.resume(throwing: inFlight) }
+        for (_, pending) in pendingProposals { failProposal(pending, inFlight) }
         pendingProposals = [:]
         for (_, pending) in pendingReads { pending.continuation.resume(throwing: error) }
         pendingReads = [:]
@@ -576,10 +633,12 @@ final class NodeLoop: @unchecked Sendable {
 }
 
 /// The node's metrics (swift-metrics; exported by whatever backend the process bootstraps).
+/// Names and meanings follow etcd's (docs/operations.md lists them); every series carries
+/// the node id, so nodes sharing one process (`dev --in-memory`) stay apart.
 struct NodeMetrics {
-    let term, commit, applied, isLeader, snapshotBytes: Gauge
-    let leaderChanges, proposals, inboxDropped: Counter
-    let persistNanos, snapshotNanos: Metrics.Timer
+    let term, commit, applied, isLeader, hasLeader, snapshotBytes, proposalsPending: Gauge
+    let leaderChangesSeen, proposals, proposalsCommitted, proposalsApplied, proposalsFailed, inboxDropped: Counter
+    let persistNanos, walFsync, snapshotNanos: Metrics.Timer
 
     init(node: NodeID) {
         let dimensions = [("node", "\(node)")]
@@ -587,11 +646,18 @@ struct NodeMetrics {
         commit = Gauge(label: "raft_commit_index", dimensions: dimensions)
         applied = Gauge(label: "raft_applied_index", dimensions: dimensions)
         isLeader = Gauge(label: "raft_is_leader", dimensions: dimensions)
+        // etcd's `etcd_server_has_leader`, in the orchestrator's namespace: what alerts watch.
+        hasLeader = Gauge(label: "orchestrator_has_leader", dimensions: dimensions)
         snapshotBytes = Gauge(label: "raft_snapshot_bytes", dimensions: dimensions)
-        leaderChanges = Counter(label: "raft_leader_changes_total", dimensions: dimensions)
+        proposalsPending = Gauge(label: "raft_proposals_pending", dimensions: dimensions)
+        leaderChangesSeen = Counter(label: "raft_leader_changes_seen_total", dimensions: dimensions)
         proposals = Counter(label: "raft_proposals_total", dimensions: dimensions)
+        proposalsCommitted = Counter(label: "raft_proposals_committed_total", dimensions: dimensions)
+        proposalsApplied = Counter(label: "raft_proposals_applied_total", dimensions: dimensions)
+        proposalsFailed = Counter(label: "raft_proposals_failed_total", dimensions: dimensions)
         inboxDropped = Counter(label: "raft_inbox_dropped_messages_total", dimensions: dimensions)
-        persistNanos = Metrics.Timer(label: "raft_persist_seconds", dimensions: dimensions)
-        snapshotNanos = Metrics.Timer(label: "raft_snapshot_seconds", dimensions: dimensions)
+        persistNanos = Metrics.Timer(label: "raft_persist_duration_seconds", dimensions: dimensions)
+        walFsync = Metrics.Timer(label: "raft_wal_fsync_duration_seconds", dimensions: dimensions)
+        snapshotNanos = Metrics.Timer(label: "raft_snapshot_duration_seconds", dimensions: dimensions)
     }
 }

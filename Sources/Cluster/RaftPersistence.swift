@@ -25,6 +25,10 @@ public protocol RaftPersistence: AnyObject {
     func compact(through index: LogIndex) throws
     /// Releases files and locks; called once when the node stops.
     func close()
+    /// Calls `observer` with the duration of each sync the write-ahead log makes (an fsync or
+    /// fdatasync of a log file), on the thread that made it: the node's fsync latency metric.
+    /// A persistence without a disk never calls it.
+    func observeSyncs(_ observer: @escaping (_ nanos: UInt64) -> Void)
 }
 
 /// Keeps everything in memory: for `dev --in-memory` and tests. Restarting a node from
@@ -43,6 +47,9 @@ public struct PreparedSnapshot: Sendable {
 }
 
 extension RaftPersistence {
+    /// By default there is no disk, so nothing to observe.
+    public func observeSyncs(_ observer: @escaping (_ nanos: UInt64) -> Void) {}
+
     /// By default the commit index is saved like any hard state.
     public func saveCommitIndex(_ hardState: HardState) throws {
         try save(hardState: hardState, entries: [], snapshot: nil)

@@ -1,3 +1,4 @@
+import Metrics
 import Raft
 import Synchronization
 
@@ -122,6 +123,8 @@ public final class InMemoryNetwork: Sendable {
 
     func deliver(_ messages: [Message], from node: NodeID) {
         var sent = 0, sendDropped = 0, receiveDropped = 0
+        /// Per peer, for `raft_peer_sent_failures_total` (peer ids are bounded by the membership).
+        var failedByPeer: [NodeID: Int] = [:]
         // Direct receivers get their share in one batch each, after the lock, in send order
         // (one sender sends from one thread at a time, so its batches arrive in order).
         var batches: [(receiver: @Sendable ([Message]) -> Void, messages: [Message])] = []
@@ -130,6 +133,7 @@ public final class InMemoryNetwork: Sendable {
                 guard message.from == node, let inbox = state.inboxes[message.to],
                       !state.cut.contains(Link(from: node, to: message.to)) else {
                     sendDropped += 1
+                    if message.from == node { failedByPeer[message.to, default: 0] += 1 }
                     continue
                 }
                 if let receiver = state.direct[message.to] {
@@ -145,8 +149,12 @@ public final class InMemoryNetwork: Sendable {
                 switch inbox.yield(message) {
                 case .enqueued: sent += 1
                 case .dropped: receiveDropped += 1
-                case .terminated: sendDropped += 1
-                @unknown default: sendDropped += 1
+                case .terminated:
+                    sendDropped += 1
+                    failedByPeer[message.to, default: 0] += 1
+                @unknown default:
+                    sendDropped += 1
+                    failedByPeer[message.to, default: 0] += 1
                 }
             }
         }
@@ -155,6 +163,10 @@ public final class InMemoryNetwork: Sendable {
         counters.messagesReceived.add(sent + receiveDropped)
         counters.sendDropped.add(sendDropped)
         counters.receiveDropped.add(receiveDropped)
+        for (peer, count) in failedByPeer {
+            Counter(label: "raft_peer_sent_failures_total", dimensions: [("node", "\(node)"), ("peer", "\(peer)")])
+                .increment(by: Int64(count))
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import Raft
@@ -64,6 +65,10 @@ final class PeerLink: Sendable {
     private let context: LinkContext
     private let logger: Logger
     private let state: Mutex<State>
+    /// `raft_peer_sent_failures_total{node, peer}`: messages for this peer dropped before they
+    /// reached its connection (etcd's `peer_sent_failures_total`). Peer ids are bounded by
+    /// the membership.
+    private let sendFailures: Counter
 
     private enum Connection {
         /// Not started, or stopped.
@@ -100,11 +105,19 @@ final class PeerLink: Sendable {
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(peerID)"
         self.logger = logger
+        sendFailures = Counter(label: "raft_peer_sent_failures_total", dimensions: [("node", "\(context.nodeID)"), ("peer", "\(peerID)")])
         let seed = context.options.jitterSeed ^ (context.nodeID &* 0x9E37_79B9_7F4A_7C15) ^ (peerID &* 0xC2B2_AE3D_27D4_EB4F)
         state = Mutex(State(address: address, random: SplitMix64(seed: seed)))
     }
 
     // MARK: - Any thread
+
+    /// Counts `count` messages for this peer that were dropped unsent.
+    func countDropped(_ count: Int) {
+        guard count > 0 else { return }
+        context.counters.sendDropped.add(count)
+        sendFailures.increment(by: Int64(count))
+    }
 
     /// Queues frames in order; returns how many were dropped because the queue is full.
     /// Never blocks beyond the mutex.
@@ -133,6 +146,7 @@ final class PeerLink: Sendable {
         if startedDropping {
             logger.warning("send queue full (\(options.sendQueueMaxMessages) messages or \(options.sendQueueMaxBytes) bytes): dropping messages to this peer")
         }
+        if dropped > 0 { sendFailures.increment(by: Int64(dropped)) }
         return dropped
     }
 
@@ -193,7 +207,7 @@ final class PeerLink: Sendable {
             case .idle, .connecting: return (nil, nil, dropped)
             }
         }
-        context.counters.sendDropped.add(dropped)
+        countDropped(dropped)
         scheduled?.cancel()
         guard let channel else { return eventLoop.makeSucceededVoidFuture() }
         return channel.close().recover { _ in }
@@ -299,7 +313,7 @@ final class PeerLink: Sendable {
         // (Raft re-sends what a returning follower needs, from where it really is), so drop it
         // rather than replay minutes of old appends into a restarted node.
         let stale = state.withLock { $0.queue.removeAll() }
-        context.counters.sendDropped.add(stale)
+        countDropped(stale)
         guard let (delay, failures) = scheduleReconnect(generation: generation) else { return }
         // The first failure in a row at info, the retries at debug: a peer that is down stays quiet.
         logger.log(level: failures == 1 ? .info : .debug,

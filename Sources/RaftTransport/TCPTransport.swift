@@ -143,7 +143,7 @@ public final class TCPTransport: RaftTransport {
             let size = WireCodec.frameBytes(of: frame)
             guard size <= options.maxFrameBytes else {
                 logger.error("dropping message to \(message.to): \(size)-byte frame exceeds maxFrameBytes \(options.maxFrameBytes)")
-                dropped += 1
+                link.countDropped(1)
                 continue
             }
             var buffer = allocator.buffer(capacity: size)

@@ -86,6 +86,21 @@ final class ClusterConsensus: Consensus {
                           commitIndex: s.commitIndex, appliedIndex: s.appliedIndex)
     }
 
+    func liveness(timeoutMillis: Int) async -> Liveness {
+        do {
+            _ = try await node.liveStatus(timeoutMillis: timeoutMillis)
+            return .responding
+        } catch ClusterError.timedOut {
+            return .unresponsive(timeoutMillis: timeoutMillis)
+        } catch ClusterError.storageFailed(let why) {
+            return .stopped(reason: "storage failed: \(why)")
+        } catch {
+            return .stopped(reason: "\(error)")
+        }
+    }
+
+    var storageFailure: String? { node.status.storageFailure }
+
     func clusterInfo() -> ClusterStatus {
         let s = node.status
         let members = s.configuration.members.sorted().map { id in

@@ -4,16 +4,21 @@ import Raft
 
 /// The engine as the cluster's replicated state machine: committed command bytes in, the
 /// engine's `Applied` value out (handed as it is to the proposer on this node), effects
-/// published on the engine's effect stream.
+/// published on the engine's effect stream, transitions counted.
 final class EngineStateMachine: ReplicatedStateMachine {
     let engine: ReplicatedEngine
+    /// Counts the transitions each entry applied or refused (`orchestrator_transitions_total`).
+    let metrics: EngineMetrics
 
-    init(engine: ReplicatedEngine) {
+    init(engine: ReplicatedEngine, metrics: EngineMetrics) {
         self.engine = engine
+        self.metrics = metrics
     }
 
     func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
-        engine.apply(index: index, term: term, bytes: command)
+        let applied = engine.apply(index: index, term: term, bytes: command)
+        metrics.count(applied)
+        return applied
     }
 
     func snapshot() -> [UInt8] {

@@ -73,6 +73,7 @@ public final class OrchestratorServer: Sendable {
         }
 
         engine = ReplicatedEngine()
+        let engineMetrics = EngineMetrics(node: config.nodeID, engine: engine)
         let peers = config.initialAddresses.filter { $0.key != config.nodeID }.mapValues(\.raft)
         // The node loop and its Raft connections share one event-loop thread: a message goes
         // from the socket into the core and an answer back out without a thread hand-off.
@@ -84,7 +85,7 @@ public final class OrchestratorServer: Sendable {
                                                    peers: peers, options: transportOptions, logger: logger)
         do {
             node = try ClusterNode(config: config.clusterConfig, persistence: persistence, transport: self.transport,
-                                   stateMachine: EngineStateMachine(engine: engine), addresses: config.initialAddresses,
+                                   stateMachine: EngineStateMachine(engine: engine, metrics: engineMetrics), addresses: config.initialAddresses,
                                    eventLoop: raftLoop, logger: logger)
         } catch {
             throw ConfigError("cannot start the node: \(error)")
@@ -93,13 +94,12 @@ public final class OrchestratorServer: Sendable {
         let consensus = ClusterConsensus(node: node, clock: clock)
         let running = RunningDispatches()
         self.consensus = consensus
-        // Engine facts sampled when /metrics is scraped.
-        let historyDropped = Gauge(label: "orchestrator_history_entries_dropped", dimensions: [("node", "\(config.nodeID)")])
         var apiSettings = APISettings()
         apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
         api = APIServer(engine: engine, consensus: consensus, settings: apiSettings,
-                        metricsText: { [engine] in
-                            historyDropped.record(engine.historyEntriesDropped)
+                        metricsText: {
+                            // Engine facts sampled when /metrics is scraped.
+                            engineMetrics.sample()
                             var buffer: [UInt8] = []
                             registry.emit(into: &buffer)
                             return String(decoding: buffer, as: UTF8.self)
@@ -186,11 +186,22 @@ extension OrchestratorServer {
 }
 
 /// The process-wide Prometheus registry behind `GET /metrics`; swift-metrics is bootstrapped
-/// with it the first time it is used (once per process, as swift-metrics requires).
+/// with it the first time it is used (once per process, as swift-metrics requires). Metrics
+/// made before that (a `static let` in a library, say) go nowhere, so every series of the
+/// server is made per node, after this.
 public enum ProcessMetrics {
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = durationBucketsSeconds.map { .nanoseconds(Int64(($0 * 1e9).rounded())) }
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
+
+    /// The buckets of every duration histogram (`*_duration_seconds`, `*_lag_seconds`): from
+    /// 100 µs, so a fast disk's fsync and a quick request still fall apart, to 30 s, a slow
+    /// hook's or a late cron fire's. etcd's fsync buckets (1 ms · 2ⁿ) are covered as finely.
+    public static let durationBucketsSeconds: [Double] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+    ]
 }

@@ -31,10 +31,19 @@ final class TwinConsensus: Consensus {
         var members: [ClusterMember]
     }
 
+    /// What the probes see beyond leadership: the node loop's answer, a storage failure, and
+    /// how far the applied index trails the commit index.
+    struct Vitals: Sendable {
+        var liveness: Liveness = .responding
+        var storageFailure: String?
+        var applyLagEntries: UInt64 = 0
+    }
+
     let engine: ReplicatedEngine
     let node: UInt64
     let clock: ManualClock
     private let state: Mutex<(nextIndex: UInt64, behaviour: Behaviour, stamps: [Int64], members: Members)>
+    private let vitals = Mutex(Vitals())
 
     init(engine: ReplicatedEngine, behaviour: Behaviour = .lead, node: UInt64 = 1, leader: UInt64? = 1,
          leaderAPI: String? = nil, clock: ManualClock = ManualClock(nowMillis: 1_800_000_000_123)) {
@@ -50,6 +59,12 @@ final class TwinConsensus: Consensus {
     }
 
     func set(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
+
+    /// Changes what the probes see.
+    func setVitals(_ change: @Sendable (inout Vitals) -> Void) { vitals.withLock { change(&$0) } }
+
+    /// Sets the leader this node knows (nil: none), as an election or a partition would.
+    func setLeader(_ leader: UInt64?) { state.withLock { $0.members.leader = leader } }
 
     /// The `proposedAtMillis` of every command applied, in order.
     var stamps: [Int64] { state.withLock { $0.stamps } }
@@ -87,9 +102,15 @@ final class TwinConsensus: Consensus {
 
     func health() -> NodeHealth {
         let members = state.withLock { $0.members }
+        let lag = vitals.withLock { $0.applyLagEntries }
         return NodeHealth(node: node, role: members.leader == node ? "leader" : "follower", leader: members.leader,
-                          leaderAPI: members.leaderAPI, term: 7, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
+                          leaderAPI: members.leaderAPI, term: 7, commitIndex: engine.appliedIndex + lag,
+                          appliedIndex: engine.appliedIndex)
     }
+
+    func liveness(timeoutMillis: Int) async -> Liveness { vitals.withLock { $0.liveness } }
+
+    var storageFailure: String? { vitals.withLock { $0.storageFailure } }
 
     func clusterInfo() -> ClusterStatus {
         let members = state.withLock { $0.members }

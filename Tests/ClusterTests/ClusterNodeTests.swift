@@ -184,6 +184,26 @@ final class ClusterNodeTests: XCTestCase {
         for (node, _) in nodes.values { await node.shutdown() }
     }
 
+    func testASingleNodeAppliesAndAnswersAnEntryOnlyOnceItIsSaved() async throws {
+        // A single voter commits an entry as it appends it; the loop must still write it
+        // before it applies it and answers the proposer (docs/operations.md: "fsynced before
+        // it is acknowledged").
+        let persistence = MemoryPersistence(.bootstrap([1]))
+        let machine = DurabilityCheckingMachine(persistence: persistence)
+        var config = ClusterConfig(nodeID: 1)
+        config.tickMillis = 10
+        let node = try ClusterNode(config: config, persistence: persistence, transport: InMemoryNetwork().transport(for: 1),
+                                   stateMachine: machine, addresses: [:])
+        node.start()
+        _ = try await waitUntil { node.status.role == .leader }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<100 { group.addTask { _ = try? await node.propose(Array("k\(i)".utf8)) } }
+        }
+        XCTAssertEqual(machine.applied.withLock { $0 }, 100)
+        XCTAssertEqual(machine.appliedBeforeSaved.withLock { $0 }, [], "entries applied before they were saved")
+        await node.shutdown()
+    }
+
     func testRestartRecoversFromPersistence() async throws {
         var h = try await Harness.make(ids: [1, 2, 3]) { $0.snapshotEveryEntries = 20 }
         let leader = try await XCTUnwrapAsync(try await h.leader())
@@ -249,4 +269,24 @@ final class CountingPersistence: RaftPersistence, Sendable {
     func saveLocalSnapshot(_ snapshot: Snapshot) throws { try inner.saveLocalSnapshot(snapshot) }
     func compact(through index: LogIndex) throws { try inner.compact(through: index) }
     func close() {}
+}
+
+/// Checks, as it applies each entry, that the entry is already in the persistence.
+final class DurabilityCheckingMachine: ReplicatedStateMachine {
+    let persistence: MemoryPersistence
+    let applied = Mutex(0)
+    let appliedBeforeSaved = Mutex<[LogIndex]>([])
+
+    init(persistence: MemoryPersistence) { self.persistence = persistence }
+
+    func apply(index: LogIndex, term: Term, command: [UInt8]) -> any Sendable {
+        if !persistence.initialState().entries.contains(where: { $0.index == index }) {
+            appliedBeforeSaved.withLock { $0.append(index) }
+        }
+        applied.withLock { $0 += 1 }
+        return [UInt8]()
+    }
+
+    func snapshot() -> [UInt8] { [] }
+    func restore(from snapshot: [UInt8]) throws {}
 }

@@ -200,6 +200,14 @@ final class ProcessCluster: @unchecked Sendable {
         return (status, json)
     }
 
+    /// One GET answered with text (the probes, `/metrics`): status and body.
+    func text(_ id: Int, _ path: String, timeout: Double = 10) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: nodes[id]!.url + path)!)
+        request.timeoutInterval = timeout
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
     /// Retries a request while the cluster answers 503 or the connection fails.
     func requestUntilAvailable(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
                                timeout: Double = 20) async throws -> (Int, [String: Any]) {

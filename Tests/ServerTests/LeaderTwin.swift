@@ -50,6 +50,10 @@ final class LeaderTwin: Consensus {
                           leaderAPI: nil, term: leading ?? 0, commitIndex: engine.appliedIndex, appliedIndex: engine.appliedIndex)
     }
 
+    func liveness(timeoutMillis: Int) async -> Liveness { .responding }
+
+    var storageFailure: String? { nil }
+
     func clusterInfo() -> ClusterStatus {
         let health = health()
         return ClusterStatus(node: 1, leader: health.leader, term: health.term, commitIndex: health.commitIndex,

@@ -21,6 +21,9 @@ import APIModels
 ///   `readUnavailable` (or `noLeader`, `shuttingDown`) when it cannot.
 /// - `leadership()` tells, as it changes, whether this node leads and since which index;
 ///   leader services start and stop on it.
+/// - `liveness(timeoutMillis:)` and `storageFailure` are what the probes (`GET /livez`,
+///   `GET /readyz`) need beyond `health()`: whether the consensus loop itself still answers,
+///   and whether the node's storage still takes writes.
 ///
 /// ```swift
 /// let committed = try await consensus.propose(.transition(TransitionRequest(instance: "o-17", name: "pay", requestID: id)))
@@ -41,6 +44,14 @@ public protocol Consensus: Sendable {
     /// Members (by id), roles, leader and replication progress as this node knows them
     /// (`GET /v1/cluster` as it is).
     func clusterInfo() -> ClusterStatus
+
+    /// Asks the consensus loop itself (not the copy `health()` reads) to answer, waiting at
+    /// most `timeoutMillis`. Never throws and never waits longer than the deadline.
+    func liveness(timeoutMillis: Int) async -> Liveness
+
+    /// Why this node's storage failed — its write-ahead log refused a write or a sync, so
+    /// durability is unknown and the node stopped taking writes — or nil while it works.
+    var storageFailure: String? { get }
 
     /// Leadership as it changes: the current value first, then each change. Each call makes a
     /// new stream; only the latest value matters, so a slow reader sees the newest one.

@@ -44,6 +44,12 @@ public final class LocalConsensus: Consensus {
                           appliedIndex: applied)
     }
 
+    /// Always answers: there is no loop to get stuck.
+    public func liveness(timeoutMillis: Int) async -> Liveness { .responding }
+
+    /// Always nil: there is no storage to fail.
+    public var storageFailure: String? { nil }
+
     public func clusterInfo() -> ClusterStatus {
         let applied = engine.appliedIndex
         return ClusterStatus(node: 1, leader: 1, term: Self.term, commitIndex: applied, appliedIndex: applied,
