@@ -27,7 +27,36 @@ public struct HistoryEntry: Sendable, Hashable {
     /// The instance's revision after this entry.
     public internal(set) var revision: UInt64
     /// For `hook`: the attempt and its result.
-    public internal(set) var hook: HookRunRecord? = nil
+    public internal(set) var hook: HookRunRecord? {
+        get { hookBox?.record }
+        set { hookBox = newValue.map(HookBox.init) }
+    }
     /// For a transition taken by a hook's `on_success` / `on_failure`: `hook <dispatch id>`.
-    public internal(set) var cause: String? = nil
+    public internal(set) var cause: String?
+
+    /// The hook record lives behind a reference: most entries have none, and inline it would
+    /// more than double every entry (145 of 264 bytes).
+    private var hookBox: HookBox?
+
+    init(kind: Kind, index: UInt64, timeMillis: Int64, from: String?, to: String, transition: String?, requestID: String?,
+         revision: UInt64, hook: HookRunRecord? = nil, cause: String? = nil) {
+        self.kind = kind
+        self.index = index
+        self.timeMillis = timeMillis
+        self.from = from
+        self.to = to
+        self.transition = transition
+        self.requestID = requestID
+        self.revision = revision
+        self.cause = cause
+        self.hookBox = hook.map(HookBox.init)
+    }
+}
+
+/// An immutable hook record shared by the copies of its history entry.
+private final class HookBox: Sendable, Hashable {
+    let record: HookRunRecord
+    init(_ record: HookRunRecord) { self.record = record }
+    static func == (lhs: HookBox, rhs: HookBox) -> Bool { lhs.record == rhs.record }
+    func hash(into hasher: inout Hasher) { hasher.combine(record) }
 }

@@ -55,6 +55,11 @@ struct HistoryLog: Sendable {
     mutating func append(_ entry: HistoryEntry, max: Int) -> Int {
         precondition(max >= 1, "history limit must be positive")
         if storage.count < max, start == 0 {
+            if storage.count == storage.capacity {
+                // Grow by a quarter rather than double: most histories are short and stay
+                // put, so doubling would leave up to half of each one's buffer unused.
+                storage.reserveCapacity(Swift.min(max, storage.count + storage.count / 4 + 2))
+            }
             storage.append(entry)
             return 0
         }
