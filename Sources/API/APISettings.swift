@@ -25,6 +25,9 @@ public struct APISettings: Sendable, Hashable {
     /// The cluster's retention for workflows without one (`serve --retention`), shown as
     /// `purge_at` of finished instances; nil: kept for good. Default nil.
     public var defaultRetentionMillis: Int64? = nil
+    /// The cluster's id (`serve --cluster-id`), recorded in the snapshots `GET /v1/snapshot`
+    /// takes. Default `orchestrator` (the server's default).
+    public var clusterID = "orchestrator"
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128

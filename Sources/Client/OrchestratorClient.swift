@@ -47,7 +47,7 @@ public final class OrchestratorClient: Sendable {
     public let baseURL: String
     /// The settings it was made with.
     public let configuration: Configuration
-    private let http: HTTPClient
+    let http: HTTPClient
 
     /// A client of the node at `baseURL`.
     public init(baseURL: String, configuration: Configuration = Configuration()) {
@@ -163,7 +163,7 @@ public final class OrchestratorClient: Sendable {
         return text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout")
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("deadlineExceeded") || text.contains("readTimeout") {
             return "timed out (\(text))"

@@ -97,6 +97,7 @@ public final class OrchestratorServer: Sendable {
         let historyDropped = Gauge(label: "orchestrator_history_entries_dropped", dimensions: [("node", "\(config.nodeID)")])
         var apiSettings = APISettings()
         apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
+        apiSettings.clusterID = config.clusterID
         api = APIServer(engine: engine, consensus: consensus, settings: apiSettings,
                         metricsText: { [engine] in
                             historyDropped.record(engine.historyEntriesDropped)
