@@ -158,11 +158,12 @@ final class SnapshotProcessTests: XCTestCase {
         let (data, response) = try await URLSession.shared.data(for: request)
         XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200, String(decoding: data, as: UTF8.self))
 
-        // The recovery procedure's next step: a second node joins the restored cluster and
-        // catches up from its snapshot.
+        // The recovery procedure's next step: a second node joins the restored cluster (it
+        // must know a member to accept its connection) and catches up from its snapshot.
         let joinedLog = work.appendingPathComponent("joined.log")
         started.append(try serve(["--data-dir", work.appendingPathComponent("joined").path, "--cluster-id", "it-restored",
                                    "--node-id", "2", "--join", "--api", "127.0.0.1:\(ports[2])", "--raft", "127.0.0.1:\(ports[3])",
+                                   "--peer", "1=127.0.0.1:\(ports[1]),127.0.0.1:\(ports[0])",
                                    "--workflows", cluster.workflows.path], log: joinedLog))
         let add = try orchestrator(["cluster", "add", "2", "--raft", "127.0.0.1:\(ports[3])", "--api", "127.0.0.1:\(ports[2])",
                                     "--learner", "--server", url], in: work)
