@@ -25,16 +25,17 @@ extension APIServer {
         } catch {
             throw APIError.consensus(error, requestID: nil)
         }
+        // The state now holds every write committed before the request arrived (the read
+        // barrier): a linearizable point. `current()` is an O(1) copy-on-write copy; apply
+        // goes on while it is encoded. Health is read after it, so its term is at least the
+        // term of every entry the copy holds.
+        let state = engine.current()
         let health = consensus.health()
         guard health.role == "leader" else {
             // Leadership moved while the read point was confirmed.
             if let leader = consensus.leaderAPIAddress { return Self.redirect(request, to: leader, node: health.node) }
             throw APIError.noLeader("node \(health.node) no longer leads and no leader is known; retry shortly")
         }
-        // The state now holds every write committed before the request arrived (the read
-        // barrier): a linearizable point. `current()` is an O(1) copy-on-write copy; apply
-        // goes on while it is encoded.
-        let state = engine.current()
         let members = consensus.clusterInfo().members.map {
             BackupMetadata.Member(id: $0.id, raft: $0.raft, api: $0.api, role: $0.role)
         }

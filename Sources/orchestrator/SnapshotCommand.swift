@@ -25,9 +25,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         subcommands: [Save.self, Inspect.self, Restore.self]
     )
 
-    /// Prints `error: FILE: …` and exits 2: a damaged, truncated or foreign file.
+    /// Prints `error: FILE: …` and exits 2: a damaged, truncated or foreign file (an I/O
+    /// error names its own path).
     static func refuse(_ path: String, _ error: BackupFileError) -> ExitCode {
-        printError("error: \(path): \(error)")
+        if case .io = error { printError("error: \(error)") } else { printError("error: \(path): \(error)") }
         return ExitCode(ExitStatus.usage)
     }
 
@@ -44,9 +45,11 @@ struct SnapshotCommand: AsyncParsableCommand {
             + "\(metadata.historyEntries) history entr\(metadata.historyEntries == 1 ? "y" : "ies")"
     }
 
-    /// `12.5 MiB`.
+    /// `12.5 MiB`, `980.3 KiB`, `312 bytes`.
     static func size(_ bytes: UInt64) -> String {
-        bytes < 1 << 20 ? "\(bytes) bytes" : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+        if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+        if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
+        return "\(bytes) bytes"
     }
 
     // MARK: save
@@ -75,6 +78,9 @@ struct SnapshotCommand: AsyncParsableCommand {
 
         @OptionGroup var options: ClientOptions
 
+        /// Longest wait for the answer's next bytes, the first included.
+        static let firstByteWaitSeconds: Double = 60
+
         func run() async throws {
             let sink: SnapshotFileSink
             do throws(BackupFileError) {
@@ -84,7 +90,8 @@ struct SnapshotCommand: AsyncParsableCommand {
             }
             var download: SnapshotDownload?
             do {
-                try await options.withClient { client in
+                // The leader encodes the whole state before its first byte: give it a minute.
+                try await options.withClient(waitSeconds: Save.firstByteWaitSeconds) { client in
                     download = try await client.downloadSnapshot(into: sink)
                 }
             } catch {
