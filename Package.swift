@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // Plugins: spawning hooks in a new session with a teardown that reaches the whole group.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // Backups: the SHA-256 over a snapshot file (no hand-written crypto). Only `Backup` (and its
+        // tests) use it.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // Consensus: a pure state machine in the etcd-io/raft shape. No dependencies.
@@ -97,11 +100,14 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // The backup file of `orchestrator snapshot save|inspect|restore`: header, metadata,
+        // the engine snapshot, and a SHA-256 (swift-crypto) over all of it.
+        .target(name: "Backup", dependencies: ["JSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The HTTP API (Hummingbird): routes, JSON errors, metrics endpoint.
         .target(
             name: "API",
             dependencies: [
-                "APIModels", "Engine", "Workflow", "Cron",
+                "APIModels", "Engine", "Workflow", "Cron", "Backup",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -149,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Cron", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport",
+                "Workflow", "Cron", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport", "Backup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -171,6 +177,8 @@ let package = Package(
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // The backup file format: round trips, every flipped byte, every truncation.
+        .testTarget(name: "BackupTests", dependencies: ["Backup", .product(name: "Crypto", package: "swift-crypto")]),
         // Parser, fire times, DST rules, TZif parsing, and a differential test against croniter
         // (python3 with croniter installed: `python3 -m pip install croniter`).
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["croniter_oracle.py"]),
@@ -201,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Engine", "Workflow", "Client", "LoadGenerator",
+                "API", "Engine", "Workflow", "Client", "LoadGenerator", "Backup",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -94,6 +94,7 @@ public final class APIServer: Sendable {
         router.get("/v1/dispatches") { request, _ in try await self.listDispatches(request) }
         router.get("/v1/triggers") { request, _ in try await self.listTriggers(request) }
         router.get("/v1/timeouts") { request, _ in try await self.listTimeouts(request) }
+        router.get("/v1/snapshot") { request, _ in try await self.snapshot(request) }
         router.get("/metrics") { _, _ in self.metrics() }
         return router
     }

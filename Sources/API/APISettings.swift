@@ -33,6 +33,9 @@ public struct APISettings: Sendable, Hashable {
     /// says ready (its `applied` check). Default 5,000: etcd's
     /// `maxGapBetweenApplyAndCommitIndex`, past which etcd too stops taking requests.
     public var readyAppliedLagEntriesMax: UInt64
+    /// The cluster's id (`serve --cluster-id`), recorded in the snapshots `GET /v1/snapshot`
+    /// takes. Default `orchestrator` (the server's default).
+    public var clusterID = "orchestrator"
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128

@@ -56,7 +56,7 @@ public final class OrchestratorClient: Sendable {
     private let current = Atomic<Int>(0)
     /// The settings it was made with.
     public let configuration: Configuration
-    private let http: HTTPClient
+    let http: HTTPClient
 
     /// A client of the node at `baseURL`, or of the nodes it lists comma-separated.
     public init(baseURL: String, configuration: Configuration = Configuration()) {
@@ -193,7 +193,7 @@ public final class OrchestratorClient: Sendable {
         return text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout")
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("deadlineExceeded") || text.contains("readTimeout") {
             return "timed out (\(text))"

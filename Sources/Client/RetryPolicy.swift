@@ -37,10 +37,12 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Runs `operation` until it succeeds, fails with an error `shouldRetry` refuses, or the
     /// policy is exhausted (then the last error is thrown). `onRetry` sees each error retried.
-    public func run<Value: Sendable>(
-        shouldRetry: @Sendable (ClientError) -> Bool = { $0.isRetryable },
-        onRetry: (@Sendable (ClientError) -> Void)? = nil,
-        _ operation: @Sendable () async throws -> Value
+    /// `operation` runs in the caller's task, one attempt at a time, so it may use state that
+    /// is not `Sendable` (the file a snapshot download writes).
+    public func run<Value>(
+        shouldRetry: (ClientError) -> Bool = { $0.isRetryable },
+        onRetry: ((ClientError) -> Void)? = nil,
+        _ operation: () async throws -> Value
     ) async throws -> Value {
         let clock = ContinuousClock()
         let start = clock.now

@@ -50,6 +50,24 @@ public final class FilePersistence: RaftPersistence {
         initial = state
     }
 
+    /// Writes the first state of a node of a new cluster that starts from a state machine
+    /// snapshot (`orchestrator snapshot restore`): the snapshot at `index` in `term`, with
+    /// `voters` as the membership and `addresses` as the address book, a hard state of `term`
+    /// (no vote) with `index` committed, and no log. Only on an empty store. A node started
+    /// on it restores `application` into its state machine and goes on from `index + 1`.
+    public func seed(index: LogIndex, term: Term, voters: Set<NodeID>, addresses: [NodeID: MemberAddress],
+                     application: [UInt8]) throws {
+        precondition(isEmpty, "seeding a store that already holds state")
+        precondition(index >= 1 && term >= 1 && !voters.isEmpty, "a seed needs an index, a term and at least one voter")
+        let data = ClusterSnapshot(addresses: addresses, application: application).encoded
+        let snapshot = Raft.Snapshot(metadata: Raft.SnapshotMetadata(index: index, term: term, configuration: Configuration(voters: voters)),
+                                     data: data)
+        let hardState = HardState(term: term, vote: 0, commit: index)
+        try store.installSnapshot(Self.metadata(snapshot.metadata), data: data)
+        try store.save(hardState: StoredHardState(term: term, vote: 0, commit: index), entries: [])
+        initial = DurableState(hardState: hardState, snapshot: snapshot, entries: [])
+    }
+
     public func save(hardState: HardState?, entries: [Entry], snapshot: Raft.Snapshot?) throws {
         if let snapshot {
             try store.installSnapshot(Self.metadata(snapshot.metadata), data: snapshot.data)

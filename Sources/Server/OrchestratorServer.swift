@@ -96,6 +96,7 @@ public final class OrchestratorServer: Sendable {
         self.consensus = consensus
         var apiSettings = APISettings()
         apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
+        apiSettings.clusterID = config.clusterID
         api = APIServer(engine: engine, consensus: consensus, settings: apiSettings,
                         metricsText: {
                             // Engine facts sampled when /metrics is scraped.

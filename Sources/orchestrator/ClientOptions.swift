@@ -29,14 +29,16 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` with a client of `address`, shuts the client down, and turns client errors
     /// into a message on standard error and the documented exit status.
     /// `requestID` is the write's request id, named in the hint when its outcome stays unknown.
-    func withClient(retry: RetryPolicy? = nil, requestID: String? = nil,
+    /// `waitSeconds` overrides the longest wait for an answer's next bytes (default: `--timeout`,
+    /// 1 to 10 s).
+    func withClient(retry: RetryPolicy? = nil, requestID: String? = nil, waitSeconds: Double? = nil,
                     _ body: (OrchestratorClient) async throws -> Void) async throws {
         guard timeout >= 0, timeout <= 3_600 else {
             throw ValidationError("--timeout must be between 0 and 3600 seconds, not \(timeout)")
         }
         let policy = retry ?? RetryPolicy(deadlineSeconds: timeout)
-        let client = OrchestratorClient(baseURL: address,
-                                        configuration: .init(requestTimeoutSeconds: max(1, min(10, timeout)), retry: policy))
+        let wait = waitSeconds ?? max(1, min(10, timeout))
+        let client = OrchestratorClient(baseURL: address, configuration: .init(requestTimeoutSeconds: wait, retry: policy))
         do {
             try await body(client)
             try? await client.shutdown()

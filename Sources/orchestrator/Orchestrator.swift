@@ -1,4 +1,5 @@
 import ArgumentParser
+import Client
 import Foundation
 
 /// The `orchestrator` command line.
@@ -20,10 +21,11 @@ struct Orchestrator: AsyncParsableCommand {
               orchestrator validate                       # every workflow in ./workflows
               orchestrator graph order --format dot | dot -Tsvg > order.svg
             """,
+        version: ServerVersion.current,
         subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
                       Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
                       ClusterCommand.self, PluginsCommand.self, BenchCommand.self,
-                      CronCommand.self]
+                      CronCommand.self, SnapshotCommand.self]
     )
 
     /// Makes standard output line-buffered. Swift 6 refuses a plain reference to C's global

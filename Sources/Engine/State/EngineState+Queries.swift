@@ -96,6 +96,13 @@ extension EngineState {
     /// The number of instances.
     public var instanceCount: Int { instances.count }
 
+    /// The number of registered workflows (by name, not versions).
+    public var workflowCount: Int { workflows.count }
+
+    /// History entries retained over every instance (O(instances): for backups and checks,
+    /// not for hot paths).
+    public var historyEntryCount: Int { histories.values.reduce(0) { $0 + $1.count } }
+
     /// The number of request ids currently remembered.
     public var requestIDCount: Int { requestLog.count }
 
