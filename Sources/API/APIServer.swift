@@ -69,7 +69,7 @@ public final class APIServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.get("/v1/health") { _, _ in await self.health() }
-        router.get("/v1/cluster") { _, _ in await self.cluster() }
+        router.get("/v1/cluster") { request, _ in try await self.cluster(request) }
         router.post("/v1/cluster/members") { request, context in try await self.addMember(request, context) }
         router.post("/v1/cluster/members/:member/promote") { request, context in try await self.promoteMember(request, context) }
         router.delete("/v1/cluster/members/:member") { request, context in try await self.removeMember(request, context) }
@@ -95,9 +95,6 @@ public final class APIServer: Sendable {
         JSONResponse.make(Views.health(consensus.health()))
     }
 
-    func cluster() async -> Response {
-        JSONResponse.make(Views.cluster(consensus.clusterInfo()))
-    }
 
     func metrics() -> Response {
         var headers = HTTPFields()
