@@ -73,8 +73,8 @@ public struct QuorumShortfall: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ConfigChange {
-    /// The change in words: "adding voter 4", "promoting learner 4", "removing node 2".
-    var summary: String {
+    /// The change in words: "making node 4 a voter", "adding learner 4", "removing node 2".
+    public var summary: String {
         switch self {
         case .addVoter(let n): "making node \(n) a voter"
         case .addLearner(let n): "adding learner \(n)"

@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// Each node keeps one outbound connection per peer and sends only on it; the connections
 /// it accepts only receive. So a pair of nodes uses two connections, one per direction,
-/// and no connection is ever shared or raced over (docs/transport.md, "Connections").
+/// and no connection is ever shared or raced over (docs/transport.md, "Connections"). The
+/// one exception: a node with no address for a node that dialed it (it joined, and the log
+/// has not told it yet) answers on that node's connection.
 ///
 /// ```swift
 /// let transport = TCPTransport(nodeID: 1, clusterID: "prod",

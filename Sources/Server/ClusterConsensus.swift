@@ -187,12 +187,7 @@ extension ClusterConsensus {
     static func explain(_ shortfall: QuorumShortfall, electionTimeoutMillis: Int) -> String {
         let live = shortfall.liveVoters.isEmpty ? "none" : "node " + shortfall.liveVoters.sorted().map(String.init).joined(separator: ", ")
         let after = shortfall.votersAfter.sorted().map(String.init).joined(separator: ", ")
-        let what: String = switch shortfall.change {
-        case .addVoter(let n): "making node \(n) a voter"
-        case .addLearner(let n): "adding learner \(n)"
-        case .remove(let n): "removing node \(n)"
-        }
-        return "\(what) would leave voters {\(after)} with \(shortfall.liveVoters.count) live (\(live)), short of their quorum "
+        return "\(shortfall.change.summary) would leave voters {\(after)} with \(shortfall.liveVoters.count) live (\(live)), short of their quorum "
             + "of \(shortfall.quorum); live: the leader, and voters it heard from in the last election timeout "
             + "(\(electionTimeoutMillis) ms). Bring the other voters back, or remove one that is down first"
     }
