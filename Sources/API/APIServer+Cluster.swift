@@ -2,9 +2,30 @@ import Engine
 import Hummingbird
 import Workflow
 
-/// `/v1/cluster` admin routes. Like every write they run on the leader: a follower forwards
-/// them. Each answers with the cluster status after the change.
+/// `/v1/cluster` routes. The admin routes, like every write, run on the leader: a follower
+/// forwards them. Each answers with the cluster status after the change.
 extension APIServer {
+    /// `GET /v1/cluster[?local=true]`: members, roles and the leader's view of each one's
+    /// replication (match index, live). Only the leader has that view, so a follower forwards
+    /// the read to the leader (one hop, like a write) and passes its answer back — `node`
+    /// then names the leader. With no leader known, a leader that cannot be reached, or
+    /// `?local=true`, the node answers with its own view: `match_index` and `live` are null
+    /// unless it leads.
+    func cluster(_ request: Request) async throws -> Response {
+        for key in request.uri.queryParameters.map(\.key) where key != "local" {
+            throw APIError.invalidField(String(key), "unknown query parameter; use local")
+        }
+        if try !Self.flag("local", in: request), let leader = forwardTarget(request) {
+            do {
+                return try await forwarder.forward(request, body: [], to: leader, requestID: nil, node: consensus.health().node)
+            } catch {
+                logger.debug("answering GET /v1/cluster locally: the leader could not be asked",
+                             metadata: ["leader": .string(leader), "error": .string("\(error)")])
+            }
+        }
+        return JSONResponse.make(Views.cluster(consensus.clusterInfo()))
+    }
+
     /// `POST /v1/cluster/members` `{id, raft, api, learner?}`.
     func addMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = try await readBody(request)
@@ -56,6 +77,16 @@ extension APIServer {
                                details: ["member": .number(Double(id))])
             case .conflict(let reason):
                 throw APIError(status: .conflict, code: "membership_conflict", message: reason)
+            case .learnerNotReady(let id, let match, let leaderIndex, let lagMax, let live, let reason):
+                throw APIError(status: .conflict, code: "learner_not_ready", message: reason,
+                               details: ["member": .number(Double(id)), "match_index": .number(Double(match)),
+                                         "leader_last_index": .number(Double(leaderIndex)), "lag_max_entries": .number(Double(lagMax)),
+                                         "live": .bool(live), "applied": .bool(false)])
+            case .wouldLoseQuorum(let votersAfter, let live, let quorum, let reason):
+                throw APIError(status: .conflict, code: "would_lose_quorum", message: reason,
+                               details: ["voters_after": .array(votersAfter.map { .number(Double($0)) }),
+                                         "live_voters": .array(live.map { .number(Double($0)) }), "quorum": .number(Double(quorum)),
+                                         "applied": .bool(false)])
             case .invalid(let field, let reason):
                 throw APIError.invalidField(field, reason)
             }

@@ -78,7 +78,7 @@ public final class APIServer: Sendable {
         router.get("/livez") { request, _ in await self.livez(request) }
         router.get("/readyz") { request, _ in await self.readyz(request) }
         router.get("/v1/health") { _, _ in await self.health() }
-        router.get("/v1/cluster") { _, _ in await self.cluster() }
+        router.get("/v1/cluster") { request, _ in try await self.cluster(request) }
         router.post("/v1/cluster/members") { request, context in try await self.addMember(request, context) }
         router.post("/v1/cluster/members/:member/promote") { request, context in try await self.promoteMember(request, context) }
         router.delete("/v1/cluster/members/:member") { request, context in try await self.removeMember(request, context) }
@@ -105,9 +105,6 @@ public final class APIServer: Sendable {
         JSONResponse.make(Views.health(consensus.health()))
     }
 
-    func cluster() async -> Response {
-        JSONResponse.make(Views.cluster(consensus.clusterInfo()))
-    }
 
     func metrics() -> Response {
         var headers = HTTPFields()

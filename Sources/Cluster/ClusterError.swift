@@ -24,6 +24,11 @@ public enum ClusterError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(bytes: Int, max: Int)
     /// The request was refused by the consensus core (e.g. another membership change is pending).
     case rejected(String)
+    /// The leader refused to promote a learner that is not in sync with it. Not applied.
+    case learnerNotReady(LearnerLag)
+    /// The leader refused a membership change that would leave fewer live voters than a
+    /// quorum of the new configuration (the strict reconfiguration check). Not applied.
+    case wouldLoseQuorum(QuorumShortfall)
     /// Persisting to the local disk failed; the node stops.
     case storageFailed(String)
 
@@ -38,6 +43,8 @@ public enum ClusterError: Error, Sendable, Equatable, CustomStringConvertible {
         case .interrupted(let why): "the node stopped with the proposal in flight (\(why)); the outcome is unknown"
         case .tooLarge(let bytes, let max): "the command takes \(bytes) bytes, over the limit of \(max)"
         case .rejected(let why): "rejected: \(why)"
+        case .learnerNotReady(let lag): "rejected: \(lag)"
+        case .wouldLoseQuorum(let shortfall): "rejected: \(shortfall)"
         case .storageFailed(let why): "storage failed: \(why)"
         }
     }

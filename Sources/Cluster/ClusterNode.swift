@@ -59,6 +59,9 @@ public final class ClusterNode: Sendable {
     private let transport: any RaftTransport
     private let requestTimeoutMillis: Int
     private let commandBytesMax: Int
+    /// One election timeout (`electionTicks` × `tickMillis`): how recently the leader must
+    /// have heard from a member for the membership checks to count it as live.
+    public let electionTimeoutMillis: Int
 
     /// - Parameter eventLoop: where the node runs. Give the event loop the TCP transport's
     ///   connections run on (a one-thread group shared by both, see `OrchestratorServer`)
@@ -76,6 +79,7 @@ public final class ClusterNode: Sendable {
         self.transport = transport
         requestTimeoutMillis = config.requestTimeoutMillis
         commandBytesMax = config.commandBytesMax
+        electionTimeoutMillis = config.electionTicks * config.tickMillis
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeID)"
         loop = try NodeLoop(config: config, persistence: persistence, transport: transport, stateMachine: stateMachine,
@@ -130,11 +134,23 @@ public final class ClusterNode: Sendable {
         }
     }
 
-    /// Adds a member (as a learner, or directly as a voter), after replicating its addresses.
+    /// Adds a member (as a learner, or directly as a voter), after replicating addresses.
+    ///
+    /// A node that joins (`serve --join`) knows no other member: it learns where they listen
+    /// from the log (or a snapshot) as it catches up. So before the change the log gets the
+    /// addresses of every current member, as this node knows them, and of the new one — each
+    /// an address entry, committed in this order before the membership change, so every node
+    /// knows the new member's address once the change is in force, and the new member knows
+    /// everyone's once it has caught up to it, whichever node leads by then.
     public func addMember(_ node: NodeID, address: MemberAddress, asLearner: Bool) async throws {
-        _ = try await withCheckedThrowingContinuation { continuation in
-            if !loop.post(.propose(Envelope.address(node, address).encoded, fence: nil, continuation)) {
-                continuation.resume(throwing: ClusterError.shuttingDown)
+        let status = statusBox.value
+        var announced = status.addresses.filter { status.configuration.members.contains($0.key) && $0.key != node }
+        announced[node] = address
+        for (member, memberAddress) in announced.sorted(by: { $0.key < $1.key }) {
+            _ = try await withCheckedThrowingContinuation { continuation in
+                if !loop.post(.propose(Envelope.address(member, memberAddress).encoded, fence: nil, continuation)) {
+                    continuation.resume(throwing: ClusterError.shuttingDown)
+                }
             }
         }
         try await changeMembership(asLearner ? .addLearner(node) : .addVoter(node))

@@ -316,6 +316,8 @@ final class NodeLoop: @unchecked Sendable {
         case .notLeader(let leader): .notLeader(leader: leader)
         // Back-pressure, not a refusal: the same proposal succeeds shortly.
         case .uncommittedLimitReached, .leadershipTransferInProgress: .busy(error.description)
+        case .learnerNotReady(let lag): .learnerNotReady(lag)
+        case .wouldLoseQuorum(let shortfall): .wouldLoseQuorum(shortfall)
         default: .rejected(error.description)
         }
     }
@@ -420,6 +422,9 @@ final class NodeLoop: @unchecked Sendable {
             }
         case .configChange:
             updatePeers()
+            // The core put the change in force when it committed: publish it before the
+            // proposer is answered, so an admin call answers with the membership it made.
+            publishStatus()
         }
         appliedSinceSnapshot += 1
         if let pending = pendingProposals.removeValue(forKey: entry.index) {

@@ -17,6 +17,12 @@ struct Progress: Sendable {
     var probeSent = false
     /// Heard from since the last check-quorum round.
     var recentActive = true
+    /// Leader ticks since this member last answered anything; `Int.max` until it first does
+    /// (a new leader, or a member just added, has not heard from it yet). Unlike
+    /// `recentActive`, which check-quorum clears once per election timeout, this says at
+    /// any moment whether the member was heard from within the last election timeout: what
+    /// the membership checks count as live.
+    var silentTicks = Int.max
     var inflights: Inflights
     /// In the snapshot state: the index of the snapshot being sent.
     var pendingSnapshotIndex: LogIndex = 0
@@ -30,6 +36,20 @@ struct Progress: Sendable {
         self.next = next
         inflights = Inflights(capacity: inflightCapacity)
     }
+
+    /// Records that the member answered (any response).
+    mutating func heard() {
+        recentActive = true
+        silentTicks = 0
+    }
+
+    /// One leader tick without hearing from the member (saturates).
+    mutating func tickSilent() {
+        if silentTicks < Int.max { silentTicks += 1 }
+    }
+
+    /// Heard from within the last `electionTicks` leader ticks.
+    func isLive(electionTicks: Int) -> Bool { silentTicks < electionTicks }
 
     var isPaused: Bool {
         switch state {
@@ -101,4 +121,7 @@ public struct ProgressStatus: Sendable, Hashable {
     public var next: LogIndex
     public var state: ReplicationState
     public var isLearner: Bool
+    /// The leader heard from it within the last election timeout (always true for the
+    /// leader itself): what the strict reconfiguration check counts as live.
+    public var isLive: Bool
 }

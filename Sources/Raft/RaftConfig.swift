@@ -25,6 +25,20 @@ public struct RaftConfig: Sendable, Hashable {
     public var maxCommittedBytesPerReady: Int = 16 << 20
     /// Size of one snapshot chunk on the wire.
     public var snapshotChunkBytes: Int = 1 << 20
+    /// Refuse a membership change that would leave fewer live voters — the leader and the
+    /// voters it heard from within the last `electionTicks` — than a quorum of the new
+    /// configuration (etcd's `--strict-reconfig-check`, on by default there too). Without
+    /// it, adding a voter while one is down, or removing a live voter while another is down,
+    /// commits and leaves a cluster that cannot commit anything.
+    public var strictReconfigCheck: Bool = true
+    /// A learner is promoted only while its match index is at most this many entries below
+    /// the leader's last index, and the leader heard from it within the last `electionTicks`.
+    /// etcd asks for 90% of the leader's match index, a distance that grows with the log; a
+    /// fixed one keeps "in sync" meaning the same at index 1,000 and at 10,000,000. 1,000 is
+    /// the number of entries a node keeps below each snapshot by default
+    /// (`ClusterConfig.snapshotTrailingEntries`), so a learner that close catches up from the
+    /// log within a round trip or two.
+    public var promotionLagEntriesMax: LogIndex = 1_000
     /// Seed of the generator behind the randomised election timeout.
     public var randomSeed: UInt64 = 0
 

@@ -79,6 +79,7 @@ extension RaftNode {
     mutating func tickLeader() {
         heartbeatElapsed += 1
         electionElapsed += 1
+        for member in progress.keys where member != id { progress[member]!.tickSilent() }
         if electionElapsed >= config.electionTicks {
             electionElapsed = 0
             if config.checkQuorum {
@@ -130,6 +131,7 @@ extension RaftNode {
             var pr = Progress(next: next, inflightCapacity: config.maxInflightMessages)
             if member == id {
                 pr.match = log.lastIndex
+                pr.heard()
                 pr.becomeReplicate()
             }
             progress[member] = pr

@@ -13,21 +13,58 @@
 /// add|remove` needs and is simpler to verify.
 extension RaftNode {
     /// Proposes one membership change (leader only). It takes effect when it commits.
+    ///
+    /// Besides the one-at-a-time rule, two checks protect availability (both as in etcd's
+    /// server, here in the core so that they are decided on the leader's own progress):
+    /// - promoting a learner (`addVoter` of a learner) needs it in sync: heard from within the
+    ///   last election timeout and at most ``RaftConfig/promotionLagEntriesMax`` entries
+    ///   behind the leader's last index (``ProposalError/learnerNotReady(_:)``);
+    /// - with ``RaftConfig/strictReconfigCheck``, every change needs the voters of the
+    ///   configuration it produces that are live to be a quorum of it
+    ///   (``ProposalError/wouldLoseQuorum(_:)``).
     public mutating func proposeConfigChange(_ change: ConfigChange) throws(ProposalError) -> LogPosition {
         guard role == .leader else { throw .notLeader(leader: leader) }
         guard pendingConfigIndex <= log.committed else { throw .configChangePending }
         switch change {
         case .addVoter(let node):
             if configuration.voters.contains(node) { throw .alreadyAMember(node) }
+            if configuration.learners.contains(node) {
+                let lag = learnerLag(node)
+                if !lag.isReady { throw .learnerNotReady(lag) }
+            }
         case .addLearner(let node):
             if configuration.members.contains(node) { throw .alreadyAMember(node) }
         case .remove(let node):
             if !configuration.members.contains(node) { throw .notAMember(node) }
             if configuration.voters == [node] { throw .wouldRemoveLastVoter }
         }
+        if config.strictReconfigCheck, let shortfall = quorumShortfall(after: change) {
+            throw .wouldLoseQuorum(shortfall)
+        }
         let position = try proposeEntry(kind: .configChange, data: change.encoded)
         pendingConfigIndex = position.index
         return position
+    }
+
+    /// Whether the leader counts `node` as live: itself, or a member it heard from within
+    /// the last election timeout. Meaningful on the leader only.
+    func isLive(_ node: NodeID) -> Bool {
+        node == id || progress[node]?.isLive(electionTicks: config.electionTicks) == true
+    }
+
+    /// How far learner `node` is from the leader, as the promotion check sees it.
+    func learnerLag(_ node: NodeID) -> LearnerLag {
+        LearnerLag(learner: node, match: progress[node]?.match ?? 0, leaderLastIndex: log.lastIndex,
+                   lagEntriesMax: config.promotionLagEntriesMax, isLive: isLive(node))
+    }
+
+    /// The strict reconfiguration check: nil when the live voters of the configuration
+    /// `change` produces are a quorum of it.
+    func quorumShortfall(after change: ConfigChange) -> QuorumShortfall? {
+        let after = change.applied(to: configuration)
+        let live = after.voters.filter { isLive($0) }
+        guard live.count < after.quorum else { return nil }
+        return QuorumShortfall(change: change, votersAfter: after.voters, liveVoters: live, quorum: after.quorum)
     }
 
     /// Puts the change carried by a committed entry into force.

@@ -77,7 +77,8 @@ extension RaftNode {
         if role == .leader {
             for (member, pr) in progress {
                 report[member] = ProgressStatus(match: pr.match, next: pr.next, state: pr.state,
-                                                isLearner: configuration.learners.contains(member))
+                                                isLearner: configuration.learners.contains(member),
+                                                isLive: isLive(member))
             }
         }
         return RaftStatus(id: id, term: term, vote: vote, role: role, leader: leader, commit: log.committed,

@@ -90,7 +90,7 @@ extension RaftNode {
 
     mutating func handleAppendResponse(from member: NodeID, _ response: Message.AppendResponse) {
         guard var pr = progress[member] else { return }
-        pr.recentActive = true
+        pr.heard()
         if response.reject {
             var matchHint = response.hintIndex
             if response.hintTerm > 0 {
@@ -144,7 +144,7 @@ extension RaftNode {
 
     mutating func handleHeartbeatResponse(from member: NodeID, _ response: Message.HeartbeatResponse) {
         guard var pr = progress[member] else { return }
-        pr.recentActive = true
+        pr.heard()
         pr.probeSent = false
         if pr.state == .replicate && pr.inflights.isFull { pr.inflights.freeFirst() }
         if configuration.voters.contains(member) { pr.readRoundAcked = max(pr.readRoundAcked, response.readRound) }

@@ -83,7 +83,7 @@ extension RaftNode {
 
     mutating func handleSnapshotChunkResponse(from member: NodeID, _ response: Message.SnapshotChunkResponse) {
         guard var pr = progress[member] else { return }
-        pr.recentActive = true
+        pr.heard()
         guard pr.state == .snapshot, response.snapshotIndex == pr.pendingSnapshotIndex else {
             progress[member] = pr
             return

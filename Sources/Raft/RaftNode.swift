@@ -12,6 +12,12 @@ public enum ProposalError: Error, Sendable, Equatable, CustomStringConvertible {
     case alreadyAMember(NodeID)
     /// The change would leave the cluster without a voter.
     case wouldRemoveLastVoter
+    /// Promoting this learner now would add a voter that is not in sync with the leader
+    /// (``RaftConfig/promotionLagEntriesMax``).
+    case learnerNotReady(LearnerLag)
+    /// The change would leave fewer live voters than a quorum of the new configuration
+    /// (``RaftConfig/strictReconfigCheck``).
+    case wouldLoseQuorum(QuorumShortfall)
 
     public var description: String {
         switch self {
@@ -22,6 +28,8 @@ public enum ProposalError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notAMember(let n): "node \(n) is not a member"
         case .alreadyAMember(let n): "node \(n) is already a member"
         case .wouldRemoveLastVoter: "the change would leave no voter"
+        case .learnerNotReady(let lag): lag.description
+        case .wouldLoseQuorum(let shortfall): shortfall.description
         }
     }
 }

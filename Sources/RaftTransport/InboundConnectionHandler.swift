@@ -4,7 +4,9 @@ import Raft
 
 /// Handler of an accepted connection: expects a handshake first, then only messages from
 /// that peer to this node. Anything else — bad bytes, a second handshake, a message with
-/// the wrong sender or receiver — closes the connection with a logged reason.
+/// the wrong sender or receiver — closes the connection with a logged reason. (The
+/// transport may write its answers back on the connection when it has no address for the
+/// peer: `TCPTransport.send`.)
 final class InboundConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

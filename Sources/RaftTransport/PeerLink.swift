@@ -11,6 +11,8 @@ struct LinkContext: Sendable {
     let clusterID: String
     let options: TCPTransport.Options
     let counters: TransportCounters
+    /// Where the answers a peer sends back on our outbound connection go.
+    let inbox: MessageInbox
     let logger: Logger
 }
 
@@ -415,11 +417,20 @@ final class PeerLink: Sendable {
 
     /// Queue length, for tests.
     var queuedMessages: Int { state.withLock { $0.queue.count } }
+
+    /// This node's id (the `to` of every message the peer may send back).
+    var nodeID: NodeID { context.nodeID }
+
+    /// Hands messages the peer sent back on our connection to the transport.
+    func deliver(_ messages: [Message]) {
+        context.inbox.deliver(messages)
+    }
 }
 
 /// Handler of an outbound connection. The peer answers the handshake with one accept or
-/// refuse frame and sends nothing else on it; the handler also relays writability and
-/// closure to the link.
+/// refuse frame; after an accept it sends only messages from itself to this node, and only
+/// while it has no address to dial us (a node that is joining); the handler delivers them
+/// to the transport's inbox. It also relays writability and closure to the link.
 final class OutboundConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -428,6 +439,8 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     private var decoder: FrameDecoder
     private let logger: Logger
     private var accepted = false
+    /// Messages decoded since the last delivery (handed over once per read burst).
+    private var arrived: [Message] = []
 
     init(link: PeerLink, generation: UInt64, maxFrameBytes: Int, logger: Logger) {
         self.link = link
@@ -447,16 +460,33 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
                 case (false, .refuse(let reason)):
                     logger.error("peer refused our connection: \(reason)")
                     link.refused()
+                case (true, .message(let message)) where message.from == link.peerID && message.to == link.nodeID:
+                    arrived.append(message)
+                    continue
                 default:
                     logger.warning("closing outbound connection: peer sent an unexpected \(frame.frameType) frame")
                 }
+                deliverArrived()
                 context.close(promise: nil)
                 return
             }
         } catch {
+            deliverArrived()
             logger.warning("closing outbound connection: bad bytes from peer: \(error)")
             context.close(promise: nil)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliverArrived()
+        context.fireChannelReadComplete()
+    }
+
+    private func deliverArrived() {
+        guard !arrived.isEmpty else { return }
+        let batch = arrived
+        arrived.removeAll(keepingCapacity: true)
+        link.deliver(batch)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -465,6 +495,7 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deliverArrived()
         link.connectionClosed(generation: generation)
         context.fireChannelInactive()
     }

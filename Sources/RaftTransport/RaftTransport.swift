@@ -11,7 +11,9 @@ public protocol RaftTransport: Sendable {
     func send(_ messages: [Message])
     /// Messages that arrived for this node, in arrival order. Finishes on shutdown.
     var incoming: AsyncStream<Message> { get }
-    /// Sets where each peer listens (new members, changed addresses). Unknown peers' messages are dropped.
+    /// Sets where each peer listens (new members, changed addresses). Messages to a node with no
+    /// address are dropped — except that the TCP transport answers a node on the connection
+    /// that node opened, while it has no address for it.
     func updatePeers(_ peers: [NodeID: PeerAddress])
     /// Starts listening and connecting.
     func start() async throws

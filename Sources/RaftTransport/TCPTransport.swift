@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// Each node keeps one outbound connection per peer and sends only on it; the connections
 /// it accepts only receive. So a pair of nodes uses two connections, one per direction,
-/// and no connection is ever shared or raced over (docs/transport.md, "Connections").
+/// and no connection is ever shared or raced over (docs/transport.md, "Connections"). The
+/// one exception: a node with no address for a node that dialed it (it joined, and the log
+/// has not told it yet) answers on that node's connection.
 ///
 /// ```swift
 /// let transport = TCPTransport(nodeID: 1, clusterID: "prod",
@@ -28,15 +30,13 @@ public final class TCPTransport: RaftTransport {
     public let incoming: AsyncStream<Message>
 
     let counters = TransportCounters()
-    private let continuation: AsyncStream<Message>.Continuation
     private let group: any EventLoopGroup
     private let logger: Logger
     private let listen: PeerAddress
     private let state: Mutex<State>
-    /// Set by ``deliverDirectly(to:)``: arriving messages go here instead of `incoming`.
-    /// (A class box: keeping the bare closure in the `Mutex` made every read wrap it in one
-    /// more reabstraction thunk, so deliveries grew slower without bound.)
-    private let receiver = Mutex<MessageReceiver?>(nil)
+    /// Where arriving messages go, from accepted connections and (answers of peers that
+    /// cannot dial us) from our own outbound ones.
+    private let inbox: MessageInbox
     private let allocator = ByteBufferAllocator()
 
     private enum Phase { case idle, starting, running, shutDown }
@@ -50,6 +50,11 @@ public final class TCPTransport: RaftTransport {
         var inbound: [ObjectIdentifier: any Channel] = [:]
         /// The current (newest) accepted connection of each peer.
         var inboundByPeer: [NodeID: ObjectIdentifier] = [:]
+        /// Peers `updatePeers` removed (members that left the cluster): their connections are
+        /// refused until they are peers again. Any other node presenting this cluster's id is
+        /// admitted — a node that joins knows none of its peers until the log tells it. One
+        /// id per removed member: as small as the number of members ever removed.
+        var removed: Set<NodeID> = []
     }
 
     /// - Parameters:
@@ -72,9 +77,13 @@ public final class TCPTransport: RaftTransport {
         var logger = logger
         logger[metadataKey: "node"] = "\(nodeID)"
         self.logger = logger
-        (incoming, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .bufferingOldest(options.incomingBufferMessages))
+        let (incoming, continuation) = AsyncStream.makeStream(of: Message.self,
+                                                              bufferingPolicy: .bufferingOldest(options.incomingBufferMessages))
+        self.incoming = incoming
+        inbox = MessageInbox(continuation: continuation, counters: counters)
         var state = State()
-        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, logger: logger)
+        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, inbox: inbox,
+                                  logger: logger)
         for (id, address) in peers where id != nodeID && id != 0 {
             state.links[id] = PeerLink(peerID: id, address: address, eventLoop: group.next(), context: context)
         }
@@ -125,16 +134,25 @@ public final class TCPTransport: RaftTransport {
         for link in links { link.start() }
     }
 
-    /// Queues messages for their peers; see ``RaftTransport/send(_:)``. Messages to unknown
-    /// peers, from another node id, or larger than `options.maxFrameBytes` are dropped,
-    /// counted and logged.
+    /// Queues messages for their peers; see ``RaftTransport/send(_:)``. A message to a node
+    /// with no peer address goes back on the connection that node opened to us, if there is
+    /// one (a node that joins answers the leader before the log has told it where the leader
+    /// listens). Messages to nodes neither way reachable, from another node id, or larger
+    /// than `options.maxFrameBytes` are dropped, counted and logged.
     public func send(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
-        let links = state.withLock { $0.phase == .shutDown ? [:] : $0.links }
+        let (links, inbound) = state.withLock { state -> ([NodeID: PeerLink], [NodeID: any Channel]) in
+            guard state.phase != .shutDown else { return ([:], [:]) }
+            var inbound: [NodeID: any Channel] = [:]
+            for message in messages where state.links[message.to] == nil && inbound[message.to] == nil {
+                if let id = state.inboundByPeer[message.to], let channel = state.inbound[id] { inbound[message.to] = channel }
+            }
+            return (state.links, inbound)
+        }
         var framesByPeer: [NodeID: [ByteBuffer]] = [:]
         var dropped = 0
         for message in messages {
-            guard message.from == nodeID, let link = links[message.to] else {
+            guard message.from == nodeID, links[message.to] != nil || inbound[message.to] != nil else {
                 logger.debug("dropping message from \(message.from) to unknown peer \(message.to)")
                 dropped += 1
                 continue
@@ -143,23 +161,41 @@ public final class TCPTransport: RaftTransport {
             let size = WireCodec.frameBytes(of: frame)
             guard size <= options.maxFrameBytes else {
                 logger.error("dropping message to \(message.to): \(size)-byte frame exceeds maxFrameBytes \(options.maxFrameBytes)")
-                link.countDropped(1)
+                if let link = links[message.to] { link.countDropped(1) } else { dropped += 1 }
                 continue
             }
             var buffer = allocator.buffer(capacity: size)
             WireCodec.encode(frame, into: &buffer)
-            framesByPeer[link.peerID, default: []].append(buffer)
+            framesByPeer[message.to, default: []].append(buffer)
         }
         for (peer, frames) in framesByPeer {
-            dropped += links[peer]!.enqueue(frames)
+            if let link = links[peer] {
+                dropped += link.enqueue(frames)
+            } else {
+                dropped += Self.answer(frames, on: inbound[peer]!)
+            }
         }
         if dropped > 0 { counters.sendDropped.add(dropped) }
+    }
+
+    /// Writes frames back on a connection a peer opened to us; returns how many were dropped.
+    /// There is no queue on this path: while the channel is above its write watermark the
+    /// frames are dropped (Raft resends), so it is bounded like a link's queue.
+    private static func answer(_ frames: [ByteBuffer], on channel: any Channel) -> Int {
+        guard channel.isWritable else { return frames.count }
+        let write: @Sendable () -> Void = {
+            for frame in frames { channel.write(frame, promise: nil) }
+            channel.flush()
+        }
+        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+        return 0
     }
 
     /// Adds, removes or re-addresses peers. A removed peer's queue is dropped and its
     /// connection closed; a changed address closes the connection and dials the new one.
     public func updatePeers(_ peers: [NodeID: PeerAddress]) {
-        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, logger: logger)
+        let context = LinkContext(nodeID: nodeID, clusterID: clusterID, options: options, counters: counters, inbox: inbox,
+                                  logger: logger)
         let (added, removed, changed, closing) = state.withLock { state -> ([PeerLink], [PeerLink], [(PeerLink, PeerAddress)], [any Channel]) in
             guard state.phase != .shutDown else { return ([], [], [], []) }
             var added: [PeerLink] = [], removed: [PeerLink] = [], changed: [(PeerLink, PeerAddress)] = []
@@ -167,6 +203,7 @@ public final class TCPTransport: RaftTransport {
             for (id, link) in state.links where peers[id] == nil {
                 removed.append(link)
                 state.links[id] = nil
+                state.removed.insert(id)
                 // Stop hearing from it too.
                 if let inbound = state.inboundByPeer.removeValue(forKey: id).flatMap({ state.inbound[$0] }) { closing.append(inbound) }
             }
@@ -176,6 +213,7 @@ public final class TCPTransport: RaftTransport {
                 } else {
                     let link = PeerLink(peerID: id, address: address, eventLoop: group.next(), context: context)
                     state.links[id] = link
+                    state.removed.remove(id)
                     added.append(link)
                 }
             }
@@ -210,7 +248,7 @@ public final class TCPTransport: RaftTransport {
         try? await server?.close()
         for link in links { try? await link.stop().get() }
         for channel in inbound { try? await channel.close() }
-        continuation.finish()
+        inbox.finish()
         if server != nil { logger.info("transport shut down") }
     }
 
@@ -240,7 +278,9 @@ public final class TCPTransport: RaftTransport {
         if handshake.from == nodeID { return "node \(handshake.from) is this node's own id (duplicate node id?)" }
         let (reason, replaced) = state.withLock { state -> (String?, (any Channel)?) in
             guard state.phase != .shutDown else { return ("node is shutting down", nil) }
-            guard state.links[handshake.from] != nil else { return ("node \(handshake.from) is not a known peer of node \(nodeID)", nil) }
+            guard !state.removed.contains(handshake.from) else {
+                return ("node \(handshake.from) was removed from the peers of node \(nodeID) (it is no longer a member)", nil)
+            }
             let id = ObjectIdentifier(channel)
             // Newest wins: a restarted peer may reconnect before its old connection is seen to die.
             let old = state.inboundByPeer.updateValue(id, forKey: handshake.from).flatMap { $0 == id ? nil : state.inbound[$0] }
@@ -263,9 +303,44 @@ public final class TCPTransport: RaftTransport {
 
     /// Hands arriving messages to the direct receiver, or queues them on `incoming`.
     public func deliverDirectly(to receiver: @escaping @Sendable ([Message]) -> Void) -> Bool {
-        let box = MessageReceiver(receive: receiver)
-        self.receiver.withLock { $0 = box }
+        inbox.setReceiver(MessageReceiver(receive: receiver))
         return true
+    }
+
+    func deliver(_ messages: [Message]) {
+        inbox.deliver(messages)
+    }
+
+    /// Messages waiting in the queue for `peer` (tests and diagnostics).
+    func queuedMessages(for peer: NodeID) -> Int {
+        state.withLock { $0.links[peer] }?.queuedMessages ?? 0
+    }
+}
+
+/// The direct receiver of ``TCPTransport/deliverDirectly(to:)``.
+final class MessageReceiver: Sendable {
+    let receive: @Sendable ([Message]) -> Void
+    init(receive: @escaping @Sendable ([Message]) -> Void) { self.receive = receive }
+}
+
+/// Where a transport's arriving messages go: the direct receiver once one is set, else the
+/// `incoming` stream. Shared by the accepted connections and the peer links (which read the
+/// answers of peers that cannot dial this node).
+final class MessageInbox: Sendable {
+    private let continuation: AsyncStream<Message>.Continuation
+    private let counters: TransportCounters
+    /// Set by ``TCPTransport/deliverDirectly(to:)``. (A class box: keeping the bare closure in
+    /// the `Mutex` made every read wrap it in one more reabstraction thunk, so deliveries grew
+    /// slower without bound.)
+    private let receiver = Mutex<MessageReceiver?>(nil)
+
+    init(continuation: AsyncStream<Message>.Continuation, counters: TransportCounters) {
+        self.continuation = continuation
+        self.counters = counters
+    }
+
+    func setReceiver(_ receiver: MessageReceiver) {
+        self.receiver.withLock { $0 = receiver }
     }
 
     func deliver(_ messages: [Message]) {
@@ -280,16 +355,9 @@ public final class TCPTransport: RaftTransport {
         }
     }
 
-    /// Messages waiting in the queue for `peer` (tests and diagnostics).
-    func queuedMessages(for peer: NodeID) -> Int {
-        state.withLock { $0.links[peer] }?.queuedMessages ?? 0
+    func finish() {
+        continuation.finish()
     }
-}
-
-/// The direct receiver of ``TCPTransport/deliverDirectly(to:)``.
-final class MessageReceiver: Sendable {
-    let receive: @Sendable ([Message]) -> Void
-    init(receive: @escaping @Sendable ([Message]) -> Void) { self.receive = receive }
 }
 
 /// Why a transport could not start.

@@ -61,6 +61,8 @@ final class ClusterConsensus: Consensus {
         case .shuttingDown: return .shuttingDown
         // The leader refused to append it: not applied. (Membership refusals do not come here.)
         case .rejected(let why): return .busy(reason: why, retryAfterMillis: 1_000)
+        case .learnerNotReady(let lag): return .busy(reason: lag.description, retryAfterMillis: 1_000)
+        case .wouldLoseQuorum(let shortfall): return .busy(reason: shortfall.description, retryAfterMillis: 1_000)
         case .timedOut: return .outcomeUnknown(reason: "no commit within the request timeout")
         case .interrupted(let why): return .outcomeUnknown(reason: why)
         case .storageFailed(let why): return .outcomeUnknown(reason: "storage failed: \(why)")
@@ -106,7 +108,7 @@ final class ClusterConsensus: Consensus {
         let members = s.configuration.members.sorted().map { id in
             ClusterMember(id: id, raft: s.addresses[id].map { "\($0.raft)" } ?? "", api: s.addresses[id]?.api ?? "",
                           role: s.configuration.learners.contains(id) ? "learner" : "voter", isLeader: id == s.leader,
-                          matchIndex: s.progress[id]?.match)
+                          matchIndex: s.progress[id]?.match, live: s.progress[id]?.isLive)
         }
         return ClusterStatus(node: s.id, leader: s.leader == 0 ? nil : s.leader, term: s.term, commitIndex: s.commitIndex,
                              appliedIndex: s.appliedIndex, members: members)
@@ -171,11 +173,38 @@ final class ClusterConsensus: Consensus {
         } catch let error as ClusterError {
             switch error {
             case .rejected(let why): throw MembershipError.conflict(reason: why)
+            case .learnerNotReady(let lag):
+                throw MembershipError.learnerNotReady(id: lag.learner, match: lag.match, leaderIndex: lag.leaderLastIndex,
+                                                      lagMax: lag.lagEntriesMax, live: lag.isLive,
+                                                      reason: Self.explain(lag, electionTimeoutMillis: node.electionTimeoutMillis))
+            case .wouldLoseQuorum(let shortfall):
+                throw MembershipError.wouldLoseQuorum(votersAfter: shortfall.votersAfter.sorted(), live: shortfall.liveVoters.sorted(),
+                                                      quorum: shortfall.quorum,
+                                                      reason: Self.explain(shortfall, electionTimeoutMillis: node.electionTimeoutMillis))
             case .notLeader(let leader):
                 throw MembershipError.conflict(reason: leader == 0 ? "no leader is known; retry" : "node \(leader) leads; send this to it")
             default: throw proposalError(error)
             }
         }
+    }
+}
+
+extension ClusterConsensus {
+    /// The `learner_not_ready` message: what the leader measured and what to do.
+    static func explain(_ lag: LearnerLag, electionTimeoutMillis: Int) -> String {
+        var text = "learner \(lag.learner) is not in sync with the leader: its match index is \(lag.match), the leader's last "
+            + "index is \(lag.leaderLastIndex) (\(lag.lagEntries) behind; at most \(lag.lagEntriesMax) allowed)"
+        if !lag.isLive { text += ", and the leader has not heard from it in the last election timeout (\(electionTimeoutMillis) ms)" }
+        return text + "; promote it once `orchestrator cluster status` shows it LIVE with a MATCH close to the leader's"
+    }
+
+    /// The `would_lose_quorum` message: who counts as live and what would be needed.
+    static func explain(_ shortfall: QuorumShortfall, electionTimeoutMillis: Int) -> String {
+        let live = shortfall.liveVoters.isEmpty ? "none" : "node " + shortfall.liveVoters.sorted().map(String.init).joined(separator: ", ")
+        let after = shortfall.votersAfter.sorted().map(String.init).joined(separator: ", ")
+        return "\(shortfall.change.summary) would leave voters {\(after)} with \(shortfall.liveVoters.count) live (\(live)), short of their quorum "
+            + "of \(shortfall.quorum); live: the leader, and voters it heard from in the last election timeout "
+            + "(\(electionTimeoutMillis) ms). Bring the other voters back, or remove one that is down first"
     }
 }
 

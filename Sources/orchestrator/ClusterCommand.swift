@@ -22,10 +22,11 @@ struct ClusterCommand: AsyncParsableCommand {
 
     /// Prints the members as a table.
     static func describe(_ status: ClusterStatus) -> String {
-        var rows = [["ID", "ROLE", "RAFT", "API", "MATCH"]]
+        var rows = [["ID", "ROLE", "RAFT", "API", "MATCH", "LIVE"]]
         for member in status.members.sorted(by: { $0.id < $1.id }) {
             let role = member.isLeader ? "leader" : member.role
-            rows.append([String(member.id), role, member.raft, member.api, member.matchIndex.map(String.init) ?? "-"])
+            rows.append([String(member.id), role, member.raft, member.api, member.matchIndex.map(String.init) ?? "-",
+                         member.live.map { $0 ? "yes" : "no" } ?? "-"])
         }
         let leader = status.leader.map { "node \($0)" } ?? "none"
         return "term \(status.term), leader \(leader), commit \(status.commitIndex) (answered by node \(status.node))\n"
@@ -38,6 +39,11 @@ struct ClusterCommand: AsyncParsableCommand {
             commandName: "status",
             abstract: "List members, their roles and replication progress.",
             discussion: """
+                Any node answers with the leader's view: a follower forwards the request to the \
+                leader. MATCH is the highest log index the leader knows each member has; LIVE says \
+                whether the leader heard from it within the last election timeout (what the \
+                membership checks count). Both are '-' when no leader could be asked.
+
                 Exit status: 0 ok, 3 cluster unavailable.
 
                 Example:
@@ -59,7 +65,9 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a node as a voter, or with --learner as a non-voting learner.",
             discussion: """
-                Start the new node first (orchestrator serve with the cluster's peers), then add it.
+                Start the new node first (orchestrator serve --join, with its own --raft and --api \
+                addresses and no peers), then add it: the leader replicates every member's \
+                addresses, then the change, and the new node learns them from the log.
 
                 Exit status: 0 added, 1 rejected, 2 bad input, 3 cluster unavailable.
 
@@ -95,7 +103,12 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a learner a voter.",
             discussion: """
-                Exit status: 0 promoted, 1 rejected, 3 cluster unavailable.
+                The leader promotes a learner only when it is in sync: heard from within the last \
+                election timeout and at most 1000 entries behind the leader's last index \
+                (learner_not_ready otherwise), and only when the voters it heard from recently \
+                would be a quorum of the new voters (would_lose_quorum otherwise).
+
+                Exit status: 0 promoted, 1 rejected (learner_not_ready, would_lose_quorum, …), 3 cluster unavailable.
 
                 Example:
                   orchestrator cluster promote 4
@@ -120,6 +133,10 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a node from the cluster.",
             discussion: """
+                Refused (would_lose_quorum) when the voters left that the leader heard from \
+                recently would not be a quorum of them: remove a voter that is down before one \
+                that is up.
+
                 Exit status: 0 removed, 1 rejected, 3 cluster unavailable.
 
                 Example:

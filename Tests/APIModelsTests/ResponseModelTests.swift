@@ -14,12 +14,21 @@ final class ResponseModelTests: XCTestCase {
                        #"{"applied_index":0,"commit_index":0,"leader":null,"leader_api":null,"node":2,"role":"follower","term":7}"#)
     }
 
-    func testClusterMemberWritesAnUnknownMatchIndexAsNull() throws {
+    func testClusterMemberWritesAnUnknownMatchIndexAndLivenessAsNull() throws {
         try assertCodingsAgree(ClusterMember(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", role: "voter",
-                                             isLeader: true, matchIndex: 9_007_199_254_740_991))
+                                             isLeader: true, matchIndex: 9_007_199_254_740_991, live: true))
         XCTAssertEqual(try assertCodingsAgree(ClusterMember(id: 4, raft: "r:1", api: "a:2", role: "learner", isLeader: false,
                                                             matchIndex: nil)),
-                       #"{"api":"a:2","id":4,"is_leader":false,"match_index":null,"raft":"r:1","role":"learner"}"#)
+                       #"{"api":"a:2","id":4,"is_leader":false,"live":null,"match_index":null,"raft":"r:1","role":"learner"}"#)
+        XCTAssertEqual(try assertCodingsAgree(ClusterMember(id: 4, raft: "r:1", api: "a:2", role: "learner", isLeader: false,
+                                                            matchIndex: 0, live: false)),
+                       #"{"api":"a:2","id":4,"is_leader":false,"live":false,"match_index":0,"raft":"r:1","role":"learner"}"#)
+    }
+
+    func testClusterMemberFromAServerWithoutLivenessDecodes() throws {
+        let member = try JSONDecoder().decode(ClusterMember.self, from: Data(
+            #"{"api":"a:2","id":4,"is_leader":false,"match_index":3,"raft":"r:1","role":"learner"}"#.utf8))
+        XCTAssertEqual(member, ClusterMember(id: 4, raft: "r:1", api: "a:2", role: "learner", isLeader: false, matchIndex: 3))
     }
 
     func testClusterStatusWritesAnUnknownLeaderAsNull() throws {

@@ -86,6 +86,54 @@ final class NodeRouteTests: XCTestCase {
     }
 }
 
+extension NodeRouteTests {
+    func testMembershipRefusalsAreConflictsWithTheirCodeAndNumbers() async throws {
+        let fixture = Fixture()
+        try await fixture.test { client in
+            let added = try await client.call(.post, "/v1/cluster/members",
+                                              #"{"id":4,"raft":"127.0.0.1:7083","api":"127.0.0.1:8083","learner":true}"#)
+            XCTAssertEqual(added.status, .ok, added.text)
+            fixture.consensus.markDown(4)
+            let notReady = try await client.call(.post, "/v1/cluster/members/4/promote")
+            XCTAssertEqual(notReady.status, .conflict, notReady.text)
+            XCTAssertEqual(notReady.code, "learner_not_ready")
+            XCTAssertEqual(notReady.details["member"]?.numberValue, 4)
+            XCTAssertEqual(notReady.details["match_index"]?.numberValue, 0)
+            XCTAssertEqual(notReady.details["lag_max_entries"]?.numberValue, 1_000)
+            XCTAssertEqual(notReady.details["live"], .bool(false))
+            XCTAssertEqual(notReady.details["applied"], .bool(false))
+            XCTAssertNotNil(notReady.details["leader_last_index"]?.numberValue)
+
+            fixture.consensus.markDown(3)
+            let lose = try await client.call(.delete, "/v1/cluster/members/2")
+            XCTAssertEqual(lose.status, .conflict, lose.text)
+            XCTAssertEqual(lose.code, "would_lose_quorum")
+            XCTAssertEqual(lose.details["voters_after"], .array([.number(1), .number(3)]))
+            XCTAssertEqual(lose.details["live_voters"], .array([.number(1)]))
+            XCTAssertEqual(lose.details["quorum"]?.numberValue, 2)
+            let removeDown = try await client.call(.delete, "/v1/cluster/members/3")
+            XCTAssertEqual(removeDown.status, .ok, removeDown.text)
+        }
+        XCTAssertEqual(fixture.consensus.members.map(\.id), [1, 2, 4])
+    }
+
+    /// A follower forwards `GET /v1/cluster` to the leader; when the leader cannot be asked
+    /// (here: nothing listens at its address), or with `?local=true`, it answers itself.
+    func testClusterOnAFollowerFallsBackToItsOwnViewWhenTheLeaderCannotBeAsked() async throws {
+        // Port 1: privileged, nothing listens there, so the connection is refused.
+        try await Fixture(behaviour: .follow, node: 2, leaderAPI: "127.0.0.1:1").test { client in
+            let answer = try await client.call(.get, "/v1/cluster")
+            XCTAssertEqual(answer.status, .ok, answer.text)
+            XCTAssertEqual(answer["node"]?.numberValue, 2)
+            let local = try await client.call(.get, "/v1/cluster?local=true")
+            XCTAssertEqual(local["node"]?.numberValue, 2)
+            let bad = try await client.call(.get, "/v1/cluster?locale=true")
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertEqual(bad.details["field"]?.stringValue, "locale")
+        }
+    }
+}
+
 final class WorkflowRouteTests: XCTestCase {
     func testPutRegistersAVersionAndAnUnchangedDefinitionIsANoOp() async throws {
         try await Fixture().test { client in

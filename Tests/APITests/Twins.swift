@@ -51,9 +51,9 @@ final class TwinConsensus: Consensus {
         self.node = node
         self.clock = clock
         let members = Members(leader: leader, leaderAPI: leaderAPI, members: [
-            ClusterMember(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", role: "voter", isLeader: false, matchIndex: 0),
-            ClusterMember(id: 2, raft: "127.0.0.1:7081", api: "127.0.0.1:8081", role: "voter", isLeader: false, matchIndex: 0),
-            ClusterMember(id: 3, raft: "127.0.0.1:7082", api: "127.0.0.1:8082", role: "voter", isLeader: false, matchIndex: 0),
+            ClusterMember(id: 1, raft: "127.0.0.1:7080", api: "127.0.0.1:8080", role: "voter", isLeader: false, matchIndex: 0, live: true),
+            ClusterMember(id: 2, raft: "127.0.0.1:7081", api: "127.0.0.1:8081", role: "voter", isLeader: false, matchIndex: 0, live: true),
+            ClusterMember(id: 3, raft: "127.0.0.1:7082", api: "127.0.0.1:8082", role: "voter", isLeader: false, matchIndex: 0, live: true),
         ])
         state = Mutex((engine.appliedIndex + 1, behaviour, [], members))
     }
@@ -70,6 +70,14 @@ final class TwinConsensus: Consensus {
     var stamps: [Int64] { state.withLock { $0.stamps } }
 
     var members: [ClusterMember] { state.withLock { $0.members.members } }
+
+    /// Makes member `id` silent, as a node the leader has not heard from lately: it is then
+    /// not live for the membership checks.
+    func markDown(_ id: UInt64) {
+        state.withLock { state in
+            for i in state.members.members.indices where state.members.members[i].id == id { state.members.members[i].live = false }
+        }
+    }
 
     func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed {
         let now = clock.nowMillis
@@ -144,7 +152,7 @@ final class TwinConsensus: Consensus {
                 throw MembershipError.conflict(reason: "node \(id) is already a member")
             }
             members.members.append(ClusterMember(id: id, raft: raft, api: api, role: learner ? "learner" : "voter",
-                                                 isLeader: false, matchIndex: nil))
+                                                 isLeader: false, matchIndex: 0, live: true))
         }
     }
 
@@ -154,6 +162,12 @@ final class TwinConsensus: Consensus {
             guard members.members[position].role == "learner" else {
                 throw MembershipError.conflict(reason: "node \(id) is already a voter")
             }
+            // The cluster's rule, for the API's mapping: a silent learner is not in sync.
+            guard members.members[position].live == true else {
+                throw MembershipError.learnerNotReady(id: id, match: members.members[position].matchIndex ?? 0,
+                                                      leaderIndex: engine.appliedIndex, lagMax: 1_000, live: false,
+                                                      reason: "learner \(id) is not in sync with the leader")
+            }
             members.members[position].role = "voter"
         }
     }
@@ -161,6 +175,13 @@ final class TwinConsensus: Consensus {
     func removeMember(id: UInt64) async throws {
         try admin { members in
             guard let position = members.members.firstIndex(where: { $0.id == id }) else { throw MembershipError.unknownMember(id: id) }
+            // The strict reconfiguration rule: the live voters left must be a quorum of them.
+            let after = members.members.filter { $0.role == "voter" && $0.id != id }
+            let live = after.filter { $0.live == true }.map(\.id)
+            guard live.count >= after.count / 2 + 1 else {
+                throw MembershipError.wouldLoseQuorum(votersAfter: after.map(\.id).sorted(), live: live.sorted(),
+                                                      quorum: after.count / 2 + 1, reason: "removing node \(id) would lose quorum")
+            }
             members.members.remove(at: position)
         }
     }

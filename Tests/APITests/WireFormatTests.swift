@@ -71,7 +71,7 @@ final class WireFormatTests: XCTestCase {
     /// The answers as the server wrote them before the wire shapes moved to APIModels.
     static let expected: [(String, String)] = [
         ("health", #"{"applied_index":0,"commit_index":0,"leader":1,"leader_api":null,"node":1,"role":"leader","term":7}"#),
-        ("cluster", #"{"applied_index":0,"commit_index":0,"leader":1,"members":[{"api":"127.0.0.1:8080","id":1,"is_leader":true,"match_index":0,"raft":"127.0.0.1:7080","role":"voter"},{"api":"127.0.0.1:8081","id":2,"is_leader":false,"match_index":0,"raft":"127.0.0.1:7081","role":"voter"},{"api":"127.0.0.1:8082","id":3,"is_leader":false,"match_index":0,"raft":"127.0.0.1:7082","role":"voter"}],"node":1,"term":7}"#),
+        ("cluster", #"{"applied_index":0,"commit_index":0,"leader":1,"members":[{"api":"127.0.0.1:8080","id":1,"is_leader":true,"live":true,"match_index":0,"raft":"127.0.0.1:7080","role":"voter"},{"api":"127.0.0.1:8081","id":2,"is_leader":false,"live":true,"match_index":0,"raft":"127.0.0.1:7081","role":"voter"},{"api":"127.0.0.1:8082","id":3,"is_leader":false,"live":true,"match_index":0,"raft":"127.0.0.1:7082","role":"voter"}],"node":1,"term":7}"#),
         ("registered", #"{"created":true,"hash":"10293b71677e4f4a10d86aca8dc582e2838b139b4e2fd1eaa777af461a969a50","index":1,"name":"cookbook","version":1}"#),
         ("order", #"{"created":true,"hash":"bbc75c086b04614a69cb0a2f720d7c40034cfb1564d15c9a1ed54d54ecafd1a1","index":2,"name":"order","version":1}"#),
         ("started", #"{"id":"o-1","index":3,"state":"created","version":1,"workflow":"order"}"#),

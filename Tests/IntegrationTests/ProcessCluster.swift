@@ -14,6 +14,8 @@ final class ProcessCluster: @unchecked Sendable {
         let id: Int
         let api: Int
         let raft: Int
+        /// Started with `--join` (no peers; waits to be added) instead of as an initial member.
+        var joins = false
         var process: Process?
         var url: String { "http://127.0.0.1:\(api)" }
     }
@@ -56,11 +58,45 @@ final class ProcessCluster: @unchecked Sendable {
         var args = ["serve", "--node-id", "\(id)", "--cluster-id", "it", "--api", "127.0.0.1:\(node.api)",
                     "--raft", "127.0.0.1:\(node.raft)", "--data-dir", root.appendingPathComponent("node-\(id)").path,
                     "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "30"]
-        for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id {
+        if node.joins { return args + ["--join"] + extraArguments }
+        for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id && !other.joins {
             let raftPort = proxies[[id, other.id]]?.port ?? other.raft
             args += ["--peer", "\(other.id)=127.0.0.1:\(raftPort),127.0.0.1:\(other.api)"]
         }
         return args + extraArguments
+    }
+
+    /// Declares node `id`, to be started (`start(id)`) with `--join`: no peers, no
+    /// membership, until `cluster add` adds it (see `addMember`). Ports are picked free.
+    func addJoiningNode(_ id: Int) throws {
+        precondition(nodes[id] == nil, "node \(id) exists")
+        let taken = Set(nodes.values.flatMap { [$0.api, $0.raft] } + proxies.values.map(\.port))
+        let ports = try freePorts(2 + taken.count).filter { !taken.contains($0) }
+        nodes[id] = Node(id: id, api: ports[0], raft: ports[1], joins: true)
+    }
+
+    /// `POST /v1/cluster/members` for node `id` (declared here), through node `via`.
+    func addMember(_ id: Int, learner: Bool, via: Int) async throws -> (Int, [String: Any]) {
+        let node = nodes[id]!
+        return try await requestUntilAvailable("POST", via, "/v1/cluster/members",
+                                               ["id": id, "raft": "127.0.0.1:\(node.raft)", "api": "127.0.0.1:\(node.api)",
+                                                "learner": learner])
+    }
+
+    /// Runs the `orchestrator` CLI; returns its exit status, standard output and standard error.
+    func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both to the end before waiting (a full pipe would block the child).
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
     /// Routes every node-to-node link through its own ``TCPProxy`` so tests can cut links.
@@ -110,6 +146,19 @@ final class ProcessCluster: @unchecked Sendable {
     func kill9(_ id: Int) {
         guard let process = nodes[id]?.process else { return }
         kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        nodes[id]!.process = nil
+    }
+
+    /// SIGTERM one node and wait for it to exit (SIGKILL after 5 s).
+    func stopNode(_ id: Int) {
+        guard let process = nodes[id]?.process else { return }
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         process.waitUntilExit()
         nodes[id]!.process = nil
     }
@@ -187,7 +236,14 @@ final class ProcessCluster: @unchecked Sendable {
     /// One HTTP request; the body is a JSON object (or nil).
     func request(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
                  timeout: Double = 10) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: nodes[id]!.url + path)!)
+        try await Self.request(method, url: nodes[id]!.url + path, body, timeout: timeout)
+    }
+
+    /// One HTTP request to a full URL (for tasks that run beside the test and must not read
+    /// `nodes` while it changes).
+    static func request(_ method: String, url: String, _ body: [String: Any]? = nil,
+                        timeout: Double = 10) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = timeout
         if let body {

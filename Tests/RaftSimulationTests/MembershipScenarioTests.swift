@@ -90,7 +90,11 @@ final class MembershipScenarioTests: XCTestCase {
         try sim.addNode(6)
         _ = try sim.proposeConfigChange(.addLearner(6), at: leader)
         try sim.run(untilWithinTicks: 30) { $0.committedConfiguration.learners.contains(6) }
-        _ = try sim.proposeConfigChange(.addVoter(6), at: leader)
+        // The leader promotes a learner only once it is in sync (RaftConfig.promotionLagEntriesMax).
+        try sim.run(untilWithinTicks: 60) { $0.node(6).applied?.index == $0.node(leader).applied?.index }
+        guard case .success = try sim.proposeConfigChange(.addVoter(6), at: leader) else {
+            return XCTFail("the caught-up learner is promoted")
+        }
         try sim.run(untilWithinTicks: 30) { $0.committedConfiguration.voters.contains(6) }
         XCTAssertEqual(sim.committedConfiguration.voters, Set([NodeID](1...6)).subtracting([removed]))
 

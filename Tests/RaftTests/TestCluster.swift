@@ -66,16 +66,24 @@ struct TestCluster {
     /// Delivers messages and processes readies until the cluster is quiet.
     mutating func stabilize(maxRounds: Int = 1000) {
         for _ in 0..<maxRounds {
-            processReadies()
-            if inFlight.isEmpty { return }
-            let batch = inFlight
-            inFlight = []
-            for message in batch where !down.contains(message.to) && !down.contains(message.from)
-                && !cut.contains([message.from, message.to]) && nodes[message.to] != nil {
-                nodes[message.to]!.step(message)
-            }
+            if !deliverRound() { return }
         }
         preconditionFailure("cluster did not stabilize")
+    }
+
+    /// Processes every Ready, then delivers the messages that were in flight (not the ones
+    /// their delivery produces). Returns false when nothing was in flight.
+    @discardableResult
+    mutating func deliverRound() -> Bool {
+        processReadies()
+        if inFlight.isEmpty { return false }
+        let batch = inFlight
+        inFlight = []
+        for message in batch where !down.contains(message.to) && !down.contains(message.from)
+            && !cut.contains([message.from, message.to]) && nodes[message.to] != nil {
+            nodes[message.to]!.step(message)
+        }
+        return true
     }
 
     mutating func tick(_ count: Int = 1) {

@@ -116,11 +116,39 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(inbox.messages, [])
     }
 
-    /// A peer that does not know us yet (its membership lags) refuses us; what we queued
-    /// meanwhile is not written into the refused connection but delivered once it accepts.
+    /// A node that knows no peers (one started with `--join`) admits a node of its cluster
+    /// that dials it and answers on that connection; once it has the peer's address it sends
+    /// on its own connection instead.
+    func testANodeWithNoPeersAdmitsItsClusterAndAnswersOnTheConnectionItWasDialedOn() async throws {
+        let joiner = makeTransport(4)
+        try await joiner.start()
+        let joinerInbox = Collector(joiner.incoming)
+        let leader = makeTransport(1, peers: [4: joiner.listenAddress!])
+        try await leader.start()
+        let leaderInbox = Collector(leader.incoming)
+        leader.send([heartbeat(from: 1, to: 4, 1)])
+        await joinerInbox.waitFor(1)
+        let answers = (0..<5).map { heartbeat(from: 4, to: 1, $0) }
+        joiner.send(answers)
+        let received = await leaderInbox.waitFor(5)
+        XCTAssertEqual(received, answers)
+        XCTAssertEqual(joiner.stats.sendDropped, 0)
+        XCTAssertEqual(joiner.stats.connectionsEstablished, 0, "the answers went back on the leader's connection")
+
+        joiner.updatePeers([1: leader.listenAddress!])
+        joiner.send([heartbeat(from: 4, to: 1, 9)])
+        let all = await leaderInbox.waitFor(6)
+        XCTAssertEqual(all.last, heartbeat(from: 4, to: 1, 9))
+        let dialed = await eventually { joiner.stats.connectionsEstablished == 1 }
+        XCTAssertTrue(dialed, "\(joiner.stats)")
+    }
+
+    /// A peer that removed us refuses us; what we queued meanwhile is not written into the
+    /// refused connection but delivered once it takes us back.
     func testMessagesQueuedDuringARefusalArriveOnceAccepted() async throws {
-        let two = makeTransport(2)
+        let two = makeTransport(2, peers: [1: PeerAddress(host: "127.0.0.1", port: try unusedPort())])
         try await two.start()
+        two.updatePeers([:])
         let inbox = Collector(two.incoming)
         let one = makeTransport(1, peers: [2: two.listenAddress!])
         try await one.start()
@@ -134,10 +162,11 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(one.stats.sendDropped, 0)
     }
 
-    func testUnknownNodeAndWrongTargetAreRefused() async throws {
-        let two = makeTransport(2, peers: [3: PeerAddress(host: "127.0.0.1", port: 1)])
+    func testRemovedNodeAndWrongTargetAreRefused() async throws {
+        let two = makeTransport(2, peers: [1: PeerAddress(host: "127.0.0.1", port: 1), 3: PeerAddress(host: "127.0.0.1", port: 1)])
         try await two.start()
-        // Node 1 is not a peer of 2.
+        // Node 1 was a peer of 2 and was removed.
+        two.updatePeers([3: PeerAddress(host: "127.0.0.1", port: 1)])
         let one = makeTransport(1, peers: [2: two.listenAddress!])
         try await one.start()
         // Node 3 is a peer, but believes 2's address belongs to node 4.
@@ -293,7 +322,7 @@ final class TCPTransportTests: TransportTestCase {
         nodes[1].updatePeers([:])
         nodes[1].send([heartbeat(from: 2, to: 1, 0)])
         XCTAssertEqual(nodes[1].stats.sendDropped, 1)
-        // Node 1's connection is closed, and its reconnection refused: 2 knows no node 1 now.
+        // Node 1's connection is closed, and its reconnection refused: 2 removed node 1.
         let refused = await eventually { nodes[0].stats.refusedByPeer >= 1 }
         XCTAssertTrue(refused, "\(nodes[0].stats)")
         nodes[0].send([heartbeat(from: 1, to: 2, 1)])

@@ -42,7 +42,8 @@ public protocol Consensus: Sendable {
     func health() -> NodeHealth
 
     /// Members (by id), roles, leader and replication progress as this node knows them
-    /// (`GET /v1/cluster` as it is).
+    /// (match indexes and liveness only on the leader). `GET /v1/cluster` answers with it on
+    /// the leader; a follower forwards that request to the leader.
     func clusterInfo() -> ClusterStatus
 
     /// Asks the consensus loop itself (not the copy `health()` reads) to answer, waiting at

@@ -53,7 +53,8 @@ public final class LocalConsensus: Consensus {
     public func clusterInfo() -> ClusterStatus {
         let applied = engine.appliedIndex
         return ClusterStatus(node: 1, leader: 1, term: Self.term, commitIndex: applied, appliedIndex: applied,
-                             members: [ClusterMember(id: 1, raft: "", api: "", role: "voter", isLeader: true, matchIndex: applied)])
+                             members: [ClusterMember(id: 1, raft: "", api: "", role: "voter", isLeader: true, matchIndex: applied,
+                                                           live: true)])
     }
 
     public func leadership() -> AsyncStream<Leadership> {
