@@ -64,7 +64,10 @@ final class RetentionSweeperTests: XCTestCase {
             }, logger: Logger(label: "test"))
         }
         defer { sweeper.cancel() }
-        try await Task.sleep(for: .milliseconds(100))
+        // Advance the clock only while the sweeper sleeps on it: an advance before it goes to
+        // sleep would leave it waiting for a time the manual clock never reaches.
+        var asleep = try await eventually { clock.sleeperCount == 1 }
+        XCTAssertTrue(asleep)
         XCTAssertEqual(engine.current().instanceCount, 1_501, "nothing is past its retention yet")
 
         clock.advance(byMillis: 10 * 60_000 + 1_000)
@@ -74,6 +77,8 @@ final class RetentionSweeperTests: XCTestCase {
         XCTAssertNotNil(engine.instance(id: "j0"), "a running instance stays")
         XCTAssertNotNil(engine.instance(id: "p1"), "plain has no retention of its own: the cluster's hour applies")
 
+        asleep = try await eventually { clock.sleeperCount == 1 }
+        XCTAssertTrue(asleep)
         clock.advance(byMillis: 50 * 60_000)
         gone = try await eventually { engine.instance(id: "p1") == nil }
         XCTAssertTrue(gone, "after the cluster default the plain workflow's finished instance goes too")
