@@ -30,6 +30,9 @@ final class NodeLoop: @unchecked Sendable {
     static let foreignInboxMessagesMax = 65_536
     private var tickTask: RepeatedTask?
     private var afterEventsScheduled = false
+    /// Time spent since the last `afterEvents` stepping messages and handling events (the
+    /// core builds its appends there): part of the turn that `afterEvents` ends.
+    private var stepNanosThisTurn: UInt64 = 0
     private var finished = false
     /// The term in `logger`'s metadata.
     private var loggedTerm: Term = 0
@@ -177,13 +180,17 @@ final class NodeLoop: @unchecked Sendable {
 
     private func receive(_ event: NodeEvent) {
         guard running else { return refuse(event) }
+        let start = Self.nowNanos()
         handle(event)
+        stepNanosThisTurn += Self.nowNanos() - start
         scheduleAfterEvents()
     }
 
     private func receive(_ messages: [Message]) {
         guard running else { return }
+        let start = Self.nowNanos()
         for message in messages { raft.step(message) }
+        stepNanosThisTurn += Self.nowNanos() - start
         scheduleAfterEvents()
     }
 
@@ -207,7 +214,10 @@ final class NodeLoop: @unchecked Sendable {
                 logger[metadataKey: "term"] = "\(loggedTerm)"
             }
             publishStatus()
-            let took = Self.nowNanos() - start
+            // The turn: this Ready and the stepping that led to it (not the waits between tasks).
+            let took = Self.nowNanos() - start + stepNanosThisTurn
+            stepNanosThisTurn = 0
+            metrics.loopTurn.recordNanoseconds(Int64(truncatingIfNeeded: took))
             if took > Self.slowTurnNanos {
                 // Everything queued behind this turn waited as long (etcd logs the same).
                 logger.warning("node loop turn took too long", metadata: ["ms": "\(Double(took) / 1e6)",
@@ -222,8 +232,10 @@ final class NodeLoop: @unchecked Sendable {
 
     private func onTick() {
         guard running else { return }
+        let start = Self.nowNanos()
         raft.tick()
-        expireRequests(now: Self.nowNanos())
+        expireRequests(now: start)
+        stepNanosThisTurn += Self.nowNanos() - start
         afterEvents()
     }
 
@@ -638,7 +650,7 @@ final class NodeLoop: @unchecked Sendable {
 struct NodeMetrics {
     let term, commit, applied, isLeader, hasLeader, snapshotBytes, proposalsPending: Gauge
     let leaderChangesSeen, proposals, proposalsCommitted, proposalsApplied, proposalsFailed, inboxDropped: Counter
-    let persistNanos, walFsync, snapshotNanos: Metrics.Timer
+    let persistNanos, walFsync, snapshotNanos, loopTurn: Metrics.Timer
 
     init(node: NodeID) {
         let dimensions = [("node", "\(node)")]
@@ -659,5 +671,8 @@ struct NodeMetrics {
         persistNanos = Metrics.Timer(label: "raft_persist_duration_seconds", dimensions: dimensions)
         walFsync = Metrics.Timer(label: "raft_wal_fsync_duration_seconds", dimensions: dimensions)
         snapshotNanos = Metrics.Timer(label: "raft_snapshot_duration_seconds", dimensions: dimensions)
+        // One turn: a tick, or the messages and proposals of one event-loop pass, ending in
+        // the Ready they produced (persist, send, apply). Everything queued waits as long.
+        loopTurn = Metrics.Timer(label: "raft_loop_turn_duration_seconds", dimensions: dimensions)
     }
 }

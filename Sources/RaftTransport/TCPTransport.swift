@@ -271,6 +271,8 @@ public final class TCPTransport: RaftTransport {
     func deliver(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         counters.messagesReceived.add(messages.count)
+        // The peer hears us: our connection to it is alive (see `Options.deadPeerTimeout`).
+        state.withLock { $0.links[messages[0].from] }?.heard()
         if let receiver = receiver.withLock({ $0 }) {
             receiver.receive(messages)
             return
