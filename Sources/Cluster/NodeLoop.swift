@@ -33,6 +33,11 @@ final class NodeLoop: @unchecked Sendable {
     /// Time spent since the last `afterEvents` stepping messages and handling events (the
     /// core builds its appends there): part of the turn that `afterEvents` ends.
     private var stepNanosThisTurn: UInt64 = 0
+    /// Where this turn's `drainReady` time went, for the slow-turn warning: encoding and
+    /// queueing messages, and the durable save.
+    private var turnSendNanos: UInt64 = 0
+    private var turnPersistNanos: UInt64 = 0
+    private var turnMessages = 0
     private var finished = false
     /// The term in `logger`'s metadata.
     private var loggedTerm: Term = 0
@@ -215,14 +220,24 @@ final class NodeLoop: @unchecked Sendable {
             }
             publishStatus()
             // The turn: this Ready and the stepping that led to it (not the waits between tasks).
-            let took = Self.nowNanos() - start + stepNanosThisTurn
-            stepNanosThisTurn = 0
+            let step = stepNanosThisTurn
+            let took = Self.nowNanos() - start + step
             metrics.loopTurn.recordNanoseconds(Int64(truncatingIfNeeded: took))
             if took > Self.slowTurnNanos {
-                // Everything queued behind this turn waited as long (etcd logs the same).
+                // Everything queued behind this turn waited as long (etcd logs the same). Where
+                // it went: stepping messages (the core builds appends there), encoding and
+                // queueing the messages of its Readys, the durable save; the rest is applying.
                 logger.warning("node loop turn took too long", metadata: ["ms": "\(Double(took) / 1e6)",
+                                                                          "step_ms": "\(Double(step) / 1e6)",
+                                                                          "send_ms": "\(Double(turnSendNanos) / 1e6)",
+                                                                          "persist_ms": "\(Double(turnPersistNanos) / 1e6)",
+                                                                          "messages": "\(turnMessages)",
                                                                           "applied": "\(raft.appliedIndex)"])
             }
+            stepNanosThisTurn = 0
+            turnSendNanos = 0
+            turnPersistNanos = 0
+            turnMessages = 0
         }
         if !running { finish() }
     }
@@ -343,7 +358,7 @@ final class NodeLoop: @unchecked Sendable {
             // persisted. Messages that depend on durable state (votes, acknowledgements) wait
             // for the disk.
             let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
-            if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if sendFirst && !ready.messages.isEmpty { send(ready.messages) }
             // What a leader commits with followers' acknowledgements is durable here (they
             // answer appends this loop sent after an earlier Ready's write) and on a quorum:
             // apply it (and answer its proposers) before this Ready's own write, not after.
@@ -354,6 +369,7 @@ final class NodeLoop: @unchecked Sendable {
             for entry in ready.committedEntries.prefix(applyFirst) { apply(entry) }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
+                defer { turnPersistNanos += Self.nowNanos() - start }
                 // etcd's MustSync (`ready.mustSync`): a hard state that only moves the commit
                 // index is written without an fsync. Saves an fsync per commit at low load.
                 do {
@@ -369,7 +385,7 @@ final class NodeLoop: @unchecked Sendable {
                     return
                 }
             }
-            if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if !sendFirst && !ready.messages.isEmpty { send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             for entry in ready.committedEntries.dropFirst(applyFirst) { apply(entry) }
             for state in ready.readStates {
@@ -381,6 +397,13 @@ final class NodeLoop: @unchecked Sendable {
             resolveConfirmedReads()
             maybeSnapshot()
         }
+    }
+
+    private func send(_ messages: [Message]) {
+        let start = Self.nowNanos()
+        transport.send(messages)
+        turnSendNanos += Self.nowNanos() - start
+        turnMessages += messages.count
     }
 
     private static func isLeaderTraffic(_ message: Message) -> Bool {
