@@ -9,6 +9,7 @@ let suites: [(name: String, summary: String, run: ([String]) throws -> Void)] = 
     ("workflow", "parse+validate a 5,000-state workflow and 1,000 small files", workflowBenchmark),
     ("storage", "WAL: raw fsync rate, append throughput by batch size, recovery", runStorageBenchmark),
     ("cluster", "3 nodes, WAL with fsync, TCP loopback: proposals/s and latency by concurrency (--processes: 3 processes)", runClusterBenchmark),
+    ("catchup", "3 nodes, WAL, TCP loopback: a follower 100,000 entries behind restarts under load (leader loop turns, drops, catch-up time)", runCatchupBenchmark),
     ("cluster-node", "one node of `cluster --processes` (started by it)", runClusterNode),
     ("transport", "wire codec and TCP loopback: messages/s and MB/s", TransportBenchmark.run),
     ("retention", "engine memory per instance and a soak of 1M instances under retention (RSS)", retentionBenchmark),

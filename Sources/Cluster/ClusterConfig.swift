@@ -22,6 +22,9 @@ public struct ClusterConfig: Sendable {
     /// Largest command one proposal may carry (below the log's 16 MiB entry limit, so an
     /// oversized command is refused with `.tooLarge` and never reaches the disk).
     public var commandBytesMax: Int = 8 << 20
+    /// Most entry bytes in flight to one follower (``RaftConfig/maxInflightBytes``): paces
+    /// a lagging follower's catch-up by its acknowledgements. `Int.max` lifts the bound.
+    public var maxInflightBytes: Int = RaftConfig(id: 1).maxInflightBytes
 
     public init(nodeID: NodeID) {
         self.nodeID = nodeID
@@ -33,6 +36,7 @@ public struct ClusterConfig: Sendable {
         config.heartbeatTicks = heartbeatTicks
         config.randomSeed = randomSeed
         config.maxUncommittedBytes = maxUncommittedBytes
+        config.maxInflightBytes = maxInflightBytes
         return config
     }
 }

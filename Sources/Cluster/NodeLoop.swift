@@ -30,6 +30,14 @@ final class NodeLoop: @unchecked Sendable {
     static let foreignInboxMessagesMax = 65_536
     private var tickTask: RepeatedTask?
     private var afterEventsScheduled = false
+    /// Time spent since the last `afterEvents` stepping messages and handling events (the
+    /// core builds its appends there): part of the turn that `afterEvents` ends.
+    private var stepNanosThisTurn: UInt64 = 0
+    /// Where this turn's `drainReady` time went, for the slow-turn warning: encoding and
+    /// queueing messages, and the durable save.
+    private var turnSendNanos: UInt64 = 0
+    private var turnPersistNanos: UInt64 = 0
+    private var turnMessages = 0
     private var finished = false
     /// The term in `logger`'s metadata.
     private var loggedTerm: Term = 0
@@ -177,13 +185,17 @@ final class NodeLoop: @unchecked Sendable {
 
     private func receive(_ event: NodeEvent) {
         guard running else { return refuse(event) }
+        let start = Self.nowNanos()
         handle(event)
+        stepNanosThisTurn += Self.nowNanos() - start
         scheduleAfterEvents()
     }
 
     private func receive(_ messages: [Message]) {
         guard running else { return }
+        let start = Self.nowNanos()
         for message in messages { raft.step(message) }
+        stepNanosThisTurn += Self.nowNanos() - start
         scheduleAfterEvents()
     }
 
@@ -207,12 +219,25 @@ final class NodeLoop: @unchecked Sendable {
                 logger[metadataKey: "term"] = "\(loggedTerm)"
             }
             publishStatus()
-            let took = Self.nowNanos() - start
+            // The turn: this Ready and the stepping that led to it (not the waits between tasks).
+            let step = stepNanosThisTurn
+            let took = Self.nowNanos() - start + step
+            metrics.loopTurn.recordNanoseconds(Int64(truncatingIfNeeded: took))
             if took > Self.slowTurnNanos {
-                // Everything queued behind this turn waited as long (etcd logs the same).
+                // Everything queued behind this turn waited as long (etcd logs the same). Where
+                // it went: stepping messages (the core builds appends there), encoding and
+                // queueing the messages of its Readys, the durable save; the rest is applying.
                 logger.warning("node loop turn took too long", metadata: ["ms": "\(Double(took) / 1e6)",
+                                                                          "step_ms": "\(Double(step) / 1e6)",
+                                                                          "send_ms": "\(Double(turnSendNanos) / 1e6)",
+                                                                          "persist_ms": "\(Double(turnPersistNanos) / 1e6)",
+                                                                          "messages": "\(turnMessages)",
                                                                           "applied": "\(raft.appliedIndex)"])
             }
+            stepNanosThisTurn = 0
+            turnSendNanos = 0
+            turnPersistNanos = 0
+            turnMessages = 0
         }
         if !running { finish() }
     }
@@ -222,8 +247,10 @@ final class NodeLoop: @unchecked Sendable {
 
     private func onTick() {
         guard running else { return }
+        let start = Self.nowNanos()
         raft.tick()
-        expireRequests(now: Self.nowNanos())
+        expireRequests(now: start)
+        stepNanosThisTurn += Self.nowNanos() - start
         afterEvents()
     }
 
@@ -333,7 +360,7 @@ final class NodeLoop: @unchecked Sendable {
             // persisted. Messages that depend on durable state (votes, acknowledgements) wait
             // for the disk.
             let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
-            if sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if sendFirst && !ready.messages.isEmpty { send(ready.messages) }
             // What a leader commits with followers' acknowledgements is durable here (they
             // answer appends this loop sent after an earlier Ready's write) and on a quorum:
             // apply it (and answer its proposers) before this Ready's own write, not after.
@@ -344,6 +371,7 @@ final class NodeLoop: @unchecked Sendable {
             for entry in ready.committedEntries.prefix(applyFirst) { apply(entry) }
             if ready.needsPersistence {
                 let start = Self.nowNanos()
+                defer { turnPersistNanos += Self.nowNanos() - start }
                 // etcd's MustSync (`ready.mustSync`): a hard state that only moves the commit
                 // index is written without an fsync. Saves an fsync per commit at low load.
                 do {
@@ -359,7 +387,7 @@ final class NodeLoop: @unchecked Sendable {
                     return
                 }
             }
-            if !sendFirst && !ready.messages.isEmpty { transport.send(ready.messages) }
+            if !sendFirst && !ready.messages.isEmpty { send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             for entry in ready.committedEntries.dropFirst(applyFirst) { apply(entry) }
             for state in ready.readStates {
@@ -371,6 +399,13 @@ final class NodeLoop: @unchecked Sendable {
             resolveConfirmedReads()
             maybeSnapshot()
         }
+    }
+
+    private func send(_ messages: [Message]) {
+        let start = Self.nowNanos()
+        transport.send(messages)
+        turnSendNanos += Self.nowNanos() - start
+        turnMessages += messages.count
     }
 
     private static func isLeaderTraffic(_ message: Message) -> Bool {
@@ -643,7 +678,7 @@ final class NodeLoop: @unchecked Sendable {
 struct NodeMetrics {
     let term, commit, applied, isLeader, hasLeader, snapshotBytes, proposalsPending: Gauge
     let leaderChangesSeen, proposals, proposalsCommitted, proposalsApplied, proposalsFailed, inboxDropped: Counter
-    let persistNanos, walFsync, snapshotNanos: Metrics.Timer
+    let persistNanos, walFsync, snapshotNanos, loopTurn: Metrics.Timer
 
     init(node: NodeID) {
         let dimensions = [("node", "\(node)")]
@@ -664,5 +699,8 @@ struct NodeMetrics {
         persistNanos = Metrics.Timer(label: "raft_persist_duration_seconds", dimensions: dimensions)
         walFsync = Metrics.Timer(label: "raft_wal_fsync_duration_seconds", dimensions: dimensions)
         snapshotNanos = Metrics.Timer(label: "raft_snapshot_duration_seconds", dimensions: dimensions)
+        // One turn: a tick, or the messages and proposals of one event-loop pass, ending in
+        // the Ready they produced (persist, send, apply). Everything queued waits as long.
+        loopTurn = Metrics.Timer(label: "raft_loop_turn_duration_seconds", dimensions: dimensions)
     }
 }

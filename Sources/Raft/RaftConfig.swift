@@ -19,6 +19,15 @@ public struct RaftConfig: Sendable, Hashable {
     public var maxBytesPerMessage: Int = 1 << 20
     /// Most `append` messages in flight to one follower in the replicate state.
     public var maxInflightMessages: Int = 256
+    /// Most entry bytes in flight (sent, not yet acknowledged) to one follower in the
+    /// replicate state, as etcd-io/raft's `MaxInflightBytes`. A follower far behind gets its
+    /// entries a budget at a time as its acknowledgements come back, so catching it up never
+    /// makes the leader build (and encode, on its loop) more than this in one go, nor fill
+    /// the transport's send queue. Exceeded by at most one entry (a message always carries
+    /// one), and by one message per heartbeat answer while the window stays full (the
+    /// heartbeat frees the oldest message, as for `maxInflightMessages`, in case it was
+    /// lost). Default 4 MiB.
+    public var maxInflightBytes: Int = 4 << 20
     /// Most bytes of uncommitted entries a leader accepts before refusing proposals.
     public var maxUncommittedBytes: Int = 64 << 20
     /// Most bytes of committed entries handed to the application in one `Ready`.
@@ -50,7 +59,7 @@ public struct RaftConfig: Sendable, Hashable {
     func validated() -> RaftConfig {
         precondition(heartbeatTicks > 0 && heartbeatTicks < electionTicks,
                      "heartbeatTicks (\(heartbeatTicks)) must be in 1..<electionTicks (\(electionTicks))")
-        precondition(maxEntriesPerMessage > 0 && maxBytesPerMessage > 0 && maxInflightMessages > 0)
+        precondition(maxEntriesPerMessage > 0 && maxBytesPerMessage > 0 && maxInflightMessages > 0 && maxInflightBytes > 0)
         precondition(maxUncommittedBytes > 0 && maxCommittedBytesPerReady > 0 && snapshotChunkBytes > 0)
         return self
     }

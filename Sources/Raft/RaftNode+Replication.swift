@@ -47,21 +47,24 @@ extension RaftNode {
     /// Returns whether a message was sent.
     @discardableResult
     mutating func sendAppend(to member: NodeID, sendIfEmpty: Bool = true) -> Bool {
-        guard var pr = progress[member], !pr.isPaused else { return false }
+        guard var pr = progress[member], !isPaused(pr) else { return false }
         let prevIndex = pr.next - 1
         guard pr.next > log.snapshotIndex, let prevTerm = log.term(at: prevIndex) else {
             startSnapshot(to: member)
             return true
         }
-        let entries = log.slice(from: pr.next, to: log.lastIndex + 1,
-                                maxCount: config.maxEntriesPerMessage, maxBytes: config.maxBytesPerMessage)
+        // In the replicate state a message takes at most what is left of the byte budget
+        // in flight (at least one entry, which only happens with nothing else in flight).
+        let budget = pr.state == .replicate ? config.maxInflightBytes - pr.inflights.bytes : config.maxInflightBytes
+        let entries = log.slice(from: pr.next, to: log.lastIndex + 1, maxCount: config.maxEntriesPerMessage,
+                                maxBytes: min(config.maxBytesPerMessage, budget))
         if entries.isEmpty && !sendIfEmpty { return false }
         send(to: member, .append(Message.Append(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed)))
         switch pr.state {
         case .replicate:
             if let last = entries.last {
                 pr.next = last.index + 1
-                pr.inflights.add(last.index)
+                pr.inflights.add(last.index, bytes: entries.reduce(0) { $0 + $1.sizeBytes })
             }
         case .probe:
             pr.probeSent = true
@@ -70,6 +73,12 @@ extension RaftNode {
         }
         progress[member] = pr
         return true
+    }
+
+    /// Whether the leader should not send `pr` more entries now: a probe outstanding, a
+    /// snapshot being sent, or the inflight window full (by messages or by bytes).
+    func isPaused(_ pr: Progress) -> Bool {
+        pr.isPaused || (pr.state == .replicate && pr.inflights.bytes >= config.maxInflightBytes)
     }
 
     mutating func handleAppend(from leaderID: NodeID, _ append: Message.Append) {
@@ -105,7 +114,7 @@ extension RaftNode {
             }
             return
         }
-        let wasPaused = pr.isPaused
+        let wasPaused = isPaused(pr)
         guard pr.maybeUpdate(response.index) else {
             progress[member] = pr
             return
@@ -146,7 +155,7 @@ extension RaftNode {
         guard var pr = progress[member] else { return }
         pr.heard()
         pr.probeSent = false
-        if pr.state == .replicate && pr.inflights.isFull { pr.inflights.freeFirst() }
+        if pr.state == .replicate && isPaused(pr) { pr.inflights.freeFirst() }
         if configuration.voters.contains(member) { pr.readRoundAcked = max(pr.readRoundAcked, response.readRound) }
         progress[member] = pr
         if pr.match < log.lastIndex { sendAppend(to: member) }

@@ -97,6 +97,10 @@ final class PeerLink: Sendable {
         var stopped = false
         /// Messages dropped since the queue last overflowed; logged when it empties again.
         var droppedSinceFull = 0
+        /// When the oldest frame written on the connection since the peer was last heard
+        /// from was written (nil: nothing written since). See `Options.deadPeerTimeout`.
+        var unansweredSince: NIODeadline?
+        var watchdog: RepeatedTask?
         var random: SplitMix64
     }
 
@@ -192,7 +196,44 @@ final class PeerLink: Sendable {
 
     /// Starts connecting. Call once.
     func start() {
-        eventLoop.execute { self.connect() }
+        eventLoop.execute {
+            self.connect()
+            self.startWatchdog()
+        }
+    }
+
+    /// A message from this peer arrived (on its connection to us): the path works.
+    func heard() {
+        state.withLock { $0.unansweredSince = nil }
+    }
+
+    private func startWatchdog() {
+        guard let timeout = context.options.deadPeerTimeout?.timeAmount else { return }
+        let period = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 5_000_000))
+        let task = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in self.checkAlive(timeout: timeout) }
+        let cancel = state.withLock { state -> Bool in
+            if state.stopped { return true }
+            state.watchdog = task
+            return false
+        }
+        if cancel { task.cancel() }
+    }
+
+    /// Closes the connection if it was written to and the peer stayed silent for `timeout`:
+    /// a partition that drops packets leaves it 'connected' while TCP retransmits ever more
+    /// slowly, so that the peer would hear us only seconds after the network is back.
+    private func checkAlive(timeout: TimeAmount) {
+        eventLoop.preconditionInEventLoop()
+        let dead = state.withLock { state -> (any Channel)? in
+            guard case .connected(_, let channel, _) = state.connection, let since = state.unansweredSince,
+                  NIODeadline.now() - since >= timeout else { return nil }
+            state.unansweredSince = nil
+            return channel
+        }
+        guard let dead else { return }
+        context.counters.deadConnections.add(1)
+        logger.warning("closing outbound connection: nothing heard from the peer for \(timeout.nanoseconds / 1_000_000) ms after writing to it")
+        dead.close(promise: nil)  // channelInactive schedules the reconnect
     }
 
     /// Stops for good: drops the queue, cancels a pending reconnect, closes the connection.
@@ -200,6 +241,8 @@ final class PeerLink: Sendable {
     func stop() -> EventLoopFuture<Void> {
         let (channel, scheduled, dropped) = state.withLock { state -> ((any Channel)?, Scheduled<Void>?, Int) in
             state.stopped = true
+            state.watchdog?.cancel()
+            state.watchdog = nil
             let dropped = state.queue.removeAll()
             defer { state.connection = .idle }
             switch state.connection {
@@ -258,7 +301,8 @@ final class PeerLink: Sendable {
     /// after it accepts, so a refused connection loses none (they stay queued).
     private func tcpConnected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
         eventLoop.preconditionInEventLoop()
-        let timeoutAmount = context.options.handshakeTimeout
+        // The peer answers a handshake at once; waiting longer than a dial gains nothing.
+        let timeoutAmount = min(context.options.handshakeTimeout, context.options.connectTimeout)
         let current = state.withLock { state -> Bool in
             guard !state.stopped, case .connecting(generation) = state.connection else { return false }
             let timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
@@ -288,6 +332,7 @@ final class PeerLink: Sendable {
             timeout.cancel()
             state.connection = .connected(generation: generation, channel: channel, since: .now())
             state.refused = false
+            state.unansweredSince = nil
             defer { state.everConnected = true }
             return (state.everConnected, state.address)
         }
@@ -305,7 +350,7 @@ final class PeerLink: Sendable {
             return channel
         }
         guard let channel else { return }
-        logger.warning("closing outbound connection: no answer to the handshake within \(context.options.handshakeTimeout)")
+        logger.warning("closing outbound connection: no answer to the handshake within \(min(context.options.handshakeTimeout, context.options.connectTimeout))")
         channel.close(promise: nil)  // channelInactive schedules the reconnect
     }
 
@@ -355,7 +400,8 @@ final class PeerLink: Sendable {
                 return nil
             }
             if state.refused { state.failures = max(state.failures, 64) }
-            let delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
+            var delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
+            if state.refused { delay = max(delay, options.reconnectAfterRefusal.timeAmount) }
             state.drainScheduled = false
             state.connection = .backingOff(eventLoop.scheduleTask(in: delay) { self.connect() })
             return (delay, state.failures)
@@ -393,7 +439,11 @@ final class PeerLink: Sendable {
                     batchBytes += frame.readableBytes
                     batch.append(frame)
                 }
-                if batch.isEmpty { state.drainScheduled = false }
+                if batch.isEmpty {
+                    state.drainScheduled = false
+                } else if state.unansweredSince == nil {
+                    state.unansweredSince = .now()
+                }
                 if state.queue.isEmpty, state.droppedSinceFull > 0 {
                     recoveredAfterDropping = state.droppedSinceFull
                     state.droppedSinceFull = 0

@@ -88,6 +88,9 @@ public final class TCPTransport: RaftTransport {
             state.links[id] = PeerLink(peerID: id, address: address, eventLoop: group.next(), context: context)
         }
         self.state = Mutex(state)
+        // A message from a peer shows our connection to it is alive (`Options.deadPeerTimeout`).
+        // Weak: the inbox lives as long as the transport and must not keep it alive.
+        inbox.setOnHeard { [weak self] peer in self?.state.withLock { $0.links[peer] }?.heard() }
     }
 
     /// Counters since creation.
@@ -333,6 +336,8 @@ final class MessageInbox: Sendable {
     /// the `Mutex` made every read wrap it in one more reabstraction thunk, so deliveries grew
     /// slower without bound.)
     private let receiver = Mutex<MessageReceiver?>(nil)
+    /// Told the sender of every delivered batch (the transport notes its link heard from it).
+    private let onHeard = Mutex<(@Sendable (NodeID) -> Void)?>(nil)
 
     init(continuation: AsyncStream<Message>.Continuation, counters: TransportCounters) {
         self.continuation = continuation
@@ -343,9 +348,15 @@ final class MessageInbox: Sendable {
         self.receiver.withLock { $0 = receiver }
     }
 
+    func setOnHeard(_ onHeard: @escaping @Sendable (NodeID) -> Void) {
+        self.onHeard.withLock { $0 = onHeard }
+    }
+
     func deliver(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         counters.messagesReceived.add(messages.count)
+        // The peer hears us: our connection to it is alive (see `Options.deadPeerTimeout`).
+        onHeard.withLock { $0 }?(messages[0].from)
         if let receiver = receiver.withLock({ $0 }) {
             receiver.receive(messages)
             return

@@ -26,13 +26,16 @@ public struct TransportStats: Sendable, Hashable, CustomStringConvertible {
     public var inboundRefused = 0
     /// Times a peer refused one of our outbound connections.
     public var refusedByPeer = 0
+    /// Outbound connections closed as dead: written to, and nothing heard from the peer
+    /// for `deadPeerTimeout` (see ``TCPTransport/Options``).
+    public var deadConnections = 0
 
     public init() {}
 
     public var description: String {
         "sent=\(messagesSent) bytesSent=\(bytesSent) received=\(messagesReceived) sendDropped=\(sendDropped) "
             + "receiveDropped=\(receiveDropped) connections=\(connectionsEstablished) reconnects=\(reconnects) "
-            + "connectFailures=\(connectFailures) decodeErrors=\(decodeErrors) inboundRefused=\(inboundRefused) refusedByPeer=\(refusedByPeer)"
+            + "connectFailures=\(connectFailures) decodeErrors=\(decodeErrors) inboundRefused=\(inboundRefused) refusedByPeer=\(refusedByPeer) deadConnections=\(deadConnections)"
     }
 }
 
@@ -49,6 +52,7 @@ final class TransportCounters: Sendable {
     let decodeErrors = Atomic<Int>(0)
     let inboundRefused = Atomic<Int>(0)
     let refusedByPeer = Atomic<Int>(0)
+    let deadConnections = Atomic<Int>(0)
 
     init() {}
 
@@ -65,6 +69,7 @@ final class TransportCounters: Sendable {
         stats.decodeErrors = decodeErrors.load(ordering: .relaxed)
         stats.inboundRefused = inboundRefused.load(ordering: .relaxed)
         stats.refusedByPeer = refusedByPeer.load(ordering: .relaxed)
+        stats.deadConnections = deadConnections.load(ordering: .relaxed)
         return stats
     }
 }

@@ -40,7 +40,11 @@ final class ProcessCluster: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    init(count: Int, extraArguments: [String] = []) throws {
+    /// `--tick-ms` of every node (short by default, so tests run fast).
+    let tickMillis: Int
+
+    init(count: Int, extraArguments: [String] = [], tickMillis: Int = 30) throws {
+        self.tickMillis = tickMillis
         root = FileManager.default.temporaryDirectory.appendingPathComponent("orch-it-\(UUID().uuidString.prefix(8))")
         workflows = root.appendingPathComponent("workflows")
         try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
@@ -57,7 +61,7 @@ final class ProcessCluster: @unchecked Sendable {
         let node = nodes[id]!
         var args = ["serve", "--node-id", "\(id)", "--cluster-id", "it", "--api", "127.0.0.1:\(node.api)",
                     "--raft", "127.0.0.1:\(node.raft)", "--data-dir", root.appendingPathComponent("node-\(id)").path,
-                    "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "30"]
+                    "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "\(tickMillis)"]
         if node.joins { return args + ["--join"] + extraArguments }
         for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id && !other.joins {
             let raftPort = proxies[[id, other.id]]?.port ?? other.raft
@@ -118,6 +122,12 @@ final class ProcessCluster: @unchecked Sendable {
     /// Cuts `node` off from every other node, both ways.
     func isolate(_ node: Int) {
         for (link, proxy) in proxies where link.contains(node) { proxy.block() }
+    }
+
+    /// Cuts `node` off from every other node, both ways, as a real partition does: its
+    /// connections stay open and carry nothing (see ``TCPProxy/blackhole()``).
+    func blackhole(_ node: Int) {
+        for (link, proxy) in proxies where link.contains(node) { proxy.blackhole() }
     }
 
     func healAll() {

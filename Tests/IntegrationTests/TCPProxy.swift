@@ -1,16 +1,25 @@
 import Foundation
 
-/// A TCP forwarder on a loopback port that a test can cut: while blocked it closes every
-/// connection it carries and refuses new ones. Put one between each ordered pair of nodes
-/// to partition a cluster of real processes.
+/// A TCP forwarder on a loopback port that a test can cut. Put one between each ordered pair
+/// of nodes to partition a cluster of real processes. Two ways to cut:
+///
+/// - `block`: closes every connection it carries and refuses new ones (a crashed host, or a
+///   firewall that answers with resets: both ends see the connection die at once).
+/// - `blackhole`: what a real partition does: packets vanish, nobody is told. Connections it
+///   carries stay open and their bytes are swallowed; new ones are accepted and swallowed
+///   too. After `unblock` only new connections carry bytes again: a connection from before
+///   (or during) the cut stays silent for good, standing for TCP whose retransmissions have
+///   backed off to seconds, so the nodes must notice the dead connection and dial again.
 final class TCPProxy: @unchecked Sendable {
-    // Safety: `blocked`, `sockets` and `stopped` are only touched while holding `lock`; the
-    // listening socket is created in `init` and closed once in `stop`.
+    // Safety: `blocked`, `blackholed`, `pairs`, `sockets` and `stopped` are only touched while
+    // holding `lock`; the listening socket is created in `init` and closed once in `stop`.
     let port: Int
     private let target: Int
     private let listener: Int32
     private let lock = NSLock()
     private var blocked = false
+    private var blackholed = false
+    private var pairs: [Pair] = []
     private var stopped = false
     private var sockets: Set<Int32> = []
 
@@ -50,9 +59,20 @@ final class TCPProxy: @unchecked Sendable {
         for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
+    /// Swallows every byte of the connections it carries and of new ones, until `unblock`;
+    /// those connections stay silent after it (see the type's comment).
+    func blackhole() {
+        lock.lock()
+        blackholed = true
+        let current = pairs
+        lock.unlock()
+        for pair in current { pair.freeze() }
+    }
+
     func unblock() {
         lock.lock()
         blocked = false
+        blackholed = false
         lock.unlock()
     }
 
@@ -94,11 +114,13 @@ final class TCPProxy: @unchecked Sendable {
                 close(upstream)
                 continue
             }
+            let pair = Pair(client, upstream)
             lock.lock()
             sockets.insert(client)
             sockets.insert(upstream)
+            if blackholed { pair.freeze() }
+            pairs.append(pair)
             lock.unlock()
-            let pair = Pair(client, upstream)
             Thread { [self] in pump(from: client, to: upstream, pair: pair) }.start()
             Thread { [self] in pump(from: upstream, to: client, pair: pair) }.start()
         }
@@ -107,11 +129,22 @@ final class TCPProxy: @unchecked Sendable {
     /// Both directions of one forwarded connection; the last pump to finish closes both
     /// sockets, so neither descriptor is reused while the other pump still writes to it.
     final class Pair: @unchecked Sendable {
-        // Safety: `remaining` is only changed while holding `lock`.
+        // Safety: `remaining` and `frozen` are only touched while holding `lock`.
         let a: Int32
         let b: Int32
         private let lock = NSLock()
         private var remaining = 2
+        private var frozen = false
+        func freeze() {
+            lock.lock()
+            frozen = true
+            lock.unlock()
+        }
+        var isFrozen: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return frozen
+        }
         init(_ a: Int32, _ b: Int32) {
             self.a = a
             self.b = b
@@ -129,6 +162,7 @@ final class TCPProxy: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             if count <= 0 { break }
+            if pair.isFrozen { continue }  // the bytes vanish; the sender is not told
             var offset = 0
             while offset < count {
                 let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
@@ -143,6 +177,7 @@ final class TCPProxy: @unchecked Sendable {
         lock.lock()
         sockets.remove(pair.a)
         sockets.remove(pair.b)
+        pairs.removeAll { $0 === pair }
         lock.unlock()
         close(pair.a)
         close(pair.b)
