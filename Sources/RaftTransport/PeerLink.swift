@@ -345,12 +345,14 @@ final class PeerLink: Sendable {
     }
 
     private func handshakeTimedOut(generation: UInt64) {
-        let channel = state.withLock { state -> (any Channel)? in
+        let found = state.withLock { state -> (channel: any Channel, failures: Int)? in
             guard case .handshaking(generation, let channel, _) = state.connection else { return nil }
-            return channel
+            return (channel, state.failures)
         }
-        guard let channel else { return }
-        logger.warning("closing outbound connection: no answer to the handshake within \(min(context.options.handshakeTimeout, context.options.connectTimeout))")
+        guard let (channel, failures) = found else { return }
+        // The first in a row at warning, the redials of a partition (several a second) at debug.
+        logger.log(level: failures == 0 ? .warning : .debug,
+                   "closing outbound connection: no answer to the handshake within \(min(context.options.handshakeTimeout, context.options.connectTimeout))")
         channel.close(promise: nil)  // channelInactive schedules the reconnect
     }
 
