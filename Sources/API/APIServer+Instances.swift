@@ -93,13 +93,7 @@ extension APIServer {
         for key in query.map(\.key) where !["after", "limit", "stale"].contains(key) {
             throw APIError.invalidField(String(key), "unknown query parameter; use after, limit or stale")
         }
-        var limit = settings.pageSizeMax
-        if let text = query["limit"] {
-            guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
-                throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
-            }
-            limit = value
-        }
+        let limit = try pageLimit(query, default: settings.pageSizeMax)
         var after: UInt64?
         if let text = query["after"] {
             guard let value = UInt64(text) else {
@@ -123,13 +117,7 @@ extension APIServer {
             guard text == "true" || text == "false" else { throw APIError.invalidField("finished", "must be true or false, not '\(text)'") }
             finished = text == "true"
         }
-        var limit = settings.pageSizeDefault
-        if let text = query["limit"] {
-            guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
-                throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
-            }
-            limit = value
-        }
+        let limit = try pageLimit(query, default: settings.pageSizeDefault)
         var cursor: UInt64?
         if let text = query["cursor"] {
             guard let value = UInt64(text) else {
@@ -157,6 +145,15 @@ extension APIServer {
         try await readBarrier(request)
         return JSONResponse.make(Views.dispatches(pending: engine.pendingDispatches(), failed: engine.failedDispatches(),
                                                   running: runningDispatches(), state: state))
+    }
+
+    /// The `limit` query parameter of a paged read: 1 to `pageSizeMax`, `fallback` when absent.
+    func pageLimit(_ query: Parameters, default fallback: Int) throws -> Int {
+        guard let text = query["limit"] else { return fallback }
+        guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
+            throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
+        }
+        return value
     }
 
     /// Each workflow's retention (its latest version's, else the cluster default), looked up

@@ -30,13 +30,7 @@ extension APIServer {
         for key in query.map(\.key) where !["workflow", "limit", "stale"].contains(key) {
             throw APIError.invalidField(String(key), "unknown query parameter; use workflow, limit or stale")
         }
-        var limit = settings.pageSizeDefault
-        if let text = query["limit"] {
-            guard let value = Int(text), value >= 1, value <= settings.pageSizeMax else {
-                throw APIError.invalidField("limit", "must be an integer from 1 to \(settings.pageSizeMax), not '\(text)'")
-            }
-            limit = value
-        }
+        let limit = try pageLimit(query, default: settings.pageSizeDefault)
         let workflow = query["workflow"].map(String.init)
         try await readBarrier(request)
         if let workflow, engine.workflowVersion(workflow) == nil {
