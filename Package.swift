@@ -25,8 +25,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // Plugins: spawning hooks in a new session with a teardown that reaches the whole group.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
-        // Backups: the SHA-256 over a snapshot file (no hand-written crypto). Only `Backup` (and its
-        // tests) use it.
+        // SHA-256 (definition hashes, backup files, API token digests, with constant-time
+        // comparison): no hand-written cryptography.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
@@ -73,7 +73,11 @@ let package = Package(
         // previous fire times. No dependencies; never reads the clock.
         .target(name: "Cron"),
         // YAML workflow definitions: parse, validate, explain. Re-exports JSON.
-        .target(name: "Workflow", dependencies: ["JSON", "Cron", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Workflow", dependencies: [
+            "JSON", "Cron", .product(name: "Yams", package: "Yams"),
+            // The definition content hash (SHA-256): no hand-written cryptography.
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Every request and answer shape of the HTTP API, once: Codable for the client, and
         // written without JSONEncoder by the server.
         .target(name: "APIModels", dependencies: ["JSON"]),

@@ -10,7 +10,9 @@ import Workflow
 /// | status | codes |
 /// |---|---|
 /// | 400 | `bad_json`, `invalid_argument` (details: `field`), `malformed_command` |
-/// | 404 | `unknown_instance`, `unknown_workflow`, `unknown_member`, `not_found` (no such route) |
+/// | 401 | `unauthenticated` (no token, a malformed, unknown, revoked or expired one; with `WWW-Authenticate: Bearer`) |
+/// | 403 | `forbidden` (the token's role does not allow the request; details: `role`, `required`) |
+/// | 404 | `unknown_instance`, `unknown_workflow`, `unknown_member`, `unknown_token`, `not_found` (no such route) |
 /// | 405 | `method_not_allowed` |
 /// | 409 | `transition_not_allowed` (details: `allowed`), `expectation_failed` (details: `actual`), `instance_exists`, `instance_final`, `request_id_conflict`, `membership_conflict` |
 /// | 413 | `body_too_large`, `command_too_large` |
@@ -48,6 +50,7 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="orchestrator""# }
         return JSONResponse.make(status: status, body, headers: headers)
     }
 

@@ -27,7 +27,7 @@ extension APIServer {
     }
 
     /// `POST /v1/cluster/members` `{id, raft, api, learner?}`.
-    func addMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func addMember(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await readBody(request)
         let fields = try Self.object(body)
         try fields.onlyFields(["id", "raft", "api", "learner"])
@@ -35,39 +35,48 @@ extension APIServer {
         let raft = try Self.address(fields.string("raft", required: true)!, field: "raft")
         let api = try Self.address(fields.string("api", required: true)!, field: "api")
         let learner = try fields.bool("learner") ?? false
-        return try await admin(request, body: body) {
+        return try await admin(request, body: body, caller: caller, "add member \(id) (\(learner ? "learner" : "voter"))") {
             try await self.consensus.addMember(id: id, raft: raft, api: api, learner: learner)
         }
     }
 
     /// `POST /v1/cluster/members/{id}/promote`.
-    func promoteMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func promoteMember(_ request: Request, _ context: BasicRequestContext, _ caller: Caller) async throws -> Response {
         let id = try Self.memberID(context)
         let body = try await readBody(request)
-        return try await admin(request, body: body) { try await self.consensus.promoteMember(id: id) }
+        return try await admin(request, body: body, caller: caller, "promote member \(id)") {
+            try await self.consensus.promoteMember(id: id)
+        }
     }
 
     /// `DELETE /v1/cluster/members/{id}`.
-    func removeMember(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func removeMember(_ request: Request, _ context: BasicRequestContext, _ caller: Caller) async throws -> Response {
         let id = try Self.memberID(context)
         let body = try await readBody(request)
-        return try await admin(request, body: body) { try await self.consensus.removeMember(id: id) }
+        return try await admin(request, body: body, caller: caller, "remove member \(id)") {
+            try await self.consensus.removeMember(id: id)
+        }
     }
 
     /// `POST /v1/cluster/transfer-leader` `{to}`.
-    func transferLeader(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func transferLeader(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await readBody(request)
         let fields = try Self.object(body)
         try fields.onlyFields(["to"])
         let to = try fields.nodeID("to")
-        return try await admin(request, body: body) { try await self.consensus.transferLeadership(to: to) }
+        return try await admin(request, body: body, caller: caller, "transfer leadership to \(to)") {
+            try await self.consensus.transferLeadership(to: to)
+        }
     }
 
-    /// Forwards to the leader when needed, else runs `change` and answers with the cluster.
-    func admin(_ request: Request, body: [UInt8], _ change: @Sendable () async throws -> Void) async throws -> Response {
+    /// Forwards to the leader when needed, else runs `change` (logged with the caller as
+    /// `what`) and answers with the cluster.
+    func admin(_ request: Request, body: [UInt8], caller: Caller, _ what: String,
+               _ change: @Sendable () async throws -> Void) async throws -> Response {
         if let leader = forwardTarget(request) {
             return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: consensus.health().node)
         }
+        logger.info("membership change requested", metadata: ["change": .string(what), "actor": .string(caller.display)])
         do {
             try await change()
         } catch let error as MembershipError {

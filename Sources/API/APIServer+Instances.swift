@@ -8,7 +8,7 @@ extension APIServer {
     ///
     /// Without `id`, the instance id is the request id (given or generated), so a retry with
     /// the same request id names the same instance and is deduplicated.
-    func startInstance(_ request: Request) async throws -> Response {
+    func startInstance(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await readBody(request)
         let fields = try Self.object(body)
         try fields.onlyFields(["workflow", "id", "data", "request_id", "version"])
@@ -30,7 +30,7 @@ extension APIServer {
             return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: consensus.health().node)
         }
         let command = Command.startInstance(StartInstance(workflow: workflow, version: version, id: id, data: data,
-                                                          requestID: requestID))
+                                                          requestID: requestID, actor: caller.tokenID))
         let outcome = try await propose(command).outcome
         switch outcome {
         case .instanceStarted(let started):
@@ -44,7 +44,7 @@ extension APIServer {
 
     /// `POST /v1/instances/{id}/transitions` `{transition?, to?, expect?, data?, request_id?}`
     /// → 200 `{id, transition, from, to, state, revision, index}`.
-    func transition(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func transition(_ request: Request, _ context: BasicRequestContext, _ caller: Caller) async throws -> Response {
         let id = try Self.pathID(context)
         let body = try await readBody(request)
         let fields = try Self.object(body)
@@ -66,7 +66,7 @@ extension APIServer {
             return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: consensus.health().node)
         }
         let command = Command.transition(TransitionRequest(instance: id, name: name, to: to, expect: expect, dataPatch: data,
-                                                           requestID: requestID))
+                                                           requestID: requestID, actor: caller.tokenID))
         let outcome = try await propose(command).outcome
         switch outcome {
         case .transitioned(let moved):
@@ -103,7 +103,7 @@ extension APIServer {
         }
         try await readBarrier(request)
         guard let page = engine.historyPage(of: id, after: after, limit: limit) else { throw APIError.rejected(.unknownInstance(id: id)) }
-        return JSONResponse.make(Views.history(id: id, page))
+        return JSONResponse.make(Views.history(id: id, page, tokenName: { self.engine.token(id: $0)?.name }))
     }
 
     /// `GET /v1/instances?workflow=&state=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.

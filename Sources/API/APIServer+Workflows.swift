@@ -21,7 +21,7 @@ extension APIServer {
     /// `PUT /v1/workflows/{name}` with a YAML body: validates it (422 `invalid_definition`
     /// with the diagnostics), then registers it as the next version. 201 when a version was
     /// created, 200 when the definition equals the latest version (nothing changed).
-    func applyWorkflow(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func applyWorkflow(_ request: Request, _ context: BasicRequestContext, _ caller: Caller) async throws -> Response {
         let name = try Self.workflowName(context)
         let body = try await readBody(request)
         let (definition, diagnostics) = WorkflowLoader.load(bytes: body, file: "\(name).yaml", pluginNames: pluginNames?())
@@ -40,9 +40,13 @@ extension APIServer {
         if let leader = forwardTarget(request) {
             return try await forwarder.forward(request, body: body, to: leader, requestID: nil, node: consensus.health().node)
         }
-        let outcome = try await propose(.registerWorkflow(RegisterWorkflow(definition: definition))).outcome
+        let outcome = try await propose(.registerWorkflow(RegisterWorkflow(definition: definition, actor: caller.tokenID))).outcome
         switch outcome {
         case .workflowRegistered(let registered):
+            if registered.created {
+                logger.info("workflow registered", metadata: ["workflow": .string(name), "version": "\(registered.version)",
+                                                               "hash": .string(registered.hash), "actor": .string(caller.display)])
+            }
             return JSONResponse.make(status: registered.created ? .created : .ok, Views.registered(registered))
         case .rejected(let rejection):
             throw APIError.rejected(rejection)

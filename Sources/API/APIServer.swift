@@ -34,6 +34,8 @@ public final class APIServer: Sendable {
     let forwarder: Forwarder
     /// `orchestrator_http_request_duration_seconds`, for every router this server builds.
     let requestTimers: HTTPRequestTimers
+    /// Checks each request's token and role.
+    let authenticator: Authenticator
 
     /// - Parameters:
     ///   - engine: the node's engine, for queries.
@@ -60,6 +62,7 @@ public final class APIServer: Sendable {
         self.logger = logger
         self.forwarder = Forwarder(settings: settings)
         self.requestTimers = HTTPRequestTimers(node: consensus.health().node)
+        self.authenticator = Authenticator(engine: engine, clock: clock, requireTokens: settings.requireTokens)
     }
 
     /// Closes the connections used to forward requests to the leader. Call once, after the
@@ -74,29 +77,59 @@ public final class APIServer: Sendable {
         // First: it times each request and sees the status the error middleware settled on.
         router.add(middleware: HTTPMetricsMiddleware(timers: requestTimers))
         router.add(middleware: JSONErrorMiddleware(logger: logger))
-        // Probes: unauthenticated, no instance data (APIServer+Probes.swift).
+        // Each route names the least role that may call it (docs/security.md). Probes and,
+        // unless `settings.metricsRequireToken`, metrics are open: they hold no instance data.
         router.get("/livez") { request, _ in await self.livez(request) }
         router.get("/readyz") { request, _ in await self.readyz(request) }
-        router.get("/v1/health") { _, _ in await self.health() }
-        router.get("/v1/cluster") { request, _ in try await self.cluster(request) }
-        router.post("/v1/cluster/members") { request, context in try await self.addMember(request, context) }
-        router.post("/v1/cluster/members/:member/promote") { request, context in try await self.promoteMember(request, context) }
-        router.delete("/v1/cluster/members/:member") { request, context in try await self.removeMember(request, context) }
-        router.post("/v1/cluster/transfer-leader") { request, context in try await self.transferLeader(request, context) }
-        router.get("/v1/workflows") { request, _ in try await self.listWorkflows(request) }
-        router.get("/v1/workflows/:name") { request, context in try await self.showWorkflow(request, context) }
-        router.put("/v1/workflows/:name") { request, context in try await self.applyWorkflow(request, context) }
-        router.post("/v1/instances") { request, _ in try await self.startInstance(request) }
-        router.get("/v1/instances") { request, _ in try await self.listInstances(request) }
-        router.get("/v1/instances/:id") { request, context in try await self.showInstance(request, context) }
-        router.post("/v1/instances/:id/transitions") { request, context in try await self.transition(request, context) }
-        router.get("/v1/instances/:id/history") { request, context in try await self.history(request, context) }
-        router.get("/v1/dispatches") { request, _ in try await self.listDispatches(request) }
-        router.get("/v1/triggers") { request, _ in try await self.listTriggers(request) }
-        router.get("/v1/timeouts") { request, _ in try await self.listTimeouts(request) }
-        router.get("/v1/snapshot") { request, _ in try await self.snapshot(request) }
-        router.get("/metrics") { _, _ in self.metrics() }
+        router.get("/metrics") { request, _ in
+            if self.settings.metricsRequireToken { _ = try self.authenticator.authorize(request, .read) }
+            return self.metrics()
+        }
+        router.get("/v1/health", use: guarded(.read) { _, _, _ in await self.health() })
+        router.get("/v1/cluster", use: guarded(.read) { request, _, _ in try await self.cluster(request) })
+        router.post("/v1/cluster/members", use: guarded(.admin) { request, _, caller in try await self.addMember(request, caller) })
+        router.post("/v1/cluster/members/:member/promote", use: guarded(.admin) { request, context, caller in
+            try await self.promoteMember(request, context, caller)
+        })
+        router.delete("/v1/cluster/members/:member", use: guarded(.admin) { request, context, caller in
+            try await self.removeMember(request, context, caller)
+        })
+        router.post("/v1/cluster/transfer-leader", use: guarded(.admin) { request, _, caller in
+            try await self.transferLeader(request, caller)
+        })
+        router.get("/v1/workflows", use: guarded(.read) { request, _, _ in try await self.listWorkflows(request) })
+        router.get("/v1/workflows/:name", use: guarded(.read) { request, context, _ in try await self.showWorkflow(request, context) })
+        // Admin: a definition decides which plugins run on the leader.
+        router.put("/v1/workflows/:name", use: guarded(.admin) { request, context, caller in
+            try await self.applyWorkflow(request, context, caller)
+        })
+        router.post("/v1/instances", use: guarded(.submit) { request, _, caller in try await self.startInstance(request, caller) })
+        router.get("/v1/instances", use: guarded(.read) { request, _, _ in try await self.listInstances(request) })
+        router.get("/v1/instances/:id", use: guarded(.read) { request, context, _ in try await self.showInstance(request, context) })
+        router.post("/v1/instances/:id/transitions", use: guarded(.submit) { request, context, caller in
+            try await self.transition(request, context, caller)
+        })
+        router.get("/v1/instances/:id/history", use: guarded(.read) { request, context, _ in try await self.history(request, context) })
+        router.get("/v1/dispatches", use: guarded(.read) { request, _, _ in try await self.listDispatches(request) })
+        router.get("/v1/triggers", use: guarded(.read) { request, _, _ in try await self.listTriggers(request) })
+        router.get("/v1/timeouts", use: guarded(.read) { request, _, _ in try await self.listTimeouts(request) })
+        router.get("/v1/snapshot", use: guarded(.admin) { request, _, _ in try await self.snapshot(request) })
+        router.get("/v1/tokens", use: guarded(.admin) { request, _, _ in try await self.listTokens(request) })
+        router.post("/v1/tokens", use: guarded(.admin) { request, _, caller in try await self.createToken(request, caller) })
+        router.delete("/v1/tokens/:token", use: guarded(.admin) { request, context, caller in
+            try await self.revokeToken(request, context, caller)
+        })
         return router
+    }
+
+    /// A handler that runs only for a caller whose token allows `role` (401/403 otherwise).
+    func guarded(_ role: TokenRole,
+                 _ handler: @escaping @Sendable (Request, BasicRequestContext, Caller) async throws -> Response)
+        -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        { [authenticator] request, context in
+            let caller = try authenticator.authorize(request, role)
+            return try await handler(request, context, caller)
+        }
     }
 
     // MARK: Node

@@ -36,6 +36,14 @@ public struct APISettings: Sendable, Hashable {
     /// The cluster's id (`serve --cluster-id`), recorded in the snapshots `GET /v1/snapshot`
     /// takes. Default `orchestrator` (the server's default).
     public var clusterID = "orchestrator"
+    /// Require an API token on every request but the probes even before the cluster holds
+    /// a token (a node given `--bootstrap-token-file`, or `--require-token`): its requests get
+    /// 401 until the bootstrap token is applied. Default false: the cluster asks for tokens
+    /// once it holds one.
+    public var requireTokens = false
+    /// Require a `read` token for `GET /metrics` too (`--metrics-require-token`). Default
+    /// false: scrapers need no token; the metrics hold no instance data.
+    public var metricsRequireToken = false
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128

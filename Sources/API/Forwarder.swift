@@ -74,8 +74,10 @@ final class Forwarder: Sendable {
                         body: ResponseBody(byteBuffer: buffer))
     }
 
-    private static let passedHeaders: Set<HTTPField.Name> = [.contentType, .accept, Forwarder.requestIDHeader]
-    private static let returnedHeaders: Set<HTTPField.Name> = [.contentType, .retryAfter, Forwarder.requestIDHeader]
+    /// The token travels with a forwarded request: the leader authenticates it again (it
+    /// trusts no identity a follower or client asserts in a header of its own).
+    private static let passedHeaders: Set<HTTPField.Name> = [.contentType, .accept, .authorization, Forwarder.requestIDHeader]
+    private static let returnedHeaders: Set<HTTPField.Name> = [.contentType, .retryAfter, .wwwAuthenticate, Forwarder.requestIDHeader]
 
     /// True when the request certainly did not reach the leader (refused, connect timeout).
     static func neverSent(_ error: any Error) -> Bool {

@@ -40,11 +40,13 @@ enum Views {
                           revision: moved.revision, index: moved.index).json
     }
 
-    static func history(id: String, _ page: HistoryPage) -> JSONValue {
+    /// `tokenName` names the actor of an entry by its token id.
+    static func history(id: String, _ page: HistoryPage, tokenName: (String) -> String?) -> JSONValue {
         let entries = page.entries.map { entry in
             HistoryRecord(type: entry.kind.rawValue, index: entry.index, requestID: entry.requestID, from: entry.from,
                           to: entry.to, transition: entry.transition, revision: entry.revision,
-                          at: Timestamp.rfc3339(millis: entry.timeMillis), hook: entry.hook.map(hookRun), cause: entry.cause)
+                          at: Timestamp.rfc3339(millis: entry.timeMillis), hook: entry.hook.map(hookRun), cause: entry.cause,
+                          actor: entry.actor.map { ActorInfo(token: $0, name: tokenName($0)) })
         }
         return APIModels.InstanceHistory(id: id, entries: entries, dropped: page.droppedCount,
                                          retainedFromIndex: page.retainedFromIndex, nextAfter: page.nextAfter).json
@@ -173,5 +175,15 @@ enum Views {
         return WorkflowInfo(name: summary.name, description: definition.description, version: latest.version,
                             hash: latest.hash, initial: definition.initial, states: states, transitions: transitions,
                             versions: versions, definition: whole)
+    }
+
+    /// A token as `GET /v1/tokens` lists it (`secret`: the whole token, only when just created).
+    static func token(_ record: TokenRecord, index: UInt64? = nil, nowMillis: Int64, secret: String? = nil) -> TokenInfo {
+        let status = record.revokedAtMillis != nil ? "revoked" : record.isUsable(atMillis: nowMillis) ? "active" : "expired"
+        return TokenInfo(id: record.id, name: record.name, role: record.role.name, status: status,
+                         createdAt: Timestamp.rfc3339(millis: record.createdAtMillis), createdBy: record.createdBy,
+                         expiresAt: record.expiresAtMillis.map(Timestamp.rfc3339(millis:)),
+                         revokedAt: record.revokedAtMillis.map(Timestamp.rfc3339(millis:)),
+                         index: index ?? record.createdIndex, token: secret)
     }
 }

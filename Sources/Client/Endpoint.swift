@@ -191,3 +191,22 @@ extension Endpoint where Value == TimeoutList {
         Self(method: "GET", path: "/v1/timeouts", query: [("workflow", workflow), ("limit", limit.map(String.init))], retryable: true)
     }
 }
+
+extension Endpoint where Value == TokenList {
+    /// `GET /v1/tokens` (admin): every token, no secrets.
+    public static var tokens: Self { Self(method: "GET", path: "/v1/tokens", retryable: true) }
+}
+
+extension Endpoint where Value == TokenInfo {
+    /// `POST /v1/tokens` (admin): a new token; the answer's `token` is its secret, shown once.
+    /// Not retried unless certainly not applied: a repeat could not show the first secret.
+    public static func createToken(role: String, name: String, ttl: String? = nil) -> Self {
+        Self(method: "POST", path: "/v1/tokens", body: JSONWriter.bytes(TokenBody(role: role, name: name, ttl: ttl).json),
+             retryable: false)
+    }
+
+    /// `DELETE /v1/tokens/{id}` (admin): revoke a token. Repeating it changes nothing.
+    public static func revokeToken(_ id: String) -> Self {
+        Self(method: "DELETE", path: "/v1/tokens/\(escape(id))", retryable: true)
+    }
+}

@@ -47,6 +47,7 @@ extension OrchestratorClient {
         var node = baseURL
         for _ in 0...Self.snapshotRedirectsMax {
             var request = HTTPClientRequest(url: url)
+            if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
             request.method = .GET
             request.headers.add(name: "Accept", value: "application/octet-stream")
             do {

@@ -35,11 +35,15 @@ public final class OrchestratorClient: Sendable {
         public var retry: RetryPolicy
         /// Largest response body read, in bytes. Default 16 MiB.
         public var responseBytesMax: Int
+        /// An API token (`orch_<id>_<secret>`) sent as `Authorization: Bearer` with every
+        /// request; nil for none (a cluster without tokens). Default nil.
+        public var token: String?
 
         /// The defaults listed on each field.
         public init(requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double = 2,
                     connectionsPerServerMax: Int = 8, retry: RetryPolicy = RetryPolicy(),
-                    responseBytesMax: Int = 16 << 20) {
+                    responseBytesMax: Int = 16 << 20, token: String? = nil) {
+            self.token = token
             self.requestTimeoutSeconds = requestTimeoutSeconds
             self.connectTimeoutSeconds = connectTimeoutSeconds
             self.connectionsPerServerMax = connectionsPerServerMax
@@ -122,6 +126,7 @@ public final class OrchestratorClient: Sendable {
         request.method = HTTPMethod(rawValue: endpoint.method)
         request.headers.add(name: "Accept", value: "application/json")
         if let requestID = endpoint.requestID { request.headers.add(name: "X-Request-Id", value: requestID) }
+        if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body = endpoint.body {
             request.headers.add(name: "Content-Type", value: endpoint.contentType)
             request.body = .bytes(ByteBuffer(bytes: body))

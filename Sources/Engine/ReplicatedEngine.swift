@@ -92,6 +92,17 @@ public final class ReplicatedEngine: Sendable {
 
     // MARK: Queries (see the `EngineState` methods of the same names)
 
+    /// Whether the cluster holds a token, so every request must present one.
+    public var authenticationEnabled: Bool { state.withLock { $0.authenticationEnabled } }
+
+    public func token(id: String) -> TokenRecord? {
+        state.withLock { $0.token(id: id) }
+    }
+
+    public func allTokens() -> [TokenRecord] {
+        state.withLock { $0.allTokens }
+    }
+
     public func instance(id: String) -> Instance? {
         state.withLock { $0.instance(id: id) }
     }

@@ -97,6 +97,19 @@ public final class OrchestratorServer: Sendable {
         var apiSettings = APISettings()
         apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
         apiSettings.clusterID = config.clusterID
+        apiSettings.requireTokens = config.requiresTokens
+        apiSettings.metricsRequireToken = config.metricsRequireToken
+        var services: [any LeaderService] = []
+        if let path = config.bootstrapTokenFile {
+            let (token, created) = try BootstrapTokenFile.load(path)
+            if created {
+                logger.notice("wrote a new bootstrap admin token to \(path) (mode 0600); give the same file to the other nodes of a new cluster",
+                              metadata: ["token": .string(token.id)])
+            } else if BootstrapTokenFile.isReadableByOthers(path) {
+                logger.warning("\(path) holds an admin token but others than its owner may read it: chmod 600 \(path)")
+            }
+            services.append(TokenBootstrapService(token: token))
+        }
         api = APIServer(engine: engine, consensus: consensus, settings: apiSettings,
                         metricsText: {
                             // Engine facts sampled when /metrics is scraped.
@@ -109,10 +122,10 @@ public final class OrchestratorServer: Sendable {
                         runningDispatches: { running.current }, clock: clock, logger: logger)
         leaderServices = LeaderServices(
             consensus: consensus, engine: engine, clock: clock,
-            services: [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),
-                       HookDispatcherService(pluginsDirectory: config.pluginsDirectory, runner: PluginRunner(),
-                                             running: running),
-                       SchedulerService(), RetentionService(defaultRetentionMillis: config.defaultRetentionMillis)],
+            services: services + [WorkflowRegistrar(directory: config.workflowsDirectory, pluginsDirectory: config.pluginsDirectory),
+                                  HookDispatcherService(pluginsDirectory: config.pluginsDirectory, runner: PluginRunner(),
+                                                        running: running),
+                                  SchedulerService(), RetentionService(defaultRetentionMillis: config.defaultRetentionMillis)],
             logger: logger)
     }
 
@@ -137,12 +150,16 @@ public final class OrchestratorServer: Sendable {
                               configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
                                                    serverName: "orchestrator"),
                               logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: NodeService(node: node, api: api)),
+            .init(service: leaderServices),
+            .init(service: app),
+        ]
+        if config.insecure, let exposure = config.insecureExposure {
+            services.append(.init(service: InsecureWarningService(message: exposure, logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: NodeService(node: node, api: api)),
-                .init(service: leaderServices),
-                .init(service: app),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("serving", metadata: ["api": "\(config.apiAddress)", "raft": "\(config.raftAddress)",
@@ -154,6 +171,22 @@ public final class OrchestratorServer: Sendable {
             await api.shutdown()
             await node.shutdown()
             throw ConfigError("\(error)")
+        }
+    }
+}
+
+/// `--insecure` on an address beyond loopback: says so at start and every minute until
+/// the node stops, so nobody runs an open cluster without seeing it in the log.
+struct InsecureWarningService: Service {
+    let message: String
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                logger.warning("INSECURE: \(message)")
+                try await Task.sleep(for: .seconds(60))
+            }
         }
     }
 }

@@ -30,6 +30,19 @@ public struct ServerConfig: Sendable, Equatable {
     public var requestTimeoutMillis = 5_000
     /// How long finished instances of workflows without `retention` are kept; nil: for good.
     public var defaultRetentionMillis: Int64?
+    /// A file holding the bootstrap admin token (made when missing); implies `requireToken`.
+    public var bootstrapTokenFile: String?
+    /// Require an API token on every request (but the probes) from the start, also before
+    /// the cluster holds one. Without it the cluster asks for tokens once it holds one.
+    public var requireToken = false
+    /// Require a `read` token for `GET /metrics` too.
+    public var metricsRequireToken = false
+    /// Allow listening beyond loopback without tokens and TLS (logged as a warning at start
+    /// and every minute).
+    public var insecure = false
+
+    /// Whether this node asks every request for a token from the start.
+    public var requiresTokens: Bool { requireToken || bootstrapTokenFile != nil }
 
     public init() {}
 
@@ -66,6 +79,7 @@ public struct ServerConfig: Sendable, Equatable {
         guard tickMillis >= 1, electionTicks >= 2, snapshotEveryEntries >= 1, requestTimeoutMillis >= 1 else {
             throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
         }
+        if !insecure, let problem = exposureProblem { throw ConfigError(problem) }
     }
 
     /// The cluster runtime's settings for this node.
@@ -149,6 +163,10 @@ extension ServerConfig {
             case "snapshot_trailing": snapshotTrailingEntries = try integer()
             case "request_timeout_ms": requestTimeoutMillis = try integer()
             case "retention": defaultRetentionMillis = try Self.parseRetention(try text(), at: at)
+            case "bootstrap_token_file": bootstrapTokenFile = try text()
+            case "require_token": requireToken = value.bool ?? false
+            case "metrics_require_token": metricsRequireToken = value.bool ?? false
+            case "insecure": insecure = value.bool ?? false
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
                 for item in list {
@@ -164,7 +182,8 @@ extension ServerConfig {
                 }
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
-                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers"]
+                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
+                             "bootstrap_token_file", "require_token", "metrics_require_token", "insecure"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }
@@ -189,5 +208,38 @@ extension ServerConfig {
             api = addresses[1]
         }
         return (id, MemberAddress(raft: raft, api: "http://\(api)"))
+    }
+}
+
+extension ServerConfig {
+    /// Why this node must not start as configured: it listens beyond loopback (API or Raft)
+    /// without API tokens — nil when it is safe, or `insecure` allows it (docs/security.md).
+    public var exposureProblem: String? {
+        let exposed = [("--api", apiAddress), ("--raft", raftAddress)].filter { !Self.isLoopback($0.1.host) }
+        guard let (flag, address) = exposed.first else { return nil }
+        if !requiresTokens {
+            return "\(flag) \(address) listens beyond loopback, but no API tokens are configured: give --bootstrap-token-file FILE "
+                + "(first start) or --require-token, or run with --insecure to accept an open API"
+        }
+        return nil
+    }
+
+    /// What `--insecure` lets through on this node, for its warnings; nil when nothing is
+    /// exposed without protection.
+    public var insecureExposure: String? {
+        var copy = self
+        copy.insecure = false
+        guard copy.exposureProblem != nil else { return nil }
+        let exposed = [("API", apiAddress), ("Raft", raftAddress)].filter { !Self.isLoopback($0.1.host) }.map { "\($0.0) on \($0.1)" }
+        return "--insecure: \(exposed.joined(separator: " and ")) beyond loopback without the protection docs/security.md asks for; "
+            + "anyone who reaches it can act as admin"
+    }
+
+    /// True for a loopback host: `localhost`, `127.0.0.0/8`, `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare == "localhost" || bare == "::1" { return true }
+        let parts = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -15,6 +15,11 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print the server's JSON answer (keys sorted) instead of the short summary.")
     var json = false
 
+    @Option(name: .customLong("token-file"),
+            help: ArgumentHelp("A file holding the API token to send (orch_<id>_<secret>); default: $ORCHESTRATOR_TOKEN, the token itself.",
+                               valueName: "path"))
+    var tokenFile: String?
+
     @Option(help: ArgumentHelp("Keep retrying an unavailable cluster (same request id) for up to this many seconds.",
                                valueName: "seconds"))
     var timeout: Double = 15
@@ -24,6 +29,28 @@ struct ClientOptions: ParsableArguments {
         if let server, !server.isEmpty { return server }
         if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_ADDR"], !env.isEmpty { return env }
         return ClientOptions.defaultAddress
+    }
+
+    /// The API token to send: `--token-file`'s, else `ORCHESTRATOR_TOKEN`, else none. A
+    /// malformed one is a usage error naming where it came from.
+    func token() throws -> String? {
+        let (text, source): (String, String)
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                printError("error: --token-file \(tokenFile): cannot read it")
+                throw ExitCode(ExitStatus.usage)
+            }
+            (text, source) = (String(decoding: data, as: UTF8.self), "--token-file \(tokenFile)")
+        } else if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_TOKEN"], !env.isEmpty {
+            (text, source) = (env, "ORCHESTRATOR_TOKEN")
+        } else {
+            return nil
+        }
+        guard let token = APIToken(parsing: text) else {
+            printError("error: \(source) does not hold an API token (orch_<12 hex digits>_<64 hex digits>, as `orchestrator token create` prints)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        return token.text
     }
 
     /// Runs `body` with a client of `address`, shuts the client down, and turns client errors
@@ -38,7 +65,8 @@ struct ClientOptions: ParsableArguments {
         }
         let policy = retry ?? RetryPolicy(deadlineSeconds: timeout)
         let wait = waitSeconds ?? max(1, min(10, timeout))
-        let client = OrchestratorClient(baseURL: address, configuration: .init(requestTimeoutSeconds: wait, retry: policy))
+        let client = OrchestratorClient(baseURL: address, configuration: .init(requestTimeoutSeconds: wait, retry: policy,
+                                                                               token: try token()))
         do {
             try await body(client)
             try? await client.shutdown()
@@ -75,6 +103,12 @@ struct ClientOptions: ParsableArguments {
             print(ErrorEnvelope(code: code, message: message, details: details).json.jsonText)
         }
         switch error {
+        case .rejected(401, let code, let message, _):
+            printError("error: not authenticated by \(address): \(message) [\(code)]")
+            printError("hint: set ORCHESTRATOR_TOKEN or pass --token-file with a token from `orchestrator token create`")
+        case .rejected(403, let code, let message, _):
+            printError("error: not allowed: \(message) [\(code)]")
+            printError("hint: use a token with the role named above (an admin makes one with `orchestrator token create --role …`)")
         case .rejected(_, let code, let message, let details):
             printError("error: \(message) [\(code)]")
             if let diagnostics = details["diagnostics"]?.arrayValue {
@@ -114,9 +148,11 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// docs/cli.md: 1 rejected (404, 409), 2 usage or validation (400, 413, 422), 3 unavailable
-    /// or busy (not applied), 4 outcome unknown.
+    /// or busy (not applied), 4 outcome unknown, 5 not authorized (401, 403).
     static func exitStatus(for error: ClientError) -> Int32 {
         switch error {
+        case .rejected(let status, _, _, _) where status == 401 || status == 403:
+            return ExitStatus.unauthorized
         case .rejected(let status, _, _, _):
             return [400, 413, 422].contains(status) ? ExitStatus.usage : ExitStatus.rejected
         case .busy, .unavailable, .server:

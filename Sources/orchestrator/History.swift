@@ -71,7 +71,7 @@ struct History: AsyncParsableCommand {
         var lines: [String] = []
         for entry in history.entries {
             let what: String = switch entry.type {
-            case "start": "start → \(entry.to ?? "?")"
+            case "start": "start → \(entry.to ?? "?")" + (entry.cause.map { "  (by \($0))" } ?? "")
             case "transition":
                 "\(entry.transition ?? "?"): \(entry.from ?? "?") → \(entry.to ?? "?")"
                     + (entry.cause.map { "  (by \($0))" } ?? "")
@@ -79,7 +79,8 @@ struct History: AsyncParsableCommand {
             default: "\(entry.type)\(entry.to.map { " → \($0)" } ?? "")"
             }
             let request = entry.requestID.map { "  [\($0)]" } ?? ""
-            lines.append("\(String(entry.index).leftPadded(to: 8))  \(entry.at)  \(what)\(request)")
+            let actor = entry.actor.map { "  by \($0.name ?? "token") (\($0.token))" } ?? ""
+            lines.append("\(String(entry.index).leftPadded(to: 8))  \(entry.at)  \(what)\(actor)\(request)")
             if let hook = entry.hook, let tail = History.lastLine(hook.stderr) ?? History.lastLine(hook.stdout) {
                 lines.append(String(repeating: " ", count: 36) + "│ " + tail)
             }

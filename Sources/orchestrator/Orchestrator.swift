@@ -5,7 +5,8 @@ import Foundation
 /// The `orchestrator` command line.
 ///
 /// Exit codes (docs/cli.md): 0 ok, 1 rejected, 2 usage or validation error, 3 cluster
-/// unavailable. ArgumentParser's own usage errors (64) are mapped to 2 here.
+/// unavailable, 4 outcome unknown, 5 not authorized. ArgumentParser's own usage errors (64)
+/// are mapped to 2 here.
 @main
 struct Orchestrator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,7 @@ struct Orchestrator: AsyncParsableCommand {
         subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
                       Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
                       ClusterCommand.self, PluginsCommand.self, BenchCommand.self,
-                      CronCommand.self, SnapshotCommand.self]
+                      CronCommand.self, SnapshotCommand.self, TokenCommand.self]
     )
 
     /// Makes standard output line-buffered. Swift 6 refuses a plain reference to C's global
@@ -70,6 +71,8 @@ enum ExitStatus {
     /// A write whose outcome is unknown (it may have been applied): rerun the same command with
     /// the same `--request-id` to learn it.
     static let outcomeUnknown: Int32 = 4
+    /// No usable API token (401), or its role does not allow the request (403).
+    static let unauthorized: Int32 = 5
 }
 
 /// Writes `text` and a newline to standard error.

@@ -55,6 +55,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Start with no membership and wait to be added with `orchestrator cluster add`.")
     var join = false
 
+    @Option(name: .customLong("bootstrap-token-file"),
+            help: "A file with the bootstrap admin token (orch_…), made (mode 0600) when missing; turns authentication on. Give every node of a new cluster the same file.")
+    var bootstrapTokenFile: String?
+
+    @Flag(name: .customLong("require-token"), help: "Ask every request (but /livez, /readyz, /metrics) for an API token from the start.")
+    var requireToken = false
+
+    @Flag(name: .customLong("metrics-require-token"), help: "Ask for a read token on GET /metrics too.")
+    var metricsRequireToken = false
+
+    @Flag(name: .long, help: "Allow listening beyond loopback without API tokens (logged as a warning at start and every minute).")
+    var insecure = false
+
     @Flag(name: .customLong("in-memory"), help: "Keep everything in memory (nothing survives a restart).")
     var inMemory = false
 
@@ -95,6 +108,10 @@ struct Serve: AsyncParsableCommand {
         if let plugins { settings.pluginsDirectory = plugins }
         if let retention { settings.defaultRetentionMillis = try ServerConfig.parseRetention(retention) }
         if join { settings.join = true }
+        if let bootstrapTokenFile { settings.bootstrapTokenFile = bootstrapTokenFile }
+        if requireToken { settings.requireToken = true }
+        if metricsRequireToken { settings.metricsRequireToken = true }
+        if insecure { settings.insecure = true }
         if inMemory { settings.inMemory = true }
         if let tickMillis { settings.tickMillis = tickMillis }
         if let snapshotEvery { settings.snapshotEveryEntries = snapshotEvery }

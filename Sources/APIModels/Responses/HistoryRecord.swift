@@ -2,8 +2,9 @@ import JSON
 
 /// One entry of `GET /v1/instances/{id}/history`. Every key is written; what does not apply
 /// to the entry (`from` and `transition` of a start, a missing request id) is `null` — except
-/// `hook` (only on entries of type `hook`) and `cause` (only on a transition a hook's
-/// `on_success` / `on_failure` took), which are left out when absent.
+/// `hook` (only on entries of type `hook`), `cause` (only on a transition a hook's
+/// `on_success` / `on_failure`, a trigger or a timeout took) and `actor` (only on an entry an
+/// authenticated request made), which are left out when absent.
 public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
     /// `start`, `transition` or `hook` (later `cron_fire`, …).
     public var type: String
@@ -25,10 +26,12 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
     public var hook: HookRunInfo?
     /// For a transition taken by a hook: `hook <dispatch id>`.
     public var cause: String?
+    /// The API token whose request made the entry (with authentication on).
+    public var actor: ActorInfo?
 
     /// A history line.
     public init(type: String, index: UInt64, requestID: String?, from: String?, to: String?, transition: String?,
-                revision: UInt64?, at: String, hook: HookRunInfo? = nil, cause: String? = nil) {
+                revision: UInt64?, at: String, hook: HookRunInfo? = nil, cause: String? = nil, actor: ActorInfo? = nil) {
         self.type = type
         self.index = index
         self.requestID = requestID
@@ -39,10 +42,11 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
         self.at = at
         self.hook = hook
         self.cause = cause
+        self.actor = actor
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, index, from, to, transition, revision, at, hook, cause
+        case type, index, from, to, transition, revision, at, hook, cause, actor
         case requestID = "request_id"
     }
 
@@ -59,6 +63,7 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
         try container.encode(at, forKey: .at)
         try container.encodeIfPresent(hook, forKey: .hook)
         try container.encodeIfPresent(cause, forKey: .cause)
+        try container.encodeIfPresent(actor, forKey: .actor)
     }
 
     /// The entry as the server writes it.
@@ -68,6 +73,7 @@ public struct HistoryRecord: Sendable, Codable, Hashable, JSONWritable {
             "to": .orNull(to), "transition": .orNull(transition), "revision": .orNull(revision), "at": .string(at)]
         if let hook { members["hook"] = hook.json }
         if let cause { members["cause"] = .string(cause) }
+        if let actor { members["actor"] = actor.json }
         return .object(members)
     }
 }

@@ -3,18 +3,19 @@ import Workflow
 /// The binary encoding of commands, the bytes of a log entry.
 ///
 /// ```
-/// byte 0      format version (1)
+/// byte 0      format version (2; version 1, without the actor, is still read)
 /// byte 1      tag: 1 registerWorkflow, 2 startInstance, 3 transition, 4 hookResult,
-///             5 cronFire, 6 timerFire, 7 purgeInstances
+///             5 cronFire, 6 timerFire, 7 purgeInstances, 8 createToken, 9 revokeToken
 /// bytes 2-9   proposedAtMillis, Int64 little-endian
-/// then        requestID (optional string), then the tag's fields
+/// then        requestID (optional string), actor (optional string, version 2), then the
+///             tag's fields
 /// ```
 ///
 /// Strings are a varint length and UTF-8; optionals a 0/1 byte then the value; data objects
 /// use the `JSONValue` binary form with sorted keys. The layout is in docs/engine.md.
 extension Command {
-    /// The encoding version this build writes and reads.
-    public static let formatVersion: UInt8 = 1
+    /// The encoding version this build writes; it reads `formatVersion` and 1 (before actors).
+    public static let formatVersion: UInt8 = 2
 
     /// Command tags. Decoding any other tag is an error naming it.
     enum Tag: UInt8 {
@@ -25,6 +26,8 @@ extension Command {
         case cronFire = 5
         case timerFire = 6
         case purgeInstances = 7
+        case createToken = 8
+        case revokeToken = 9
     }
 
     /// The command as log entry bytes.
@@ -36,12 +39,14 @@ extension Command {
             writer.writeByte(Tag.registerWorkflow.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(command.requestID)
+            writer.writeOptionalString(command.actor)
             writer.writeString(command.hash)
             writer.writeBlob(Command.definitionBytes(command.definition))
         case .startInstance(let command):
             writer.writeByte(Tag.startInstance.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(command.requestID)
+            writer.writeOptionalString(command.actor)
             writer.writeString(command.workflow)
             if let version = command.version {
                 writer.writeBool(true)
@@ -55,6 +60,7 @@ extension Command {
             writer.writeByte(Tag.transition.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(command.requestID)
+            writer.writeOptionalString(command.actor)
             writer.writeString(command.instance)
             writer.writeOptionalString(command.name)
             writer.writeOptionalString(command.to)
@@ -63,6 +69,7 @@ extension Command {
         case .hookResult(let command):
             writer.writeByte(Tag.hookResult.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(nil)
             writer.writeOptionalString(nil)
             writer.writeString(command.dispatchID)
             writer.writeCount(command.attempt)
@@ -90,6 +97,7 @@ extension Command {
             writer.writeByte(Tag.cronFire.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(nil)
+            writer.writeOptionalString(nil)
             writer.writeCount(command.slots.count)
             for slot in command.slots {
                 writer.writeString(slot.workflow)
@@ -101,6 +109,7 @@ extension Command {
             writer.writeByte(Tag.timerFire.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(nil)
+            writer.writeOptionalString(nil)
             writer.writeCount(command.timers.count)
             for timer in command.timers {
                 writer.writeString(timer.instance)
@@ -110,10 +119,29 @@ extension Command {
             writer.writeByte(Tag.purgeInstances.rawValue)
             writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
             writer.writeOptionalString(nil)
+            writer.writeOptionalString(nil)
             writer.writeBool(command.defaultRetentionMillis != nil)
             if let retention = command.defaultRetentionMillis { writer.writeSigned(retention) }
             writer.writeCount(command.ids.count)
             for id in command.ids { writer.writeString(id) }
+        case .createToken(let command):
+            writer.writeByte(Tag.createToken.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(command.requestID)
+            writer.writeOptionalString(command.actor)
+            writer.writeString(command.id)
+            writer.writeByte(command.role.rawValue)
+            writer.writeString(command.name)
+            writer.writeBlob(command.digest)
+            writer.writeBool(command.ttlMillis != nil)
+            if let ttl = command.ttlMillis { writer.writeSigned(ttl) }
+            writer.writeBool(command.bootstrap)
+        case .revokeToken(let command):
+            writer.writeByte(Tag.revokeToken.rawValue)
+            writer.writeFixed64(UInt64(bitPattern: command.proposedAtMillis))
+            writer.writeOptionalString(command.requestID)
+            writer.writeOptionalString(command.actor)
+            writer.writeString(command.id)
         }
         return writer.bytes
     }
@@ -124,7 +152,7 @@ extension Command {
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Command {
         var reader = ByteReader(bytes)
         let version = try reader.readByte("command version")
-        guard version == formatVersion else {
+        guard version == formatVersion || version == 1 else {
             throw .unsupportedVersion(what: "command", version: version, supported: formatVersion)
         }
         let tagOffset = reader.offset
@@ -134,6 +162,7 @@ extension Command {
         }
         let proposedAtMillis = Int64(bitPattern: try reader.readFixed64("proposedAtMillis"))
         let requestID = try reader.readOptionalString("request id")
+        let actor = version >= 2 ? try reader.readOptionalString("actor") : nil
         let command: Command
         switch tag {
         case .registerWorkflow:
@@ -148,7 +177,7 @@ extension Command {
             } catch {
                 throw .invalid(what: "workflow definition", offset: blobOffset, reason: "\(error)")
             }
-            command = .registerWorkflow(RegisterWorkflow(definition: definition, hash: hash, requestID: requestID,
+            command = .registerWorkflow(RegisterWorkflow(definition: definition, hash: hash, requestID: requestID, actor: actor,
                                                          proposedAtMillis: proposedAtMillis))
         case .startInstance:
             let workflow = try reader.readString("workflow name")
@@ -166,7 +195,7 @@ extension Command {
             let id = try reader.readString("instance id")
             let data = try readOptionalMembers(from: &reader, what: "instance data")
             command = .startInstance(StartInstance(workflow: workflow, version: version, id: id, data: data,
-                                                   requestID: requestID, proposedAtMillis: proposedAtMillis))
+                                                   requestID: requestID, actor: actor, proposedAtMillis: proposedAtMillis))
         case .transition:
             let instance = try reader.readString("instance id")
             let name = try reader.readOptionalString("transition name")
@@ -174,7 +203,7 @@ extension Command {
             let expect = try reader.readOptionalString("expected state")
             let patch = try readOptionalMembers(from: &reader, what: "data patch")
             command = .transition(TransitionRequest(instance: instance, name: name, to: to, expect: expect, dataPatch: patch,
-                                                    requestID: requestID, proposedAtMillis: proposedAtMillis))
+                                                    requestID: requestID, actor: actor, proposedAtMillis: proposedAtMillis))
         case .hookResult:
             let dispatchID = try reader.readString("dispatch id")
             let attempt = try reader.readInt("attempt")
@@ -223,6 +252,20 @@ extension Command {
             ids.reserveCapacity(count)
             for _ in 0..<count { ids.append(try reader.readString("instance id")) }
             command = .purgeInstances(PurgeInstances(ids: ids, defaultRetentionMillis: retention, proposedAtMillis: proposedAtMillis))
+        case .createToken:
+            let id = try reader.readString("token id")
+            let roleAt = reader.offset
+            let rawRole = try reader.readByte("token role")
+            guard let role = TokenRole(rawValue: rawRole) else { throw .unknownTag(what: "token role", tag: rawRole, offset: roleAt) }
+            let name = try reader.readString("token name")
+            let digest = try reader.readBlob("token digest")
+            let ttl: Int64? = try reader.readBool("has ttl") ? try reader.readSigned("ttl") : nil
+            let bootstrap = try reader.readBool("bootstrap")
+            command = .createToken(CreateToken(id: id, role: role, name: name, digest: digest, ttlMillis: ttl, bootstrap: bootstrap,
+                                               actor: actor, requestID: requestID, proposedAtMillis: proposedAtMillis))
+        case .revokeToken:
+            command = .revokeToken(RevokeToken(id: try reader.readString("token id"), actor: actor, requestID: requestID,
+                                               proposedAtMillis: proposedAtMillis))
         }
         try reader.expectEnd("command")
         return command
@@ -236,7 +279,7 @@ extension Command {
     /// guard Command.stamp(&entry, atMillis: clock.nowMillis) else { throw … }
     /// ```
     public static func stamp(_ bytes: inout [UInt8], atMillis millis: Int64) -> Bool {
-        guard bytes.count >= 10, bytes[0] == formatVersion else { return false }
+        guard bytes.count >= 10, bytes[0] == formatVersion || bytes[0] == 1 else { return false }
         let value = UInt64(bitPattern: millis)
         for offset in 0..<8 { bytes[2 + offset] = UInt8(truncatingIfNeeded: value >> UInt64(offset * 8)) }
         return true

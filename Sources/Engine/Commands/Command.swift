@@ -26,6 +26,10 @@ public enum Command: Sendable, Hashable {
     case timerFire(TimerFire)
     /// Removes finished instances past their retention (proposed by the leader's retention service).
     case purgeInstances(PurgeInstances)
+    /// Adds an API token (its digest, never its secret).
+    case createToken(CreateToken)
+    /// Revokes an API token.
+    case revokeToken(RevokeToken)
 
     /// The idempotency key, if the command has one.
     public var requestID: String? {
@@ -33,6 +37,8 @@ public enum Command: Sendable, Hashable {
         case .registerWorkflow(let command): return command.requestID
         case .startInstance(let command): return command.requestID
         case .transition(let command): return command.requestID
+        case .createToken(let command): return command.requestID
+        case .revokeToken(let command): return command.requestID
         // Deduplicated by dispatch id and attempt, by trigger slot, and by instance revision
         // instead; a purge repeated finds the instances gone.
         case .hookResult, .cronFire, .timerFire, .purgeInstances: return nil
@@ -51,6 +57,8 @@ public enum Command: Sendable, Hashable {
             case .cronFire(let command): return command.proposedAtMillis
             case .timerFire(let command): return command.proposedAtMillis
             case .purgeInstances(let command): return command.proposedAtMillis
+            case .createToken(let command): return command.proposedAtMillis
+            case .revokeToken(let command): return command.proposedAtMillis
             }
         }
         set {
@@ -76,7 +84,27 @@ public enum Command: Sendable, Hashable {
             case .purgeInstances(var command):
                 command.proposedAtMillis = newValue
                 self = .purgeInstances(command)
+            case .createToken(var command):
+                command.proposedAtMillis = newValue
+                self = .createToken(command)
+            case .revokeToken(var command):
+                command.proposedAtMillis = newValue
+                self = .revokeToken(command)
             }
+        }
+    }
+
+    /// The id of the API token on whose behalf a client's command was proposed (stamped by
+    /// the node that authenticated the request); nil for the leader's own services and when
+    /// authentication is off.
+    public var actor: String? {
+        switch self {
+        case .registerWorkflow(let command): return command.actor
+        case .startInstance(let command): return command.actor
+        case .transition(let command): return command.actor
+        case .createToken(let command): return command.actor
+        case .revokeToken(let command): return command.actor
+        case .hookResult, .cronFire, .timerFire, .purgeInstances: return nil
         }
     }
 
@@ -97,14 +125,18 @@ public struct RegisterWorkflow: Sendable, Hashable {
     public var hash: String
     /// Idempotency key; nil for none.
     public var requestID: String?
+    /// See `Command.actor`.
+    public var actor: String?
     /// See `Command.proposedAtMillis`.
     public var proposedAtMillis: Int64
 
     /// Creates the command; `hash` defaults to the definition's own content hash.
-    public init(definition: WorkflowDefinition, hash: String? = nil, requestID: String? = nil, proposedAtMillis: Int64 = 0) {
+    public init(definition: WorkflowDefinition, hash: String? = nil, requestID: String? = nil, actor: String? = nil,
+                proposedAtMillis: Int64 = 0) {
         self.definition = definition
         self.hash = hash ?? definition.contentHash
         self.requestID = requestID
+        self.actor = actor
         self.proposedAtMillis = proposedAtMillis
     }
 }
@@ -123,17 +155,20 @@ public struct StartInstance: Sendable, Hashable {
     public var data: [String: JSONValue]?
     /// Idempotency key; nil for none.
     public var requestID: String?
+    /// See `Command.actor`.
+    public var actor: String?
     /// See `Command.proposedAtMillis`.
     public var proposedAtMillis: Int64
 
     /// Creates the command.
     public init(workflow: String, version: Int? = nil, id: String, data: [String: JSONValue]? = nil,
-                requestID: String? = nil, proposedAtMillis: Int64 = 0) {
+                requestID: String? = nil, actor: String? = nil, proposedAtMillis: Int64 = 0) {
         self.workflow = workflow
         self.version = version
         self.id = id
         self.data = data
         self.requestID = requestID
+        self.actor = actor
         self.proposedAtMillis = proposedAtMillis
     }
 }
@@ -155,18 +190,22 @@ public struct TransitionRequest: Sendable, Hashable {
     public var dataPatch: [String: JSONValue]?
     /// Idempotency key; nil for none.
     public var requestID: String?
+    /// See `Command.actor`.
+    public var actor: String?
     /// See `Command.proposedAtMillis`.
     public var proposedAtMillis: Int64
 
     /// Creates the command.
     public init(instance: String, name: String? = nil, to: String? = nil, expect: String? = nil,
-                dataPatch: [String: JSONValue]? = nil, requestID: String? = nil, proposedAtMillis: Int64 = 0) {
+                dataPatch: [String: JSONValue]? = nil, requestID: String? = nil, actor: String? = nil,
+                proposedAtMillis: Int64 = 0) {
         self.instance = instance
         self.name = name
         self.to = to
         self.expect = expect
         self.dataPatch = dataPatch
         self.requestID = requestID
+        self.actor = actor
         self.proposedAtMillis = proposedAtMillis
     }
 }

@@ -121,6 +121,11 @@ extension Outcome {
             writer.writeCount(value.purged)
             writer.writeCount(value.kept)
             writer.writeVarint(value.index)
+        case .tokenChanged(let value):
+            writer.writeByte(11)
+            value.token.write(to: &writer)
+            writer.writeBool(value.changed)
+            writer.writeVarint(value.index)
         }
     }
 
@@ -206,6 +211,9 @@ extension Outcome {
         case 10:
             return .instancesPurged(InstancesPurged(purged: try reader.readInt("purged"), kept: try reader.readInt("kept"),
                                                     index: try reader.readVarint("index")))
+        case 11:
+            return .tokenChanged(TokenChanged(token: try TokenRecord.read(from: &reader), changed: try reader.readBool("changed"),
+                                              index: try reader.readVarint("index")))
         default:
             throw .unknownTag(what: "outcome", tag: tag, offset: at)
         }
@@ -279,6 +287,9 @@ extension Rejection {
             writer.writeByte(15)
             writer.writeString(limit)
             writer.writeCount(max)
+        case .unknownToken(let id):
+            writer.writeByte(16)
+            writer.writeString(id)
         }
     }
 
@@ -315,6 +326,7 @@ extension Rejection {
                                       actual: try reader.readString("actual"))
         case 14: return .requestIDConflict(requestID: try reader.readString("request id"))
         case 15: return .limitExceeded(limit: try reader.readString("limit"), max: try reader.readInt("max", max: Int.max))
+        case 16: return .unknownToken(id: try reader.readString("token id"))
         default: throw .unknownTag(what: "rejection", tag: tag, offset: at)
         }
     }

@@ -33,6 +33,8 @@ public enum Outcome: Sendable, Hashable {
     case timerFired(TimerFired)
     /// Finished instances past their retention were removed.
     case instancesPurged(InstancesPurged)
+    /// An API token was created or revoked (or, `changed == false`, was already).
+    case tokenChanged(TokenChanged)
 
     /// The rejection, if the command was refused.
     public var rejection: Rejection? {

@@ -47,6 +47,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
     case requestIDConflict(requestID: String)
     /// A configured limit (`EngineSettings`) would be exceeded.
     case limitExceeded(limit: String, max: Int)
+    /// No API token has this id (`token revoke`).
+    case unknownToken(id: String)
 
     /// How the API should answer.
     public enum Category: String, Sendable, Hashable {
@@ -80,6 +82,7 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .expectationFailed: return "expectation_failed"
         case .requestIDConflict: return "request_id_conflict"
         case .limitExceeded: return "limit_exceeded"
+        case .unknownToken: return "unknown_token"
         }
     }
 
@@ -88,7 +91,7 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .malformedCommand, .invalidArgument: return .invalid
         case .invalidDefinition, .invalidData, .unknownTransition, .unknownState, .ambiguousTransition: return .unprocessable
-        case .unknownWorkflow, .unknownInstance: return .notFound
+        case .unknownWorkflow, .unknownInstance, .unknownToken: return .notFound
         case .instanceExists, .instanceFinal, .transitionNotAllowed, .expectationFailed, .requestIDConflict: return .conflict
         case .limitExceeded: return .limit
         }
@@ -132,6 +135,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
             return "request id '\(requestID)' was already used for a different request; use a new id"
         case .limitExceeded(let limit, let max):
             return "limit \(limit) (\(max)) reached"
+        case .unknownToken(let id):
+            return "no API token with id '\(id)' (orchestrator token list shows them)"
         }
     }
 
@@ -165,6 +170,7 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
             return ["instance": .string(instance), "expected": .string(expected), "actual": .string(actual)]
         case .requestIDConflict(let requestID): return ["request_id": .string(requestID)]
         case .limitExceeded(let limit, let max): return ["limit": .string(limit), "max": .number(Double(max))]
+        case .unknownToken(let id): return ["token": .string(id)]
         }
     }
 

@@ -101,7 +101,7 @@ extension EngineState {
                                 data: data, revision: 1, createdIndex: index, createdAtMillis: clockMillis,
                                 updatedIndex: index, updatedAtMillis: clockMillis, isFinal: definition.isFinal(state))
         let entry = HistoryEntry(kind: .start, index: index, timeMillis: clockMillis, from: nil, to: state,
-                                 transition: nil, requestID: command.requestID, revision: 1, cause: cause)
+                                 transition: nil, requestID: command.requestID, revision: 1, cause: cause, actor: command.actor)
         instances[command.id] = instance
         histories[command.id] = HistoryLog(entries: [entry])
         order.append(OrderEntry(createdIndex: index, id: command.id))
@@ -154,7 +154,8 @@ extension EngineState {
         let revision = current.revision + 1
         let to = chosen.to
         let entry = HistoryEntry(kind: .transition, index: index, timeMillis: clockMillis, from: from, to: to,
-                                 transition: chosen.name, requestID: command.requestID, revision: revision, cause: cause)
+                                 transition: chosen.name, requestID: command.requestID, revision: revision, cause: cause,
+                                 actor: command.actor)
         let isFinal = definition.isFinal(to)
         instances[id]!.advance(to: to, data: patched, revision: revision, index: index, nowMillis: clockMillis,
                                isFinal: isFinal)

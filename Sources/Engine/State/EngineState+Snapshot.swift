@@ -40,19 +40,22 @@ public enum SnapshotError: Error, Sendable, Hashable, CustomStringConvertible {
 ///   failed dispatches, oldest first
 /// | (version 3) triggers, by workflow then name: anchor, expression, zone, last slot, last
 ///   index, last instance, counters; armed timers, by instance in start order
+/// | (version 4) API tokens, by id: id, role, name, digest, created index/time/by, expiry,
+///   revocation
 /// | FNV-1a-64 checksum of everything before it (8 bytes LE)
 /// ```
 ///
 /// Version 2 added the dispatch sections and two history kinds (hook runs, transitions with a
-/// cause); version 3 the trigger and timer sections and starts with a cause (a cron fire).
+/// cause); version 3 the trigger and timer sections and starts with a cause (a cron fire);
+/// version 4 the token section and entries with an actor (the API token that made them).
 /// Versions 1 and 2 are still read: their triggers are anchored at the registrations and
 /// their timers armed from each instance's last change, as replaying their log would.
 ///
 /// Everything is written in an order fixed by the state itself (never by `Dictionary`
 /// iteration), so equal states give identical bytes.
 extension EngineState {
-    /// The snapshot encoding version this build writes (it reads 1 and 2 too).
-    public static let snapshotFormatVersion: UInt8 = 3
+    /// The snapshot encoding version this build writes (it reads 1 to 3 too).
+    public static let snapshotFormatVersion: UInt8 = 4
     static let snapshotMagic: [UInt8] = Array("OENG".utf8)
 
     /// The whole state as bytes: equal states give identical bytes.
@@ -146,6 +149,10 @@ extension EngineState {
             writer.writeVarint(timer.revision)
             writer.writeSigned(timer.dueAtMillis)
         }
+
+        let tokenIDs = tokens.keys.sorted()
+        writer.writeCount(tokenIDs.count)
+        for id in tokenIDs { tokens[id]!.write(to: &writer) }
 
         var checksum = FNV1a64()
         checksum.add(contentsOf: writer.bytes)
@@ -353,6 +360,19 @@ extension EngineState {
             timers[id] = StateTimer(instance: id, workflow: instance.workflow, state: instance.state, revision: revision,
                                     dueAtMillis: due, transition: timeout.transition, afterMillis: timeout.after.milliseconds)
         }
+        guard formatVersion >= 4 else { return }
+
+        let tokenCount = try reader.readCount("token count", minBytesEach: 8)
+        var previousToken: String?
+        for _ in 0..<tokenCount {
+            let token = try TokenRecord.read(from: &reader)
+            if let previousToken { try check(previousToken < token.id, "tokens are not sorted by id at '\(token.id)'") }
+            previousToken = token.id
+            try check(TokenLimits.isValidID(token.id) && token.digest.count == TokenLimits.digestBytes,
+                      "token '\(token.id)' is malformed")
+            try check(token.createdIndex <= appliedIndex, "token '\(token.id)' was created after the applied index")
+            tokens[token.id] = token
+        }
     }
 
     /// A snapshot from before triggers and timers were recorded (versions 1 and 2): rebuilds
@@ -412,11 +432,12 @@ extension Dispatch {
 
 extension HistoryEntry {
     /// Kinds 1 (start) and 2 (transition) are version 1's; 3 (a hook run) and 4 (a
-    /// transition with a cause) came with version 2; 5 (a start with a cause) with version 3.
+    /// transition with a cause) came with version 2; 5 (a start with a cause) with version 3;
+    /// 6 and 7 (a start and a transition with an actor) with version 4.
     func write(to writer: inout ByteWriter) {
         switch kind {
-        case .start: writer.writeByte(cause == nil ? 1 : 5)
-        case .transition: writer.writeByte(cause == nil ? 2 : 4)
+        case .start: writer.writeByte(cause != nil ? 5 : actor != nil ? 6 : 1)
+        case .transition: writer.writeByte(cause != nil ? 4 : actor != nil ? 7 : 2)
         case .hook: writer.writeByte(3)
         }
         writer.writeVarint(index)
@@ -427,6 +448,7 @@ extension HistoryEntry {
         writer.writeOptionalString(requestID)
         writer.writeVarint(revision)
         if kind != .hook, let cause { writer.writeString(cause) }
+        if kind != .hook, cause == nil, let actor { writer.writeString(actor) }
         if kind == .hook, let hook {
             writer.writeString(hook.dispatchID)
             writer.writeString(hook.plugin)
@@ -450,8 +472,8 @@ extension HistoryEntry {
         let tag = try reader.readByte("history kind")
         let kind: Kind
         switch tag {
-        case 1, 5: kind = .start
-        case 2, 4: kind = .transition
+        case 1, 5, 6: kind = .start
+        case 2, 4, 7: kind = .transition
         case 3: kind = .hook
         default: throw .unknownTag(what: "history entry", tag: tag, offset: at)
         }
@@ -461,6 +483,7 @@ extension HistoryEntry {
                                  requestID: try reader.readOptionalString("history request id"),
                                  revision: try reader.readVarint("history revision"))
         if tag == 4 || tag == 5 { entry.cause = try reader.readString("history cause") }
+        if tag == 6 || tag == 7 { entry.actor = try reader.readString("history actor") }
         if tag == 3 {
             let dispatchID = try reader.readString("hook dispatch id")
             let plugin = try reader.readString("hook plugin")

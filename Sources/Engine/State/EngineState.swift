@@ -56,6 +56,8 @@ public struct EngineState: Sendable {
     var finished: [String: ChunkedArray<FinishedEntry>] = [:]
     /// Entries of `order` whose instance was purged (skipped by every reader).
     var orderTombstones = 0
+    /// API tokens by id (digests only), revoked ones included.
+    var tokens: [String: TokenRecord] = [:]
 
     /// An empty state.
     public init(settings: EngineSettings = EngineSettings()) {
@@ -121,6 +123,8 @@ public struct EngineState: Sendable {
         case .cronFire(let fire): outcome = self.cronFire(fire, index: index, effects: &effects)
         case .timerFire(let fire): outcome = self.timerFire(fire, index: index, effects: &effects)
         case .purgeInstances(let purge): outcome = purgeInstances(purge, index: index, effects: &effects)
+        case .createToken(let create): outcome = createToken(create, index: index)
+        case .revokeToken(let revoke): outcome = revokeToken(revoke, index: index)
         }
 
         if let requestID {

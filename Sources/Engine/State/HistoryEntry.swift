@@ -33,13 +33,16 @@ public struct HistoryEntry: Sendable, Hashable {
     }
     /// For a transition taken by a hook's `on_success` / `on_failure`: `hook <dispatch id>`.
     public internal(set) var cause: String?
+    /// The API token whose request did it (`Command.actor`); nil for the leader's own
+    /// services and when authentication is off.
+    public internal(set) var actor: String?
 
     /// The hook record lives behind a reference: most entries have none, and inline it would
     /// more than double every entry (145 of 264 bytes).
     private var hookBox: HookBox?
 
     init(kind: Kind, index: UInt64, timeMillis: Int64, from: String?, to: String, transition: String?, requestID: String?,
-         revision: UInt64, hook: HookRunRecord? = nil, cause: String? = nil) {
+         revision: UInt64, hook: HookRunRecord? = nil, cause: String? = nil, actor: String? = nil) {
         self.kind = kind
         self.index = index
         self.timeMillis = timeMillis
@@ -49,6 +52,7 @@ public struct HistoryEntry: Sendable, Hashable {
         self.requestID = requestID
         self.revision = revision
         self.cause = cause
+        self.actor = actor
         self.hookBox = hook.map(HookBox.init)
     }
 }

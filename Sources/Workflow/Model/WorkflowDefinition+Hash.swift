@@ -1,3 +1,5 @@
+import Crypto
+
 extension WorkflowDefinition {
     /// Version of the canonical encoding; bump it when the encoding changes (hashes change too).
     static let canonicalFormatVersion = 1
@@ -17,7 +19,19 @@ extension WorkflowDefinition {
         let value = canonicalValue(name: name, description: description, initial: initial, data: data,
                                    states: states, transitions: transitions, triggers: triggers,
                                    historyMaxEntries: historyMaxEntries, retention: retention)
-        return SHA256.hexDigest(value.canonicalBytes)
+        return sha256Hex(value.canonicalBytes)
+    }
+
+    /// The lowercase hex SHA-256 of `bytes` (swift-crypto).
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: bytes) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func canonicalValue(name: String, description: String, initial: String, data: [String: JSONValue],
