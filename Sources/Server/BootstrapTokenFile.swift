@@ -21,16 +21,26 @@ enum BootstrapTokenFile {
             }
             return (token, false)
         }
+        // Written whole to a private temporary file, then linked into place: link(2) fails if
+        // the file appeared meanwhile (nodes of a new cluster started together), and no
+        // reader ever sees a half-written token.
         let token = APIToken.generate()
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard descriptor >= 0 else {
             throw ConfigError("--bootstrap-token-file \(path): cannot create it: \(String(cString: strerror(errno)))")
         }
-        defer { close(descriptor) }
+        defer { unlink(temporary) }
         let bytes = Array((token.text + "\n").utf8)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(descriptor) == 0 else {
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else {
             throw ConfigError("--bootstrap-token-file \(path): cannot write it: \(String(cString: strerror(errno)))")
+        }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return try load(path) }
+            throw ConfigError("--bootstrap-token-file \(path): cannot create it: \(String(cString: strerror(errno)))")
         }
         return (token, true)
     }

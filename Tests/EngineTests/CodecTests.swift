@@ -63,18 +63,18 @@ final class CodecTests: XCTestCase {
 
     func testUnknownVersionAndTagsAreTypedErrors() {
         var bytes = CodecTests.sampleCommands[4].encoded()
-        bytes[0] = 2
+        bytes[0] = 3
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
-            XCTAssertEqual(error as? DecodeError, .unsupportedVersion(what: "command", version: 2, supported: 1))
+            XCTAssertEqual(error as? DecodeError, .unsupportedVersion(what: "command", version: 3, supported: 2))
         }
-        bytes[0] = 1
+        bytes[0] = 2
         bytes[1] = 200
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
             XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 200, offset: 1))
         }
-        bytes[1] = 8
+        bytes[1] = 10
         XCTAssertThrowsError(try Command.decode(bytes)) { error in
-            XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 8, offset: 1))
+            XCTAssertEqual(error as? DecodeError, .unknownTag(what: "command", tag: 10, offset: 1))
         }
     }
 

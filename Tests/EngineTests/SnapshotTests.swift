@@ -43,19 +43,20 @@ final class SnapshotTests: XCTestCase {
 
     func testEmptyStateSnapshot() throws {
         let bytes = EngineState().snapshot()
-        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [3])
+        XCTAssertEqual(Array(bytes.prefix(5)), Array("OENG".utf8) + [4])
         XCTAssertEqual(try EngineState(restoring: bytes).snapshot(), bytes)
     }
 
-    func testVersionOneAndTwoSnapshotsStillRestore() throws {
+    func testVersionOneToThreeSnapshotsStillRestore() throws {
         var h = Harness(workflows: [cookbookDefinition])
         h.start("cookbook", id: "demo")
         h.move("demo", "second")
         let current = h.state.snapshot()
-        // Version 2 is version 3 without the two (here empty) trigger and timer sections;
-        // version 1 is also without the two (empty) dispatch sections.
-        XCTAssertEqual(Array(current[(current.count - 12)..<(current.count - 8)]), [0, 0, 0, 0], "no dispatches, triggers or timers")
-        for (version, cut) in [(UInt8(2), 2), (1, 4)] {
+        // Version 3 is version 4 without the (here empty) token section; version 2 is also
+        // without the two (empty) trigger and timer sections; version 1 also without the two
+        // (empty) dispatch sections.
+        XCTAssertEqual(Array(current[(current.count - 13)..<(current.count - 8)]), [0, 0, 0, 0, 0], "no dispatches, triggers, timers or tokens")
+        for (version, cut) in [(UInt8(3), 1), (2, 3), (1, 5)] {
             var old = Array(current[0..<(current.count - 8 - cut)])
             old[4] = version
             var checksum = FNV1a64()
@@ -79,7 +80,7 @@ final class SnapshotTests: XCTestCase {
         stripped.triggers = [:]
         stripped.timers = [:]
         let bare = stripped.snapshot()
-        var old = Array(bare[0..<(bare.count - 8 - 2)])
+        var old = Array(bare[0..<(bare.count - 8 - 3)])
         old[4] = 2
         var checksum = FNV1a64()
         checksum.add(contentsOf: old)

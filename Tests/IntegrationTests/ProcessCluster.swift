@@ -42,6 +42,8 @@ final class ProcessCluster: @unchecked Sendable {
 
     /// `--tick-ms` of every node (short by default, so tests run fast).
     let tickMillis: Int
+    /// An API token every `request` sends (a cluster with authentication on).
+    var token: String?
 
     init(count: Int, extraArguments: [String] = [], tickMillis: Int = 30) throws {
         self.tickMillis = tickMillis
@@ -246,16 +248,17 @@ final class ProcessCluster: @unchecked Sendable {
     /// One HTTP request; the body is a JSON object (or nil).
     func request(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
                  timeout: Double = 10) async throws -> (Int, [String: Any]) {
-        try await Self.request(method, url: nodes[id]!.url + path, body, timeout: timeout)
+        try await Self.request(method, url: nodes[id]!.url + path, body, timeout: timeout, token: token)
     }
 
     /// One HTTP request to a full URL (for tasks that run beside the test and must not read
     /// `nodes` while it changes).
     static func request(_ method: String, url: String, _ body: [String: Any]? = nil,
-                        timeout: Double = 10) async throws -> (Int, [String: Any]) {
+                        timeout: Double = 10, token: String? = nil) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = timeout
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
