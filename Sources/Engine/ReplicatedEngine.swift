@@ -99,6 +99,10 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.token(id: id) }
     }
 
+    public func usableAdminToken(atMillis nowMillis: Int64) -> TokenRecord? {
+        state.withLock { $0.usableAdminToken(atMillis: nowMillis) }
+    }
+
     public func allTokens() -> [TokenRecord] {
         state.withLock { $0.allTokens }
     }

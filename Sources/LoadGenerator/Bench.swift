@@ -25,7 +25,7 @@ public enum Bench {
         try settings.validate()
         // The typed client reads the workflow once; the workers then use their own lean
         // connections (BenchWorker).
-        let client = OrchestratorClient(baseURL: settings.servers[0], configuration: .init(retry: settings.retry))
+        let client = OrchestratorClient(baseURL: settings.servers[0], configuration: .init(retry: settings.retry, token: settings.token))
         let info: WorkflowInfo
         do {
             info = try await client.workflow(settings.workflow)
@@ -51,7 +51,7 @@ public enum Bench {
             let target = targets[worker % targets.count]
             let plan = BenchWorker.Plan(host: target.host, port: target.port, worker: worker, runID: runID,
                                         workflow: settings.workflow, initial: info.initial, next: next, tickets: tickets,
-                                        retry: settings.retry)
+                                        retry: settings.retry, token: settings.token)
             return BenchWorker(plan: plan, eventLoop: group.next())
         }
         let schedule = settings.ratePerSecond.map(OpenLoopSchedule.init)

@@ -18,6 +18,8 @@ public struct BenchSettings: Sendable {
     /// them, latency counted from when each was due. Nil: closed loop, each client sending
     /// its next transition when the last is answered. At most `ratePerSecondMax`.
     public var ratePerSecond: Double?
+    /// An API token sent with every request (a cluster with authentication on); nil for none.
+    public var token: String?
 
     /// Most concurrent clients.
     public static let clientsMax = 4_096
@@ -30,7 +32,8 @@ public struct BenchSettings: Sendable {
     /// The settings; the defaults are those of `orchestrator bench` (a closed loop).
     public init(servers: [String], clients: Int = 1, durationSeconds: Double = 10, workflow: String = "cookbook",
                 transitionsMax: Int = 100_000_000, retry: RetryPolicy = RetryPolicy(deadlineSeconds: 5),
-                ratePerSecond: Double? = nil) {
+                ratePerSecond: Double? = nil, token: String? = nil) {
+        self.token = token
         self.servers = servers
         self.clients = clients
         self.durationSeconds = durationSeconds

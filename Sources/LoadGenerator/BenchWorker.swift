@@ -32,6 +32,8 @@ final class BenchWorker: @unchecked Sendable {
         /// Shared by every worker of the run.
         var tickets: Tickets
         var retry: RetryPolicy
+        /// Sent as `Authorization: Bearer` when set.
+        var token: String?
         var attemptTimeout: TimeAmount = .seconds(10)
     }
 
@@ -171,6 +173,7 @@ final class BenchWorker: @unchecked Sendable {
         head.headers.add(name: "Host", value: "\(plan.host):\(plan.port)")
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Content-Length", value: "\(bodyBytes)")
+        if let token = plan.token { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return head
     }
 

@@ -56,14 +56,29 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(name: .customLong("token-file"), help: ArgumentHelp(
+        "A file with the API token to send (a submit token); default: $ORCHESTRATOR_TOKEN.", valueName: "path"))
+    var tokenFile: String?
+
     func run() async throws {
         var targets = servers
         if targets.isEmpty {
             let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_ADDR"] ?? ""
             targets = [env.isEmpty ? ClientOptions.defaultAddress : env]
         }
+        var token: String?
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile),
+                  let parsed = APIToken(parsing: String(decoding: data, as: UTF8.self)) else {
+                throw ValidationError("--token-file \(tokenFile) does not hold an API token (orch_<id>_<secret>)")
+            }
+            token = parsed.text
+        } else if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_TOKEN"], !env.isEmpty {
+            guard let parsed = APIToken(parsing: env) else { throw ValidationError("ORCHESTRATOR_TOKEN does not hold an API token") }
+            token = parsed.text
+        }
         let settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
-                                     transitionsMax: transitionsMax, ratePerSecond: rate)
+                                     transitionsMax: transitionsMax, ratePerSecond: rate, token: token)
         let report: BenchReport
         do {
             report = try await Bench.run(settings)

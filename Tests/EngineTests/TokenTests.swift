@@ -58,6 +58,32 @@ final class TokenTests: XCTestCase {
         XCTAssertNil(h.state.token(id: "222222222222"))
     }
 
+    func testABootstrapTokenRestoresAdminAccessOnlyWhenNoAdminTokenIsUsable() {
+        var h = Harness()
+        XCTAssertTrue(create(&h, id: "111111111111", role: .admin, bootstrap: true).isAccepted)
+        XCTAssertTrue(create(&h, id: "222222222222", role: .read, actor: "111111111111").isAccepted)
+        h.apply(.revokeToken(RevokeToken(id: "111111111111")))
+        XCTAssertNil(h.state.usableAdminToken(atMillis: h.nowMillis))
+        // The revoked bootstrap token does not come back ...
+        XCTAssertEqual(create(&h, id: "111111111111", role: .admin, bootstrap: true).rejection?.code, "invalid_argument")
+        // ... a new one does, once; a read token does not count as admin access.
+        guard case .tokenChanged(let restored) = create(&h, id: "333333333333", role: .admin, bootstrap: true) else {
+            return XCTFail("no admin access restored")
+        }
+        XCTAssertTrue(restored.changed)
+        guard case .tokenChanged(let again) = create(&h, id: "444444444444", role: .admin, bootstrap: true) else {
+            return XCTFail("refused instead of ignored")
+        }
+        XCTAssertFalse(again.changed)
+        // An expired admin token is no admin access either.
+        var e = Harness()
+        XCTAssertTrue(create(&e, id: "555555555555", role: .admin, ttlMillis: 500).isAccepted)
+        guard case .tokenChanged(let afterExpiry) = create(&e, id: "666666666666", role: .admin, bootstrap: true) else {
+            return XCTFail("refused")
+        }
+        XCTAssertTrue(afterExpiry.changed, "the harness's clock moved past the first token's expiry")
+    }
+
     func testRevocationAndExpiryAreKeptWithTheToken() {
         var h = Harness()
         XCTAssertTrue(create(&h, id: "aaaaaaaaaaaa", role: .admin).isAccepted)

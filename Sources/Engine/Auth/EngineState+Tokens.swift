@@ -1,10 +1,15 @@
 /// API tokens: the rules of `createToken` and `revokeToken`, and the lookups every node's
 /// API authenticates with. Apply only ever sees digests.
 extension EngineState {
-    /// True once the cluster holds a token: from then on every node requires one (it never
-    /// turns off again, also when every token is revoked — an admin token is then made with
-    /// a fresh bootstrap, see docs/security.md).
+    /// True once the cluster holds a token: from then on every node requires one. It never
+    /// turns off again, also when every token is revoked: admin access then comes back with
+    /// a new bootstrap token (docs/security.md, "Lost admin access").
     public var authenticationEnabled: Bool { !tokens.isEmpty }
+
+    /// An admin token that is neither revoked nor expired at `nowMillis`, if any.
+    public func usableAdminToken(atMillis nowMillis: Int64) -> TokenRecord? {
+        allTokens.first { $0.role == .admin && $0.isUsable(atMillis: nowMillis) }
+    }
 
     /// The token with this id, revoked and expired ones included.
     public func token(id: String) -> TokenRecord? { tokens[id] }
@@ -15,9 +20,10 @@ extension EngineState {
     }
 
     mutating func createToken(_ command: CreateToken, index: UInt64) -> Outcome {
-        if command.bootstrap, let first = allTokens.first {
-            // Every node may propose its bootstrap token at first start; only the first counts.
-            return .tokenChanged(TokenChanged(token: first, changed: false, index: index))
+        if command.bootstrap, let admin = usableAdminToken(atMillis: clockMillis) {
+            // Every node may propose its bootstrap token whenever it leads; it counts only
+            // while the cluster has no usable admin token (the first start, or lost access).
+            return .tokenChanged(TokenChanged(token: admin, changed: false, index: index))
         }
         guard TokenLimits.isValidID(command.id) else {
             return .rejected(.invalidArgument(field: "id", reason: "a token id is \(TokenLimits.idLength) lowercase hex digits"))
