@@ -81,9 +81,7 @@ extension TokenRecord {
 
     static func read(from reader: inout ByteReader) throws(DecodeError) -> TokenRecord {
         let id = try reader.readString("token id")
-        let roleAt = reader.offset
-        let rawRole = try reader.readByte("token role")
-        guard let role = TokenRole(rawValue: rawRole) else { throw .unknownTag(what: "token role", tag: rawRole, offset: roleAt) }
+        let role = try TokenRole.read(from: &reader)
         let name = try reader.readString("token name")
         let digest = try reader.readBlob("token digest")
         let createdIndex = try reader.readVarint("token index")
@@ -93,5 +91,15 @@ extension TokenRecord {
         let revoked: Int64? = try reader.readBool("token revoked") ? try reader.readSigned("token revocation") : nil
         return TokenRecord(id: id, role: role, name: name, digest: digest, createdIndex: createdIndex, createdAtMillis: createdAt,
                            createdBy: createdBy, expiresAtMillis: expires, revokedAtMillis: revoked)
+    }
+}
+
+extension TokenRole {
+    /// One role byte; any other value is an error naming it.
+    static func read(from reader: inout ByteReader) throws(DecodeError) -> TokenRole {
+        let at = reader.offset
+        let raw = try reader.readByte("token role")
+        guard let role = TokenRole(rawValue: raw) else { throw .unknownTag(what: "token role", tag: raw, offset: at) }
+        return role
     }
 }

@@ -254,9 +254,7 @@ extension Command {
             command = .purgeInstances(PurgeInstances(ids: ids, defaultRetentionMillis: retention, proposedAtMillis: proposedAtMillis))
         case .createToken:
             let id = try reader.readString("token id")
-            let roleAt = reader.offset
-            let rawRole = try reader.readByte("token role")
-            guard let role = TokenRole(rawValue: rawRole) else { throw .unknownTag(what: "token role", tag: rawRole, offset: roleAt) }
+            let role = try TokenRole.read(from: &reader)
             let name = try reader.readString("token name")
             let digest = try reader.readBlob("token digest")
             let ttl: Int64? = try reader.readBool("has ttl") ? try reader.readSigned("ttl") : nil
