@@ -1,0 +1,208 @@
+@testable import API
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import XCTest
+
+/// The API listener's limits against a real server on 127.0.0.1 with short settings, and
+/// misbehaving clients on plain sockets (`RawConnection`).
+final class HTTPListenerLimitsTests: XCTestCase {
+    static let halfHead = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow"
+    static let health = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+    func testHalfAHeadIsClosedAtTheHeadTimeout() async throws {
+        try await withServer(HTTPListenerLimits(requestHeadTimeoutMillis: 500)) { port, limiter, _ in
+            let slow = try RawConnection(port: port)
+            XCTAssertTrue(slow.write(Self.halfHead))
+            XCTAssertTrue(slow.closes(within: 5), "half a head was still open 5 s after a 0.5 s head timeout")
+            XCTAssertEqual(limiter.statistics.timedOut, [.head: 1])
+            XCTAssertEqual(limiter.statistics.open, 0)
+        }
+    }
+
+    func testATricklingHeadIsCutOffAtItsDeadline() async throws {
+        try await withServer(HTTPListenerLimits(requestHeadTimeoutMillis: 1_000)) { port, limiter, _ in
+            let trickler = try RawConnection(port: port)
+            let head = Array(Self.health.utf8)
+            let start = Date()
+            var sent = 0
+            // One byte every 200 ms: the whole head (~45 bytes) would take 9 s. Each byte is
+            // progress, so only a deadline (not an idle timer) cuts it off.
+            while sent < head.count, trickler.write(String(decoding: head[sent...sent], as: UTF8.self)) {
+                sent += 1
+                if trickler.closes(within: 0.2) { break }
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            XCTAssertLessThan(sent, head.count, "the whole head got through")
+            XCTAssertLessThan(elapsed, 5, "a trickled head was cut off only after \(elapsed) s (deadline 1 s)")
+            XCTAssertEqual(limiter.statistics.timedOut, [.head: 1])
+        }
+    }
+
+    func testAnIdleKeptAliveConnectionIsClosedByTheIdleTimeoutNotTheHeadTimeout() async throws {
+        let limits = HTTPListenerLimits(requestHeadTimeoutMillis: 300, idleTimeoutMillis: 1_500)
+        try await withServer(limits) { port, limiter, _ in
+            let client = try RawConnection(port: port)
+            XCTAssertTrue(client.write(Self.health))
+            let answer = client.response(within: 5)
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), answer)
+            // Past the head timeout, idle between requests: still open (the head deadline runs
+            // from the next request's first byte).
+            XCTAssertFalse(client.closes(within: 0.8), "closed by the head timeout while idle")
+            XCTAssertTrue(client.write(Self.health))
+            XCTAssertTrue(client.response(within: 5).hasPrefix("HTTP/1.1 200"), "a second request on the kept-alive connection")
+            XCTAssertTrue(client.closes(within: 5), "an idle connection was still open 5 s after a 1.5 s idle timeout")
+            XCTAssertEqual(limiter.statistics.timedOut, [.idle: 1])
+        }
+    }
+
+    func testAStalledBodyIsClosedByTheBodyTimeout() async throws {
+        try await withServer(HTTPListenerLimits(bodyReadTimeoutMillis: 500)) { port, limiter, _ in
+            let client = try RawConnection(port: port)
+            XCTAssertTrue(client.write("""
+                POST /v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"workfl
+                """))
+            XCTAssertTrue(client.closes(within: 5), "a stalled body was still open 5 s after a 0.5 s body timeout")
+            XCTAssertEqual(limiter.statistics.timedOut, [.body: 1])
+        }
+    }
+
+    func testAFullListenerEvictsTheLongestWaiterAndStillAnswersHealth() async throws {
+        let limits = HTTPListenerLimits(requestHeadTimeoutMillis: 60_000, connectionsMax: 20)
+        try await withServer(limits) { port, limiter, logs in
+            var flood: [RawConnection] = []
+            for _ in 0..<20 {
+                let connection = try RawConnection(port: port)
+                XCTAssertTrue(connection.write(Self.halfHead))
+                flood.append(connection)
+            }
+            try await waitUntil("20 connections open") { limiter.statistics.open == 20 }
+            for attempt in 1...5 {
+                let client = try RawConnection(port: port)
+                XCTAssertTrue(client.write(Self.health))
+                let answer = client.response(within: 5)
+                XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), "health attempt \(attempt) with the listener full: \(answer)")
+            }
+            // The longest waiters made room, oldest first.
+            XCTAssertTrue(flood[0].closes(within: 5), "the connection waiting longest was not evicted")
+            XCTAssertEqual(limiter.statistics.evicted, 5)
+            XCTAssertEqual(limiter.statistics.refused, 0)
+            XCTAssertLessThanOrEqual(limiter.statistics.open, 20)
+            let notices = logs.lines.filter { $0.contains("HTTP connection limit reached") }
+            XCTAssertEqual(notices.count, 1, "one notice for a burst, not one per connection: \(logs.lines)")
+            XCTAssertTrue(notices.first?.contains("20 connections open") ?? false, notices.first ?? "")
+        }
+    }
+
+    func testANewConnectionIsRefusedWhenEveryOpenOneIsInARequest() async throws {
+        let limits = HTTPListenerLimits(bodyReadTimeoutMillis: 60_000, connectionsMax: 3)
+        try await withServer(limits) { port, limiter, logs in
+            var busy: [RawConnection] = []
+            for _ in 0..<3 {
+                let connection = try RawConnection(port: port)
+                XCTAssertTrue(connection.write("POST /v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{"))
+                busy.append(connection)
+            }
+            try await waitUntil("3 requests in progress") { limiter.statistics.open == 3 }
+            // Give the three heads time to be read (the connections are busy only then).
+            try await Task.sleep(for: .milliseconds(300))
+            let late = try RawConnection(port: port)
+            XCTAssertTrue(late.closes(within: 5), "a connection beyond the limit was kept though none could make room")
+            XCTAssertEqual(limiter.statistics.refused, 1)
+            XCTAssertEqual(limiter.statistics.evicted, 0)
+            XCTAssertFalse(busy[0].closes(within: 0.1), "a busy connection was closed")
+            XCTAssertTrue(logs.lines.contains { $0.contains("HTTP connection limit reached") && $0.contains("1 refused") }, "\(logs.lines)")
+        }
+    }
+
+    func testTheLimitIsLoweredToWhatTheOpenFileLimitAllows() {
+        let logs = LogLines()
+        let limiter = HTTPConnectionLimiter(limits: HTTPListenerLimits(connectionsMax: 4_096), node: 1, listener: "test",
+                                            fileLimit: 1_024, logger: logs.logger)
+        XCTAssertEqual(limiter.connectionsMax, 512)
+        XCTAssertTrue(logs.lines.contains { $0.contains("lowered from 4096 to 512") && $0.contains("ulimit -n") }, "\(logs.lines)")
+        let roomy = HTTPConnectionLimiter(limits: HTTPListenerLimits(connectionsMax: 4_096), node: 1, listener: "test", fileLimit: 20_000)
+        XCTAssertEqual(roomy.connectionsMax, 4_096)
+    }
+
+    func testLimitsOutOfRangeAreNamedByTheirFlag() {
+        XCTAssertNil(HTTPListenerLimits().problem)
+        XCTAssertEqual(HTTPListenerLimits(requestHeadTimeoutMillis: 50).problem,
+                       "--http-header-timeout must be between 100ms and 24h, not 50 ms")
+        XCTAssertEqual(HTTPListenerLimits(connectionsMax: 0).problem, "--http-max-connections must be between 1 and 1000000, not 0")
+    }
+
+    // MARK: Support
+
+    /// Runs `body` against the API on a free loopback port behind `limits`.
+    private func withServer(_ limits: HTTPListenerLimits,
+                            _ body: @escaping @Sendable (Int, HTTPConnectionLimiter, LogLines) async throws -> Void) async throws {
+        let fixture = Fixture()
+        let logs = LogLines()
+        let limiter = HTTPConnectionLimiter(limits: limits, node: 1, listener: "127.0.0.1:test", fileLimit: 20_000, logger: logs.logger)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: fixture.api.buildRouter(), server: .limitedHTTP1(limiter),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            server.cancel()
+            XCTFail("the server did not start")
+            return
+        }
+        do {
+            try await body(port, limiter, logs)
+        } catch {
+            server.cancel()
+            _ = await server.result
+            await fixture.api.shutdown()
+            throw error
+        }
+        server.cancel()
+        _ = await server.result
+        await fixture.api.shutdown()
+    }
+}
+
+/// Polls `condition` until it holds; fails the test after `seconds`.
+private func waitUntil(_ what: String, within seconds: Double = 5, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else {
+            XCTFail("not within \(seconds) s: \(what)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// The lines a logger wrote, for tests that check what an operator would see.
+final class LogLines: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    var lines: [String] { storage.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(sink: self) }
+    }
+
+    struct Handler: LogHandler {
+        let sink: LogLines
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+        var metadataProvider: Logger.MetadataProvider?
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            sink.storage.withLock { $0.append("\(event.level) \(event.message)") }
+        }
+    }
+}
