@@ -130,6 +130,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         do {
             let settings = try resolvedConfig()
+            // Room for --http-max-connections before the HTTP listener sizes itself.
+            OpenFileLimit.raiseToHard()
             let server = try OrchestratorServer(config: settings)
             try await server.run()
         } catch let error as ConfigError {

@@ -55,4 +55,12 @@ final class HTTPLimitsConfigTests: XCTestCase {
             XCTAssertEqual("\(error)", "--http-body-timeout must be between 100ms and 24h, not 10 ms")
         }
     }
+
+    func testTheOpenFileLimitIsRaisedToTheHardLimit() {
+        let soft = OpenFileLimit.raiseToHard()
+        var limit = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit), 0)
+        XCTAssertEqual(soft.map(rlim_t.init), limit.rlim_cur)
+        XCTAssertGreaterThanOrEqual(limit.rlim_cur, min(limit.rlim_max, rlim_t(OpenFileLimit.raisedMax)))
+    }
 }
