@@ -18,7 +18,7 @@ final class HTTPConnectionWatch {
     private var timer: Scheduled<Void>?
     private var timerAtNanos: UInt64 = .max
     private var closed = false
-    private var logger: Logger
+    private let logger: Logger
 
     init(limiter: HTTPConnectionLimiter) {
         self.limiter = limiter
@@ -31,7 +31,6 @@ final class HTTPConnectionWatch {
     /// The connection is up: take a place in the listener, or close it when refused.
     func activate(_ channel: any Channel) {
         guard id == nil, !closed else { return }
-        if let remote = channel.remoteAddress { logger[metadataKey: "remote"] = "\(remote)" }
         let now = Self.now()
         clock = HTTPConnectionClock(limits: limiter.limits, openedAtNanos: now)
         guard let id = limiter.admit(channel, atNanos: now) else {
@@ -78,7 +77,8 @@ final class HTTPConnectionWatch {
         }
         closed = true
         limiter.timedOut(deadline.timeout)
-        logger.debug("closing HTTP connection: \(deadline.timeout.rawValue) timeout")
+        logger.debug("closing HTTP connection: \(deadline.timeout.rawValue) timeout",
+                     metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
         channel.close(promise: nil)
     }
 

@@ -47,6 +47,34 @@ final class HTTPFloodProcessTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Int(timedOut), count, "head timeouts counted in /metrics")
     }
 
+    func testAFullListenerEvictsHalfOpenConnectionsAndSaysSoOnce() async throws {
+        let cluster = try ProcessCluster(count: 1, extraArguments: ["--http-max-connections", "200", "--http-header-timeout", "60s"])
+        defer { cluster.stop() }
+        try cluster.startAll()
+        _ = try await cluster.waitForLeader()
+        let port = cluster.nodes[1]!.api
+        var flood: [Int32] = []
+        defer { for fd in flood { close(fd) } }
+        for _ in 0..<400 {
+            let fd = try loopbackConnection(port)
+            _ = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            flood.append(fd)
+        }
+        var answers: [String] = []
+        for _ in 0..<5 { answers.append(healthStatusLine(port)) }
+        XCTAssertTrue(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "health with the listener full: \(answers)")
+        // At least the 200 beyond the limit pushed as many out; the head timeout (60 s) closed none.
+        XCTAssertGreaterThanOrEqual(closedByPeer(flood, within: 2), 200)
+
+        let (status, metrics) = try await cluster.text(1, "/metrics")
+        XCTAssertEqual(status, 200)
+        let evicted = metrics.split(separator: "\n").first { $0.hasPrefix("orchestrator_http_connections_evicted_total{") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        XCTAssertGreaterThanOrEqual(Int(evicted), 200, "evictions counted in /metrics")
+        let notices = cluster.log(1).split(separator: "\n").filter { $0.contains("HTTP connection limit reached") }
+        XCTAssertEqual(notices.count, 1, "one rate-limited notice for the whole burst:\n\(notices.joined(separator: "\n"))")
+    }
+
     func testABadHTTPLimitIsOneLineAndExitTwo() throws {
         let cluster = try ProcessCluster(count: 1)
         defer { cluster.stop() }
