@@ -218,6 +218,8 @@ let package = Package(
                 "API", "Engine", "Workflow", "Client", "LoadGenerator", "Backup",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The HTTP listener's limiter on channels without sockets.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ],

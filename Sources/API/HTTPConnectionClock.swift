@@ -20,6 +20,17 @@ struct HTTPConnectionClock {
         case head, body, idle
     }
 
+    /// Whose turn it is on the connection, and since when: what the listener looks at to
+    /// choose a connection to close when it is full (`HTTPConnectionLimiter`).
+    enum Turn: Equatable, Sendable {
+        /// No request in progress: waiting for (the rest of) a head since then.
+        case waitingForHead(sinceNanos: UInt64)
+        /// Reading the body of a request whose head arrived then, as fast as the client sends it.
+        case readingBody(sinceNanos: UInt64)
+        /// The server's turn: it answers (or holds the body back while its handler is busy).
+        case answering
+    }
+
     private let headNanos: UInt64
     private let bodyNanos: UInt64
     private let idleNanos: UInt64
@@ -32,6 +43,8 @@ struct HTTPConnectionClock {
     private var headStartNanos: UInt64?
     /// When the connection last started waiting for a request: opened, or its last response ended.
     private(set) var waitingSinceNanos: UInt64
+    /// When the head of the request being read arrived.
+    private var headReadNanos: UInt64 = 0
     /// The last sign of life of the body being read (a byte, or the server asking for more).
     private var bodyProgressNanos: UInt64 = 0
     /// Whether the server asked for more bytes and has not had them yet.
@@ -45,8 +58,13 @@ struct HTTPConnectionClock {
         waitingSinceNanos = now
     }
 
-    /// No request in progress: the connection waits for (the rest of) a head.
-    var isWaitingForHead: Bool { requestsOpen == 0 && !readingRequest }
+    /// Whose turn it is. A body counts as the client's turn while the server reads it; a
+    /// pipelined request behind one being answered is the server's turn.
+    var turn: Turn {
+        if requestsOpen == 0, !readingRequest { return .waitingForHead(sinceNanos: waitingSinceNanos) }
+        if readingRequest, requestsOpen == 1, serverReading { return .readingBody(sinceNanos: headReadNanos) }
+        return .answering
+    }
 
     /// The timeout that runs now and when it runs out; nil while the server answers.
     var nextDeadline: (timeout: Timeout, atNanos: UInt64)? {
@@ -73,6 +91,7 @@ struct HTTPConnectionClock {
         requestsOpen += 1
         readingRequest = true
         headStartNanos = nil
+        headReadNanos = now
         bodyProgressNanos = now
     }
 

@@ -15,8 +15,10 @@ import Synchronization
 ///
 /// **When full.** A new connection takes the place of the open connection that has waited
 /// longest for a request head (a connection that sent half a head and stopped, or a
-/// kept-alive one idle the longest), which is closed; it is refused (closed at once) only
-/// when every open connection is in the middle of a request. Refusing newcomers instead —
+/// kept-alive one idle the longest), which is closed. With none waiting for a head, the
+/// connection that has been sending its request body the longest goes (a slow-body attack
+/// fills the listener with those). The new one is refused (closed at once) only when the
+/// server owes every open connection an answer. Refusing newcomers instead —
 /// not accepting, as Hummingbird's `MaximumAvailableConnections` does — would hand the
 /// listener to whoever filled it first: a flood of half-open connections would lock every
 /// normal client out until the head timeout. Evicting the longest waiter keeps the node
@@ -45,8 +47,17 @@ public final class HTTPConnectionLimiter: Sendable {
 
     private struct Connection {
         let channel: any Channel
-        /// Since when it waits for a request head; nil while a request is in progress.
-        var waitingSinceNanos: UInt64?
+        var turn: HTTPConnectionClock.Turn
+
+        /// Which connection goes first when the listener is full: the lowest key, nil never.
+        /// Waiting for a head before reading a body, the longest waiting first.
+        var evictionKey: (rank: Int, sinceNanos: UInt64)? {
+            switch turn {
+            case .waitingForHead(let since): (0, since)
+            case .readingBody(let since): (1, since)
+            case .answering: nil
+            }
+        }
     }
 
     private struct State {
@@ -122,20 +133,19 @@ public final class HTTPConnectionLimiter: Sendable {
             var victim: (any Channel)?
             if state.connections.count >= connectionsMax {
                 // O(open connections), only while full: cheap next to the accept it answers.
-                let longest = state.connections.min { ($0.value.waitingSinceNanos ?? .max) < ($1.value.waitingSinceNanos ?? .max) }
-                guard let longest, longest.value.waitingSinceNanos != nil else {
+                let candidates = state.connections.compactMap { entry in entry.value.evictionKey.map { (entry.key, $0) } }
+                guard let victimID = candidates.min(by: { $0.1 < $1.1 })?.0 else {
                     state.statistics.refused += 1
                     state.refusedSinceNotice += 1
                     return (nil, nil, Self.notice(&state, now: now))
                 }
-                state.connections[longest.key] = nil
+                victim = state.connections.removeValue(forKey: victimID)?.channel
                 state.statistics.evicted += 1
                 state.evictedSinceNotice += 1
-                victim = longest.value.channel
             }
             let id = state.nextID
             state.nextID += 1
-            state.connections[id] = Connection(channel: channel, waitingSinceNanos: now)
+            state.connections[id] = Connection(channel: channel, turn: .waitingForHead(sinceNanos: now))
             state.statistics.open = state.connections.count
             return (id, victim, victim == nil ? nil : Self.notice(&state, now: now))
         }
@@ -150,8 +160,8 @@ public final class HTTPConnectionLimiter: Sendable {
         if let notice {
             logger.warning("""
                 HTTP connection limit reached on \(listener): \(connectionsMax) connections open (--http-max-connections); \
-                the connections that waited longest for a request head make room for new ones. \
-                \(notice.evicted) evicted, \(notice.refused) refused (every open connection busy) since the last notice
+                the connection waiting longest for a request head (else sending a body longest) makes room for each new one. \
+                \(notice.evicted) evicted, \(notice.refused) refused (every open connection owed an answer) since the last notice
                 """)
         }
         return id
@@ -166,10 +176,10 @@ public final class HTTPConnectionLimiter: Sendable {
         return (state.evictedSinceNotice, state.refusedSinceNotice)
     }
 
-    /// A request began (`waitingSinceNanos` nil) or the connection waits for the next head.
-    func update(_ id: UInt64, waitingSinceNanos: UInt64?) {
+    /// The connection's turn changed (a head arrived, its body was read, its answer sent).
+    func update(_ id: UInt64, turn: HTTPConnectionClock.Turn) {
         state.withLock { state in
-            state.connections[id]?.waitingSinceNanos = waitingSinceNanos
+            state.connections[id]?.turn = turn
         }
     }
 

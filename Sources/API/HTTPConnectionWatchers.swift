@@ -14,7 +14,8 @@ final class HTTPConnectionWatch {
     private(set) var clock: HTTPConnectionClock
     /// The id in the limiter; nil before the connection became active, or when refused.
     private var id: UInt64?
-    private var wasWaitingForHead = true
+    /// The turn the limiter was last told of.
+    private var toldTurn: HTTPConnectionClock.Turn?
     private var timer: Scheduled<Void>?
     private var timerAtNanos: UInt64 = .max
     private var closed = false
@@ -39,18 +40,19 @@ final class HTTPConnectionWatch {
             return
         }
         self.id = id
+        toldTurn = clock.turn
         rearm(channel)
     }
 
-    /// Applies `change` to the clock, then tells the limiter whether the connection now
-    /// waits for a head and moves the timer if the next deadline came closer.
+    /// Applies `change` to the clock, then tells the limiter whose turn it is if that changed
+    /// and moves the timer if the next deadline came closer.
     func record(_ channel: any Channel, _ change: (inout HTTPConnectionClock) -> Void) {
         change(&clock)
         guard let id, !closed else { return }
-        let waiting = clock.isWaitingForHead
-        if waiting != wasWaitingForHead {
-            wasWaitingForHead = waiting
-            limiter.update(id, waitingSinceNanos: waiting ? clock.waitingSinceNanos : nil)
+        let turn = clock.turn
+        if turn != toldTurn {
+            toldTurn = turn
+            limiter.update(id, turn: turn)
         }
         rearm(channel)
     }

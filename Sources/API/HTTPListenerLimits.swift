@@ -22,9 +22,10 @@ public struct HTTPListenerLimits: Sendable, Hashable {
     /// a byte of the next request. Default 60 s.
     public var idleTimeoutMillis: Int
     /// Most connections open at once on the listener. When it is full, a new connection
-    /// takes the place of the open connection that has waited longest for a request head
-    /// (that one is closed); only when every open connection is in the middle of a request is
-    /// the new one refused. Default 4,096 (lowered at start to what the open-file limit allows).
+    /// takes the place of the open connection that has waited longest for a request head,
+    /// else of the one sending its body longest (that one is closed); only when the server
+    /// owes every open connection an answer is the new one refused. Default 4,096 (lowered at
+    /// start to what the open-file limit allows).
     public var connectionsMax: Int
 
     /// The shortest and longest timeout accepted.

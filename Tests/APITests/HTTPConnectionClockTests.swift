@@ -15,13 +15,13 @@ final class HTTPConnectionClockTests: XCTestCase {
         // A trickle of bytes does not move it.
         for t in stride(from: UInt64(2_000), through: 9_000, by: 1_000) { clock.bytesArrived(atNanos: ms(t)) }
         XCTAssertEqual(clock.nextDeadline?.atNanos, ms(11_000))
-        XCTAssertTrue(clock.isWaitingForHead)
+        XCTAssertEqual(clock.turn, .waitingForHead(sinceNanos: ms(1_000)))
     }
 
     func testABodyMustKeepMovingWhileTheServerReads() {
         var clock = HTTPConnectionClock(limits: limits, openedAtNanos: 0)
         clock.headRead(atNanos: ms(100))
-        XCTAssertFalse(clock.isWaitingForHead)
+        XCTAssertEqual(clock.turn, .readingBody(sinceNanos: ms(100)))
         XCTAssertEqual(clock.nextDeadline?.timeout, .body)
         XCTAssertEqual(clock.nextDeadline?.atNanos, ms(30_100))
         clock.bytesArrived(atNanos: ms(5_000))
@@ -29,6 +29,7 @@ final class HTTPConnectionClockTests: XCTestCase {
         // The server stops asking for bytes (its handler is busy): no deadline…
         clock.readCompleted()
         XCTAssertNil(clock.nextDeadline)
+        XCTAssertEqual(clock.turn, .answering)
         // …until it asks again, which restarts the stall clock.
         clock.readRequested(atNanos: ms(50_000))
         XCTAssertEqual(clock.nextDeadline?.atNanos, ms(80_000))
@@ -39,9 +40,9 @@ final class HTTPConnectionClockTests: XCTestCase {
         clock.headRead(atNanos: ms(10))
         clock.endRead()
         XCTAssertNil(clock.nextDeadline, "the handler's own limits apply while it answers")
+        XCTAssertEqual(clock.turn, .answering)
         clock.responseEnded(atNanos: ms(2_000))
-        XCTAssertTrue(clock.isWaitingForHead)
-        XCTAssertEqual(clock.waitingSinceNanos, ms(2_000))
+        XCTAssertEqual(clock.turn, .waitingForHead(sinceNanos: ms(2_000)))
         XCTAssertEqual(clock.nextDeadline?.timeout, .idle)
         XCTAssertEqual(clock.nextDeadline?.atNanos, ms(62_000))
         clock.bytesArrived(atNanos: ms(40_000))

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOEmbedded
 import Synchronization
 import XCTest
 
@@ -107,25 +108,52 @@ final class HTTPListenerLimitsTests: XCTestCase {
         }
     }
 
-    func testANewConnectionIsRefusedWhenEveryOpenOneIsInARequest() async throws {
+    func testWithNoHeadWaitingTheLongestBodySenderMakesRoom() async throws {
         let limits = HTTPListenerLimits(bodyReadTimeoutMillis: 60_000, connectionsMax: 3)
         try await withServer(limits) { port, limiter, logs in
-            var busy: [RawConnection] = []
-            for _ in 0..<3 {
+            // A slow-body attack: heads sent, bodies trickling (here: stalled well inside the body timeout).
+            var senders: [RawConnection] = []
+            for index in 0..<3 {
                 let connection = try RawConnection(port: port)
                 XCTAssertTrue(connection.write("POST /v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{"))
-                busy.append(connection)
+                senders.append(connection)
+                try await waitUntil("\(index + 1) connections open") { limiter.statistics.open == index + 1 }
+                try await Task.sleep(for: .milliseconds(50))  // its head read: its turn is the body now
             }
-            try await waitUntil("3 requests in progress") { limiter.statistics.open == 3 }
-            // Give the three heads time to be read (the connections are busy only then).
-            try await Task.sleep(for: .milliseconds(300))
-            let late = try RawConnection(port: port)
-            XCTAssertTrue(late.closes(within: 5), "a connection beyond the limit was kept though none could make room")
-            XCTAssertEqual(limiter.statistics.refused, 1)
-            XCTAssertEqual(limiter.statistics.evicted, 0)
-            XCTAssertFalse(busy[0].closes(within: 0.1), "a busy connection was closed")
-            XCTAssertTrue(logs.lines.contains { $0.contains("HTTP connection limit reached") && $0.contains("1 refused") }, "\(logs.lines)")
+            let client = try RawConnection(port: port)
+            XCTAssertTrue(client.write(Self.health))
+            XCTAssertTrue(client.response(within: 5).hasPrefix("HTTP/1.1 200"), "health with the listener full of slow bodies")
+            XCTAssertTrue(senders[0].closes(within: 5), "the longest body sender was not evicted")
+            XCTAssertFalse(senders[2].closes(within: 0.1), "a younger body sender was evicted")
+            XCTAssertEqual(limiter.statistics.evicted, 1)
+            XCTAssertEqual(limiter.statistics.refused, 0)
+            XCTAssertTrue(logs.lines.contains { $0.contains("HTTP connection limit reached") && $0.contains("1 evicted") }, "\(logs.lines)")
         }
+    }
+
+    func testANewConnectionIsRefusedOnlyWhenTheServerOwesEveryOpenOneAnAnswer() throws {
+        let logs = LogLines()
+        let limiter = HTTPConnectionLimiter(limits: HTTPListenerLimits(connectionsMax: 2), node: 1, listener: "test",
+                                            fileLimit: 20_000, logger: logs.logger)
+        let (first, second, third) = (EmbeddedChannel(), EmbeddedChannel(), EmbeddedChannel())
+        for channel in [first, second, third] { try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait() }
+        let one = try XCTUnwrap(limiter.admit(first, atNanos: 1))
+        let two = try XCTUnwrap(limiter.admit(second, atNanos: 2))
+        limiter.update(one, turn: .answering)
+        limiter.update(two, turn: .answering)
+        XCTAssertNil(limiter.admit(third, atNanos: 3), "admitted past the limit with nothing to evict")
+        XCTAssertEqual(limiter.statistics.refused, 1)
+        XCTAssertEqual(limiter.statistics.open, 2)
+        XCTAssertTrue(first.isActive && second.isActive, "a connection owed an answer was closed")
+        XCTAssertTrue(logs.lines.contains { $0.contains("0 evicted, 1 refused") }, "\(logs.lines)")
+        // Once one waits for its next head again, it is the one to go.
+        limiter.update(two, turn: .waitingForHead(sinceNanos: 4))
+        XCTAssertNotNil(limiter.admit(third, atNanos: 5))
+        XCTAssertEqual(limiter.statistics.evicted, 1)
+        XCTAssertFalse(second.isActive, "the connection waiting for a head was not evicted")
+        XCTAssertTrue(first.isActive)
+        limiter.closed(two)  // its close arriving after the eviction changes nothing
+        XCTAssertEqual(limiter.statistics.open, 2)
     }
 
     func testTheLimitIsLoweredToWhatTheOpenFileLimitAllows() {
