@@ -182,10 +182,11 @@ final class HTTPRequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// Hummingbird's HTTP/1.1 child channel with the listener's limits installed around it:
 /// an `HTTPByteWatcher` in front of the HTTP decoder and an `HTTPRequestWatcher` behind the
-/// codec. To put TLS in front, wrap it (HummingbirdTLS's `TLSChannel(LimitedHTTP1Channel(…))`
-/// adds its handler first, then calls `setup` here), or add the TLS handler at `.first`
-/// before calling `setup`: the watchers then see decrypted bytes, and the head deadline,
-/// which runs from the connection opening, covers the TLS handshake too.
+/// codec. To put TLS in front, wrap it — HummingbirdTLS's
+/// `.tls(.limitedHTTP1(limiter), tlsConfiguration: …)` adds its handler first, then calls
+/// `setup` here — or add the TLS handler to the pipeline before calling `setup`. The
+/// watchers then see decrypted bytes, and the head deadline, which runs from the connection
+/// opening, covers the TLS handshake too.
 public struct LimitedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     public typealias Value = HTTP1Channel.Value
 
