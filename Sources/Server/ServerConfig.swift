@@ -192,8 +192,8 @@ extension ServerConfig {
                 }
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
-                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "http_header_timeout", "http_body_timeout",
-                             "http_idle_timeout", "http_max_connections", "peers"]
+                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
+                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_max_connections"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }
