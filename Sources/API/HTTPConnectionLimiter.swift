@@ -75,6 +75,8 @@ public final class HTTPConnectionLimiter: Sendable {
         var evicted = 0
         var refused = 0
         var timedOut: [HTTPConnectionClock.Timeout: Int] = [:]
+        /// Open connections whose request body is being read now.
+        var readingBody = 0
     }
 
     private let state = Mutex(State())
@@ -122,7 +124,11 @@ public final class HTTPConnectionLimiter: Sendable {
     }
 
     var statistics: Statistics {
-        state.withLock { $0.statistics }
+        state.withLock { state in
+            var statistics = state.statistics
+            statistics.readingBody = state.connections.values.count { if case .readingBody = $0.turn { true } else { false } }
+            return statistics
+        }
     }
 
     /// Takes a new connection, waiting for its head since `now`: its id, or nil when it is
