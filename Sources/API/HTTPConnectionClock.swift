@@ -15,9 +15,12 @@
 ///   is busy and the body waits in the buffers), and restarts when it asks again.
 /// - **responding**: the request was read; the server answers. No timeout here: the
 ///   handler's own limits apply (a forwarded write's, say).
+///
+/// Whatever the phase, while the connection's send buffers are full (the client does not
+/// read what it is sent) the write timeout runs; bytes taken end it.
 struct HTTPConnectionClock {
     enum Timeout: String, Sendable, CaseIterable {
-        case head, body, idle
+        case head, body, idle, write
     }
 
     /// Whose turn it is on the connection, and since when: what the listener looks at to
@@ -34,6 +37,7 @@ struct HTTPConnectionClock {
     private let headNanos: UInt64
     private let bodyNanos: UInt64
     private let idleNanos: UInt64
+    private let writeNanos: UInt64
 
     /// Request heads read whose response has not ended yet (more than one when pipelined).
     private(set) var requestsOpen = 0
@@ -49,11 +53,14 @@ struct HTTPConnectionClock {
     private var bodyProgressNanos: UInt64 = 0
     /// Whether the server asked for more bytes and has not had them yet.
     private var serverReading = true
+    /// Since when the send buffers are full (the client not reading); nil: they are not.
+    private var writeStalledSinceNanos: UInt64?
 
     init(limits: HTTPListenerLimits, openedAtNanos now: UInt64) {
         headNanos = UInt64(limits.requestHeadTimeoutMillis) * 1_000_000
         bodyNanos = UInt64(limits.bodyReadTimeoutMillis) * 1_000_000
         idleNanos = UInt64(limits.idleTimeoutMillis) * 1_000_000
+        writeNanos = UInt64(limits.responseWriteTimeoutMillis) * 1_000_000
         headStartNanos = now
         waitingSinceNanos = now
     }
@@ -66,8 +73,17 @@ struct HTTPConnectionClock {
         return .answering
     }
 
-    /// The timeout that runs now and when it runs out; nil while the server answers.
+    /// The timeout that runs out first and when; nil while the server answers and the client
+    /// takes what it is sent.
     var nextDeadline: (timeout: Timeout, atNanos: UInt64)? {
+        let phase = phaseDeadline
+        guard let stalled = writeStalledSinceNanos else { return phase }
+        let write = (timeout: Timeout.write, atNanos: stalled &+ writeNanos)
+        guard let phase, phase.atNanos < write.atNanos else { return write }
+        return phase
+    }
+
+    private var phaseDeadline: (timeout: Timeout, atNanos: UInt64)? {
         if readingRequest {
             return serverReading ? (.body, bodyProgressNanos &+ bodyNanos) : nil
         }
@@ -122,5 +138,15 @@ struct HTTPConnectionClock {
     /// A read from the socket completed; until the server asks again, it is not reading.
     mutating func readCompleted() {
         serverReading = false
+    }
+
+    /// The connection's send buffers filled up (`writable` false: the client is not reading
+    /// fast enough) or drained again.
+    mutating func writabilityChanged(writable: Bool, atNanos now: UInt64) {
+        if writable {
+            writeStalledSinceNanos = nil
+        } else if writeStalledSinceNanos == nil {
+            writeStalledSinceNanos = now
+        }
     }
 }

@@ -95,7 +95,8 @@ final class HTTPConnectionWatch {
 }
 
 /// The front half of the watch: sits before the HTTP decoder (behind TLS, when there is
-/// one) and sees the connection open and close and bytes arrive. It owns the shared
+/// one) and sees the connection open and close, bytes arrive, and its send buffers fill
+/// up and drain. It owns the shared
 /// `HTTPConnectionWatch`; `HTTPRequestWatcher` finds it in the pipeline.
 final class HTTPByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -129,6 +130,13 @@ final class HTTPByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
         let now = HTTPConnectionWatch.now()
         watch.record(context.channel) { $0.bytesArrived(atNanos: now) }
         context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let now = HTTPConnectionWatch.now()
+        let writable = context.channel.isWritable
+        watch.record(context.channel) { $0.writabilityChanged(writable: writable, atNanos: now) }
+        context.fireChannelWritabilityChanged()
     }
 }
 

@@ -21,6 +21,10 @@ public struct HTTPListenerLimits: Sendable, Hashable {
     /// A kept-alive connection with no request in progress is closed after this long without
     /// a byte of the next request. Default 60 s.
     public var idleTimeoutMillis: Int
+    /// While an answer is written, the client must keep reading it: this long with the
+    /// connection's send buffers full (the client takes no bytes) closes the connection
+    /// (a slow-read attack otherwise holds it, and its place, for good). Default 30 s.
+    public var responseWriteTimeoutMillis: Int
     /// Most connections open at once on the listener. When it is full, a new connection
     /// takes the place of the open connection that has waited longest for a request head,
     /// else of the one sending its body longest (that one is closed); only when the server
@@ -35,17 +39,18 @@ public struct HTTPListenerLimits: Sendable, Hashable {
 
     /// The defaults listed on each field.
     public init(requestHeadTimeoutMillis: Int = 10_000, bodyReadTimeoutMillis: Int = 30_000, idleTimeoutMillis: Int = 60_000,
-                connectionsMax: Int = 4_096) {
+                responseWriteTimeoutMillis: Int = 30_000, connectionsMax: Int = 4_096) {
         self.requestHeadTimeoutMillis = requestHeadTimeoutMillis
         self.bodyReadTimeoutMillis = bodyReadTimeoutMillis
         self.idleTimeoutMillis = idleTimeoutMillis
+        self.responseWriteTimeoutMillis = responseWriteTimeoutMillis
         self.connectionsMax = connectionsMax
     }
 
     /// The first limit out of range, said in one line that names its flag; nil when all are fine.
     public var problem: String? {
         let timeouts = [("--http-header-timeout", requestHeadTimeoutMillis), ("--http-body-timeout", bodyReadTimeoutMillis),
-                        ("--http-idle-timeout", idleTimeoutMillis)]
+                        ("--http-idle-timeout", idleTimeoutMillis), ("--http-write-timeout", responseWriteTimeoutMillis)]
         for (flag, millis) in timeouts where !Self.timeoutMillisRange.contains(millis) {
             return "\(flag) must be between 100ms and 24h, not \(millis) ms"
         }

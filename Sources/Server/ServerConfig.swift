@@ -176,6 +176,7 @@ extension ServerConfig {
             case "http_header_timeout": httpLimits.requestHeadTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
             case "http_body_timeout": httpLimits.bodyReadTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
             case "http_idle_timeout": httpLimits.idleTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
+            case "http_write_timeout": httpLimits.responseWriteTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
             case "http_max_connections": httpLimits.connectionsMax = try Self.parseHTTPConnections(try integer(), at: at)
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
@@ -193,7 +194,7 @@ extension ServerConfig {
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
                              "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
-                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_max_connections"]
+                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_write_timeout", "http_max_connections"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }

@@ -76,6 +76,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-idle-timeout"), help: "Close a kept-alive connection idle between requests for this long (default 60s).")
     var httpIdleTimeout: String?
 
+    @Option(name: .customLong("http-write-timeout"), help: "Close a connection whose client takes none of its answer for this long (default 30s).")
+    var httpWriteTimeout: String?
+
     @Option(name: .customLong("http-max-connections"), help: "Most open HTTP API connections; when full, the one waiting longest for a request head is closed (default 4096).")
     var httpMaxConnections: Int?
 
@@ -119,6 +122,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let httpIdleTimeout {
             settings.httpLimits.idleTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpIdleTimeout, at: "--http-idle-timeout")
+        }
+        if let httpWriteTimeout {
+            settings.httpLimits.responseWriteTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpWriteTimeout, at: "--http-write-timeout")
         }
         if let httpMaxConnections {
             settings.httpLimits.connectionsMax = try ServerConfig.parseHTTPConnections(httpMaxConnections, at: "--http-max-connections")

@@ -60,4 +60,24 @@ final class HTTPConnectionClockTests: XCTestCase {
         XCTAssertEqual(clock.nextDeadline?.timeout, .head)
         XCTAssertEqual(clock.nextDeadline?.atNanos, ms(35_000))
     }
+
+    func testAClientThatStopsReadingItsAnswerRunsTheWriteTimeoutInAnyPhase() {
+        var clock = HTTPConnectionClock(limits: limits, openedAtNanos: 0)
+        clock.headRead(atNanos: ms(10))
+        clock.endRead()
+        XCTAssertNil(clock.nextDeadline)
+        clock.writabilityChanged(writable: false, atNanos: ms(1_000))
+        XCTAssertEqual(clock.nextDeadline?.timeout, .write)
+        XCTAssertEqual(clock.nextDeadline?.atNanos, ms(31_000))
+        // Still full later: the stall counts from when it began.
+        clock.writabilityChanged(writable: false, atNanos: ms(5_000))
+        XCTAssertEqual(clock.nextDeadline?.atNanos, ms(31_000))
+        clock.writabilityChanged(writable: true, atNanos: ms(6_000))
+        XCTAssertNil(clock.nextDeadline)
+        // Waiting for the next head with the last answer stuck: whichever runs out first.
+        clock.responseEnded(atNanos: ms(7_000))
+        clock.writabilityChanged(writable: false, atNanos: ms(8_000))
+        XCTAssertEqual(clock.nextDeadline?.timeout, .write)
+        XCTAssertEqual(clock.nextDeadline?.atNanos, ms(38_000))
+    }
 }

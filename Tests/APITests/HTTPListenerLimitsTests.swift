@@ -74,6 +74,18 @@ final class HTTPListenerLimitsTests: XCTestCase {
         }
     }
 
+    func testAClientThatDoesNotReadItsAnswerIsClosedByTheWriteTimeout() async throws {
+        // An answer far larger than the loopback socket buffers, to a client that reads none of it.
+        let big = String(repeating: "# padding padding padding padding padding padding padding\n", count: 600_000)
+        try await withServer(HTTPListenerLimits(responseWriteTimeoutMillis: 500), metricsText: big) { port, limiter, _ in
+            let reader = try RawConnection(port: port)
+            XCTAssertTrue(reader.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+            // Not reading (that would drain the server's buffers): the server's own account says when it closed.
+            try await waitUntil("the stuck answer's connection closed", within: 10) { limiter.statistics.timedOut[.write] == 1 }
+            try await waitUntil("its place given back") { limiter.statistics.open == 0 }
+        }
+    }
+
     func testAFullListenerEvictsTheLongestWaiterAndStillAnswersHealth() async throws {
         let limits = HTTPListenerLimits(requestHeadTimeoutMillis: 60_000, connectionsMax: 20)
         try await withServer(limits) { port, limiter, logs in
@@ -176,12 +188,13 @@ final class HTTPListenerLimitsTests: XCTestCase {
     // MARK: Support
 
     /// Runs `body` against the API on a free loopback port behind `limits`.
-    private func withServer(_ limits: HTTPListenerLimits,
+    private func withServer(_ limits: HTTPListenerLimits, metricsText: String = "",
                             _ body: @escaping @Sendable (Int, HTTPConnectionLimiter, LogLines) async throws -> Void) async throws {
         let fixture = Fixture()
         let logs = LogLines()
         // The API's own log goes to `logs` too: what the limits cause must not log errors.
-        let api = APIServer(engine: fixture.engine, consensus: fixture.consensus, clock: fixture.consensus.clock, logger: logs.logger)
+        let api = APIServer(engine: fixture.engine, consensus: fixture.consensus, metricsText: { metricsText },
+                            clock: fixture.consensus.clock, logger: logs.logger)
         await fixture.api.shutdown()
         let limiter = HTTPConnectionLimiter(limits: limits, node: 1, listener: "127.0.0.1:test", fileLimit: 20_000, logger: logs.logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -21,7 +21,7 @@ final class HTTPLimitsConfigTests: XCTestCase {
     func testTheDefaults() {
         let limits = ServerConfig().httpLimits
         XCTAssertEqual(limits, HTTPListenerLimits(requestHeadTimeoutMillis: 10_000, bodyReadTimeoutMillis: 30_000,
-                                                  idleTimeoutMillis: 60_000, connectionsMax: 4_096))
+                                                  idleTimeoutMillis: 60_000, responseWriteTimeoutMillis: 30_000, connectionsMax: 4_096))
     }
 
     func testTheConfigFileSetsEachLimit() throws {
@@ -29,10 +29,12 @@ final class HTTPLimitsConfigTests: XCTestCase {
             http_header_timeout: 2s
             http_body_timeout: 1m
             http_idle_timeout: 1500ms
+            http_write_timeout: 45s
             http_max_connections: 100
             """)
         XCTAssertEqual(config.httpLimits, HTTPListenerLimits(requestHeadTimeoutMillis: 2_000, bodyReadTimeoutMillis: 60_000,
-                                                             idleTimeoutMillis: 1_500, connectionsMax: 100))
+                                                             idleTimeoutMillis: 1_500, responseWriteTimeoutMillis: 45_000,
+                                                             connectionsMax: 100))
         XCTAssertNoThrow(try config.validate())
     }
 
