@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        // The HTTP request and response parts the API's connection limits watch (`NIOHTTPTypes`).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -117,6 +119,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // Request durations by route (`orchestrator_http_request_duration_seconds`).
                 .product(name: "Metrics", package: "swift-metrics"),
+                // The listener's limits: its own HTTP/1 child channel and handlers (HTTPConnectionWatchers.swift).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         // Composition root: one node from its config.
@@ -216,6 +222,8 @@ let package = Package(
                 "API", "Engine", "Workflow", "Client", "LoadGenerator", "Backup",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The HTTP listener's limiter on channels without sockets.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ],

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Workflow
 
 /// The HTTP API of one node (docs/api.md): routes, JSON errors, forwarding of writes from a
@@ -157,6 +158,11 @@ public final class APIServer: Sendable {
             return buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge(limitBytes: settings.bodyBytesMax)
+        } catch let error as HTTPParserError {
+            // The connection ended inside the body: the client went away, or the listener's
+            // body timeout closed it. Nobody is left to answer, and it is no server fault to log
+            // (a slow-body flood would log a line per connection).
+            throw APIError(status: .badRequest, code: "bad_request", message: "the request body did not arrive whole: \(error)")
         }
     }
 

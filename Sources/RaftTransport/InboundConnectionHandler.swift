@@ -35,11 +35,10 @@ final class InboundConnectionHandler: ChannelInboundHandler {
         if let remote = context.channel.remoteAddress { logger[metadataKey: "remote"] = "\(remote)" }
         let channel = context.channel
         let timeout = transport.options.handshakeTimeout
-        let logger = self.logger
-        let counters = transport.counters
+        let transport = self.transport
+        let remote = context.channel.remoteAddress.map { "\($0)" } ?? "?"
         let scheduled = context.eventLoop.scheduleTask(in: timeout.timeAmount) {
-            logger.warning("closing inbound connection: no handshake within \(timeout)")
-            counters.inboundRefused.add(1)
+            transport.handshakeTimedOut(remote: remote)
             channel.close(promise: nil)
         }
         phase = .awaitingHandshake(scheduled)

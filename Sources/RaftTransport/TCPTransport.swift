@@ -50,6 +50,13 @@ public final class TCPTransport: RaftTransport {
         var inbound: [ObjectIdentifier: any Channel] = [:]
         /// The current (newest) accepted connection of each peer.
         var inboundByPeer: [NodeID: ObjectIdentifier] = [:]
+        /// Accepted connections that have not sent their handshake yet, with their order of
+        /// arrival: when the listener is full, the oldest of them makes room (see `accept`).
+        var awaitingHandshake: [ObjectIdentifier: UInt64] = [:]
+        var acceptedCount: UInt64 = 0
+        /// The "too many connections" and "no handshake in time" warnings, each at most once per 10 s.
+        var fullNotices = NoticeThrottle()
+        var handshakeTimeoutNotices = NoticeThrottle()
         /// Peers `updatePeers` removed (members that left the cluster): their connections are
         /// refused until they are peers again. Any other node presenting this cluster's id is
         /// admitted — a node that joins knows none of its peers until the log tells it. One
@@ -257,20 +264,57 @@ public final class TCPTransport: RaftTransport {
 
     // MARK: - Inbound connections (called by the server channel and InboundConnectionHandler)
 
+    /// Takes an accepted connection. When `maxInboundConnections` are open, the connection
+    /// that has waited longest for its handshake is closed to make room, and the new one is
+    /// refused only when every open connection is an established peer's. (Refusing the
+    /// newcomer instead would let anyone who can reach the port lock a reconnecting peer out
+    /// with connections that never send a handshake, one handshake timeout after another.)
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
-        let admitted = state.withLock { state -> Bool in
-            guard state.phase != .shutDown, state.inbound.count < options.maxInboundConnections else { return false }
-            state.inbound[ObjectIdentifier(channel)] = channel
-            return true
+        let now = NIODeadline.now().uptimeNanoseconds
+        let (admitted, evicted, notice) = state.withLock { state -> (Bool, (any Channel)?, Int?) in
+            guard state.phase != .shutDown else { return (false, nil, nil) }
+            var evicted: (any Channel)?
+            if state.inbound.count >= options.maxInboundConnections {
+                guard let oldest = state.awaitingHandshake.min(by: { $0.value < $1.value })?.key else {
+                    return (false, nil, state.fullNotices.occurred(atNanos: now))
+                }
+                state.awaitingHandshake[oldest] = nil
+                evicted = state.inbound.removeValue(forKey: oldest)
+            }
+            let id = ObjectIdentifier(channel)
+            state.inbound[id] = channel
+            state.acceptedCount += 1
+            state.awaitingHandshake[id] = state.acceptedCount
+            return (true, evicted, evicted == nil ? nil : state.fullNotices.occurred(atNanos: now))
+        }
+        if let times = notice {
+            logger.warning("""
+                raft listener full: \(options.maxInboundConnections) inbound connections open (maxInboundConnections); \
+                closing those that waited longest for a handshake to take new ones, refusing new ones when all are peers' \
+                (\(times) since the last notice)
+                """)
+        }
+        if let evicted {
+            counters.inboundRefused.add(1)
+            evicted.close(promise: nil)
         }
         guard admitted else {
             counters.inboundRefused.add(1)
-            logger.warning("refusing inbound connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): too many connections or shutting down")
             return channel.close()
         }
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(InboundConnectionHandler(transport: self, logger: logger))
         }
+    }
+
+    /// An inbound connection sent no handshake within `handshakeTimeout` and is being
+    /// closed: counted, and logged at most once per 10 s (a flood of silent connections
+    /// would otherwise log a line each).
+    func handshakeTimedOut(remote: String) {
+        counters.inboundRefused.add(1)
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard let times = state.withLock({ $0.handshakeTimeoutNotices.occurred(atNanos: now) }) else { return }
+        logger.warning("closing inbound connection from \(remote): no handshake within \(options.handshakeTimeout) (\(times) such since the last notice)")
     }
 
     /// Checks a handshake; `nil` admits the connection as `handshake.from`'s current one,
@@ -280,6 +324,7 @@ public final class TCPTransport: RaftTransport {
         if handshake.to != nodeID { return "this is node \(nodeID), not node \(handshake.to) (stale peer address?)" }
         if handshake.from == nodeID { return "node \(handshake.from) is this node's own id (duplicate node id?)" }
         let (reason, replaced) = state.withLock { state -> (String?, (any Channel)?) in
+            state.awaitingHandshake[ObjectIdentifier(channel)] = nil
             guard state.phase != .shutDown else { return ("node is shutting down", nil) }
             guard !state.removed.contains(handshake.from) else {
                 return ("node \(handshake.from) was removed from the peers of node \(nodeID) (it is no longer a member)", nil)
@@ -300,6 +345,7 @@ public final class TCPTransport: RaftTransport {
         let id = ObjectIdentifier(channel)
         state.withLock { state in
             state.inbound[id] = nil
+            state.awaitingHandshake[id] = nil
             if let peer = state.inboundByPeer.first(where: { $0.value == id })?.key { state.inboundByPeer[peer] = nil }
         }
     }
@@ -312,6 +358,11 @@ public final class TCPTransport: RaftTransport {
 
     func deliver(_ messages: [Message]) {
         inbox.deliver(messages)
+    }
+
+    /// Inbound connections open now, handshaken or not (tests and diagnostics).
+    var inboundConnectionCount: Int {
+        state.withLock { $0.inbound.count }
     }
 
     /// Messages waiting in the queue for `peer` (tests and diagnostics).

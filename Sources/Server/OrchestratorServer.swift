@@ -146,7 +146,10 @@ public final class OrchestratorServer: Sendable {
             throw ConfigError("cannot listen for raft on \(config.raftAddress): \(error)")
         }
         node.start()
-        let app = Application(router: api.buildRouter(),
+        // The listener's timeouts and connection limit (API/HTTPConnectionLimiter.swift).
+        let limiter = HTTPConnectionLimiter(limits: config.httpLimits, node: config.nodeID, listener: "\(config.apiAddress)",
+                                            logger: logger)
+        let app = Application(router: api.buildRouter(), server: .limitedHTTP1(limiter),
                               configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
                                                    serverName: "orchestrator"),
                               logger: logger)

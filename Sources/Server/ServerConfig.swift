@@ -1,3 +1,4 @@
+import API
 import Cluster
 import Foundation
 import Raft
@@ -43,6 +44,8 @@ public struct ServerConfig: Sendable, Equatable {
 
     /// Whether this node asks every request for a token from the start.
     public var requiresTokens: Bool { requireToken || bootstrapTokenFile != nil }
+    /// The HTTP API listener's timeouts and connection limit (`--http-header-timeout`, …).
+    public var httpLimits = HTTPListenerLimits()
 
     public init() {}
 
@@ -52,6 +55,24 @@ public struct ServerConfig: Sendable, Equatable {
             throw ConfigError("\(place): retention '\(text)' is not a duration such as 7d, 12h or 30m")
         }
         return duration.milliseconds
+    }
+
+    /// Reads an HTTP listener timeout such as `10s` or `500ms` (`--http-header-timeout`, the
+    /// `http_header_timeout` setting, …) into milliseconds.
+    public static func parseHTTPTimeout(_ text: String, at place: String) throws(ConfigError) -> Int {
+        guard let duration = WorkflowDuration(parsing: text),
+              HTTPListenerLimits.timeoutMillisRange.contains(Int(duration.milliseconds)) else {
+            throw ConfigError("\(place): '\(text)' is not a duration between 100ms and 24h, such as 10s, 500ms or 1m")
+        }
+        return Int(duration.milliseconds)
+    }
+
+    /// Reads an HTTP connection limit (`--http-max-connections`, `http_max_connections`).
+    public static func parseHTTPConnections(_ value: Int, at place: String) throws(ConfigError) -> Int {
+        guard HTTPListenerLimits.connectionsMaxRange.contains(value) else {
+            throw ConfigError("\(place): \(value) connections is out of range: use 1 to 1000000")
+        }
+        return value
     }
 
     /// This node's own addresses as other members see them.
@@ -80,6 +101,7 @@ public struct ServerConfig: Sendable, Equatable {
             throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
         }
         if !insecure, let problem = exposureProblem { throw ConfigError(problem) }
+        if let problem = httpLimits.problem { throw ConfigError(problem) }
     }
 
     /// The cluster runtime's settings for this node.
@@ -119,6 +141,8 @@ extension ServerConfig {
     /// raft: 127.0.0.1:7080
     /// peers:
     ///   - { id: 2, raft: 127.0.0.1:7081, api: 127.0.0.1:8081 }
+    /// http_header_timeout: 10s
+    /// http_max_connections: 4096
     /// ```
     public mutating func load(file path: String) throws(ConfigError) {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -167,6 +191,11 @@ extension ServerConfig {
             case "require_token": requireToken = value.bool ?? false
             case "metrics_require_token": metricsRequireToken = value.bool ?? false
             case "insecure": insecure = value.bool ?? false
+            case "http_header_timeout": httpLimits.requestHeadTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
+            case "http_body_timeout": httpLimits.bodyReadTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
+            case "http_idle_timeout": httpLimits.idleTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
+            case "http_write_timeout": httpLimits.responseWriteTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
+            case "http_max_connections": httpLimits.connectionsMax = try Self.parseHTTPConnections(try integer(), at: at)
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
                 for item in list {
@@ -183,7 +212,8 @@ extension ServerConfig {
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
                              "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
-                             "bootstrap_token_file", "require_token", "metrics_require_token", "insecure"]
+                             "bootstrap_token_file", "require_token", "metrics_require_token", "insecure",
+                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_write_timeout", "http_max_connections"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }

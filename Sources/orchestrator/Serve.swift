@@ -80,6 +80,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-trailing"), help: "Log entries kept below each snapshot for lagging followers (default 1000).")
     var snapshotTrailing: Int?
 
+    @Option(name: .customLong("http-header-timeout"), help: "A request head must arrive whole within this long of the connection opening or of its first byte (default 10s).")
+    var httpHeaderTimeout: String?
+
+    @Option(name: .customLong("http-body-timeout"), help: "Close a connection whose request body makes no progress for this long (default 30s).")
+    var httpBodyTimeout: String?
+
+    @Option(name: .customLong("http-idle-timeout"), help: "Close a kept-alive connection idle between requests for this long (default 60s).")
+    var httpIdleTimeout: String?
+
+    @Option(name: .customLong("http-write-timeout"), help: "Close a connection whose client takes none of its answer for this long (default 30s).")
+    var httpWriteTimeout: String?
+
+    @Option(name: .customLong("http-max-connections"), help: "Most open HTTP API connections; when full, the one waiting longest for a request head is closed (default 4096).")
+    var httpMaxConnections: Int?
+
     func resolvedConfig() throws(ConfigError) -> ServerConfig {
         var settings = ServerConfig()
         if let config { try settings.load(file: config) }
@@ -116,6 +131,21 @@ struct Serve: AsyncParsableCommand {
         if let tickMillis { settings.tickMillis = tickMillis }
         if let snapshotEvery { settings.snapshotEveryEntries = snapshotEvery }
         if let snapshotTrailing { settings.snapshotTrailingEntries = snapshotTrailing }
+        if let httpHeaderTimeout {
+            settings.httpLimits.requestHeadTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpHeaderTimeout, at: "--http-header-timeout")
+        }
+        if let httpBodyTimeout {
+            settings.httpLimits.bodyReadTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpBodyTimeout, at: "--http-body-timeout")
+        }
+        if let httpIdleTimeout {
+            settings.httpLimits.idleTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpIdleTimeout, at: "--http-idle-timeout")
+        }
+        if let httpWriteTimeout {
+            settings.httpLimits.responseWriteTimeoutMillis = try ServerConfig.parseHTTPTimeout(httpWriteTimeout, at: "--http-write-timeout")
+        }
+        if let httpMaxConnections {
+            settings.httpLimits.connectionsMax = try ServerConfig.parseHTTPConnections(httpMaxConnections, at: "--http-max-connections")
+        }
         try settings.validate()
         return settings
     }
@@ -123,6 +153,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         do {
             let settings = try resolvedConfig()
+            // Room for --http-max-connections before the HTTP listener sizes itself.
+            OpenFileLimit.raiseToHard()
             let server = try OrchestratorServer(config: settings)
             try await server.run()
         } catch let error as ConfigError {

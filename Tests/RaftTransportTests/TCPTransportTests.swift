@@ -238,6 +238,30 @@ final class TCPTransportTests: TransportTestCase {
         XCTAssertEqual(node.stats.inboundRefused, 1)
     }
 
+    func testAFullListenerClosesTheOldestSilentConnectionToLetAPeerIn() async throws {
+        let node2 = makeTransport(2, options: options {
+            $0.maxInboundConnections = 4
+            $0.handshakeTimeout = .seconds(30)
+        })
+        try await node2.start()
+        let inbox = Collector(node2.incoming)
+        // Four connections that never say who they are fill the listener.
+        var silent: [any Channel] = []
+        for _ in 0..<4 { silent.append(try await rawConnection(to: node2.listenAddress!)) }
+        let filled = await eventually { node2.inboundConnectionCount == 4 }
+        XCTAssertTrue(filled)
+        // A real peer still gets in: the silent connection that waited longest makes room.
+        let node1 = makeTransport(1, peers: [2: node2.listenAddress!])
+        try await node1.start()
+        node1.send([heartbeat(from: 1, to: 2, 0)])
+        let received = await inbox.waitFor(1)
+        XCTAssertEqual(received, [heartbeat(from: 1, to: 2, 0)])
+        let oldestClosed = await isClosedByPeer(silent[0])
+        XCTAssertTrue(oldestClosed, "the oldest silent connection was not closed")
+        XCTAssertTrue(silent[3].isActive, "a younger silent connection was closed")
+        XCTAssertEqual(node2.stats.inboundRefused, 1)
+    }
+
     func testFullSendQueueDropsAndCounts() async throws {
         let port = try unusedPort()
         let node = makeTransport(1, peers: [2: PeerAddress(host: "127.0.0.1", port: port)],
