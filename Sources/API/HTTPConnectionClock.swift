@@ -3,7 +3,7 @@
 /// monotonic clock). The channel handlers (`HTTPConnectionWatchers.swift`) feed it and
 /// close the connection when `nextDeadline` has passed.
 ///
-/// A connection is always in one of four phases:
+/// A connection is always in one of three phases:
 /// - **waiting for a head**: no request in progress. On a new connection the head deadline
 ///   runs from the moment it opened. On a kept-alive connection the idle timeout runs from
 ///   the last response until the first byte of the next request, and the head deadline from
