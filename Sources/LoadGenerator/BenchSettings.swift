@@ -1,4 +1,5 @@
 import Client
+import NIOSSL
 
 /// What `Bench.run` does.
 public struct BenchSettings: Sendable {
@@ -18,6 +19,9 @@ public struct BenchSettings: Sendable {
     /// them, latency counted from when each was due. Nil: closed loop, each client sending
     /// its next transition when the last is answered. At most `ratePerSecondMax`.
     public var ratePerSecond: Double?
+    /// TLS for `https://` servers (CA to trust, client certificate); nil: the system's roots.
+    /// Each client does one handshake and keeps its connection.
+    public var tls: TLSConfiguration? = nil
 
     /// Most concurrent clients.
     public static let clientsMax = 4_096

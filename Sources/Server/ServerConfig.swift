@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTLS
 import Foundation
 import Raft
 import RaftTransport
@@ -30,6 +31,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var requestTimeoutMillis = 5_000
     /// How long finished instances of workflows without `retention` are kept; nil: for good.
     public var defaultRetentionMillis: Int64?
+    /// HTTPS for the API (`--tls-cert`, `--tls-key`, `--tls-client-ca`; config `tls`): see
+    /// ServerConfig+TLS.swift.
+    public var tls = APITLSFiles()
+    /// Mutual TLS between nodes (`--peer-cert`, `--peer-key`, `--peer-ca`; config `peer_tls`).
+    public var peerTLS = PeerTLSFiles()
 
     public init() {}
 
@@ -42,7 +48,7 @@ public struct ServerConfig: Sendable, Equatable {
     }
 
     /// This node's own addresses as other members see them.
-    public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "http://\(apiAddress)") }
+    public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "\(apiScheme)://\(apiAddress)") }
 
     /// Checks the whole configuration; the error names the first problem.
     public func validate() throws(ConfigError) {
@@ -66,6 +72,7 @@ public struct ServerConfig: Sendable, Equatable {
         guard tickMillis >= 1, electionTicks >= 2, snapshotEveryEntries >= 1, requestTimeoutMillis >= 1 else {
             throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
         }
+        try validateTLS()
     }
 
     /// The cluster runtime's settings for this node.
@@ -82,7 +89,9 @@ public struct ServerConfig: Sendable, Equatable {
 
     /// Every initial member's addresses, this node's included.
     public var initialAddresses: [NodeID: MemberAddress] {
-        var all = peers
+        // A cluster serves its API over TLS everywhere or nowhere: peers' API addresses
+        // take this node's scheme.
+        var all = peers.mapValues { $0.withAPIScheme(apiScheme) }
         all[nodeID] = ownAddress
         return all
     }
@@ -149,6 +158,8 @@ extension ServerConfig {
             case "snapshot_trailing": snapshotTrailingEntries = try integer()
             case "request_timeout_ms": requestTimeoutMillis = try integer()
             case "retention": defaultRetentionMillis = try Self.parseRetention(try text(), at: at)
+            case "tls": try loadTLS(value, at: at)
+            case "peer_tls": try loadPeerTLS(value, at: at)
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
                 for item in list {
@@ -164,7 +175,8 @@ extension ServerConfig {
                 }
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
-                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers"]
+                             "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
+                             "tls", "peer_tls"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }

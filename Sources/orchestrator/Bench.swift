@@ -56,14 +56,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @OptionGroup var tls: TLSClientOptions
+
     func run() async throws {
         var targets = servers
         if targets.isEmpty {
             let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_ADDR"] ?? ""
             targets = [env.isEmpty ? ClientOptions.defaultAddress : env]
         }
-        let settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
+        var settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
                                      transitionsMax: transitionsMax, ratePerSecond: rate)
+        settings.tls = try tls.configuration()
         let report: BenchReport
         do {
             report = try await Bench.run(settings)
