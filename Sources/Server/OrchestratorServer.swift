@@ -98,7 +98,7 @@ public final class OrchestratorServer: Sendable {
             throw ConfigError("cannot start the node: \(error)")
         }
         let registry = self.registry
-        let consensus = ClusterConsensus(node: node, clock: clock)
+        let consensus = ClusterConsensus(node: node, clock: clock, apiScheme: config.apiScheme)
         let running = RunningDispatches()
         self.consensus = consensus
         var apiSettings = APISettings()

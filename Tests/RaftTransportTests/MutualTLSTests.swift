@@ -127,6 +127,33 @@ final class MutualTLSTests: TransportTestCase {
                       "the accepting node says its certificate was refused: \(logs.warnings)")
     }
 
+    /// The middle of a CA rotation (docs/security.md, "Rotation"): every node trusts both CAs
+    /// (one PEM bundle), one node already has its certificate from the new CA.
+    func testNodesTrustingACABundleAcceptCertificatesFromEitherCA() async throws {
+        let old = try makeCertificates(nodes: 2)
+        let new = try makeCertificates(nodes: 2)
+        let bundle = "\(new)/bundle.pem"
+        let bundleText = try String(contentsOfFile: CertificateFiles.caCertificatePath(in: old), encoding: .utf8)
+            + String(contentsOfFile: CertificateFiles.caCertificatePath(in: new), encoding: .utf8)
+        try bundleText.write(toFile: bundle, atomically: true, encoding: .utf8)
+        func tls(_ directory: String, _ id: UInt64) throws -> PeerTLS {
+            try PeerTLS.load(certificate: TLSFile(CertificateFiles.nodeCertificatePath(in: directory, id: id), setting: "cert"),
+                             key: TLSFile(CertificateFiles.nodeKeyPath(in: directory, id: id), setting: "key"),
+                             ca: TLSFile(bundle, setting: "ca"), nodeID: id)
+        }
+        let one = try await start(1, tls: try tls(old, 1))
+        let two = try await start(2, tls: try tls(new, 2))
+        connect([one, two])
+        let (inbox1, inbox2) = (Collector(one.incoming), Collector(two.incoming))
+        let exchanged = await eventually {
+            one.send([heartbeat(from: 1, to: 2, 0)])
+            two.send([heartbeat(from: 2, to: 1, 0)])
+            return !inbox1.messages.isEmpty && !inbox2.messages.isEmpty
+        }
+        XCTAssertTrue(exchanged, "stats 1: \(one.stats); stats 2: \(two.stats); \(logs.warnings)")
+        XCTAssertEqual(one.stats.tlsRefused + two.stats.tlsRefused, 0)
+    }
+
     func testTLSNodeRefusesPlainTCPPeer() async throws {
         let certificates = try makeCertificates(nodes: 2)
         let one = try await start(1, tls: try peerTLS(certificates, certificateOf: 1))
