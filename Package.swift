@@ -238,7 +238,7 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")]),
         // The composition root's own logic: the leader-services runtime and its services.
         // …and the node as a whole: its probes and the series of GET /metrics moving.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels", "API", "Cluster", "Raft", "RaftTransport",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels", "API", "Cluster", "Raft", "RaftTransport", "ClusterTLS",
                                                         .product(name: "Logging", package: "swift-log"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
