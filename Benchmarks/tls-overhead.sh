@@ -10,7 +10,8 @@ set -euo pipefail
 bin="${ORCHESTRATOR_BIN:-.build/release/orchestrator}"
 rounds="${1:-2}"; clients="${2:-64}"; seconds="${3:-20}"
 work=$(mktemp -d /tmp/orch-tls-bench.XXXXXX)
-trap 'kill -INT "${dev:-0}" 2>/dev/null || true; sleep 3; rm -rf "$work"' EXIT
+dev=
+trap 'if [ -n "$dev" ]; then kill -INT "$dev" 2>/dev/null || true; sleep 3; fi; rm -rf "$work"' EXIT
 hz=$(getconf CLK_TCK)
 ticks() { local sum=0; for p in $1; do read -r -a f < "/proc/$p/stat"; sum=$((sum + f[13] + f[14])); done; echo $sum; }
 

@@ -110,7 +110,7 @@ public enum Bench {
     static func hostAndPort(_ url: String) throws -> (host: String, port: Int) {
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") {
-            guard rest[..<scheme.lowerBound] == "http" else { throw BenchError("bench speaks plain http only, not '\(url)'") }
+            guard ["http", "https"].contains(rest[..<scheme.lowerBound]) else { throw BenchError("bench speaks http:// and https:// only, not '\(url)'") }
             rest = rest[scheme.upperBound...]
         }
         let hostPort = rest.prefix { $0 != "/" }

@@ -78,6 +78,13 @@ final class TLSProcessTests: XCTestCase {
         XCTAssertEqual(status.status, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("second"), status.stdout)
 
+        // The load generator speaks TLS too (one handshake per client, then keep-alive).
+        let bench = try cluster.cli(["bench", "--server", leaderURL, "--clients", "2", "--duration", "1", "--cacert", ca, "--json"])
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
+        XCTAssertGreaterThan(report?["transitions"] as? Int ?? 0, 0, bench.stdout)
+        XCTAssertEqual((report?["errors"] as? [String: Any])?.count ?? -1, 0, bench.stdout)
+
         // Plain HTTP to the TLS port: one line that says what to do, exit 3, no retries for 15 s.
         let plainURL = "http://127.0.0.1:\(cluster.nodes[follower]!.api)"
         let began = Date()
