@@ -22,7 +22,11 @@ final class TLSProcessTests: XCTestCase {
     /// Polls every node's health over HTTPS until all agree on a leader.
     private func waitForLeader(_ cluster: ProcessCluster, ca: String, timeout: Double = 20) async throws -> Int {
         var configuration = OrchestratorClient.Configuration(requestTimeoutSeconds: 2, retry: .none)
-        configuration.tls = TLSConfigurations.client(trustRoots: try PEMFiles.trustRoots(TLSFile(ca, setting: "ca")))
+        // A client certificate too, for nodes that require one (any node's does: same CA).
+        let directory = URL(fileURLWithPath: ca).deletingLastPathComponent().path
+        let identity = try TLSIdentity.load(certificate: TLSFile("\(directory)/node-1.pem", setting: "cert"),
+                                            key: TLSFile("\(directory)/node-1-key.pem", setting: "key"))
+        configuration.tls = TLSConfigurations.client(trustRoots: try PEMFiles.trustRoots(TLSFile(ca, setting: "ca")), identity: identity)
         let clients = cluster.nodes.values.map { OrchestratorClient(baseURL: "https://127.0.0.1:\($0.api)", configuration: configuration) }
         defer { Task { for client in clients { try? await client.shutdown() } } }
         let deadline = Date().addingTimeInterval(timeout)
@@ -52,7 +56,10 @@ final class TLSProcessTests: XCTestCase {
         defer { cluster.stop() }
         let certificates = try makeCertificates(cluster, nodes: 3)
         let ca = "\(certificates)/ca.pem"
-        for id in 1...3 { cluster.nodeArguments[id] = tlsArguments(certificates, node: id) }
+        // API clients must present a certificate from the cluster CA; a follower forwarding a
+        // write presents its node certificate.
+        for id in 1...3 { cluster.nodeArguments[id] = tlsArguments(certificates, node: id) + ["--tls-client-ca", ca] }
+        let clientCertificate = ["--cert", "\(certificates)/node-2.pem", "--key", "\(certificates)/node-2-key.pem"]
         try cluster.startAll()
         let leader = try await waitForLeader(cluster, ca: ca)
         let follower = cluster.nodes.keys.sorted().first { $0 != leader }!
@@ -65,21 +72,24 @@ final class TLSProcessTests: XCTestCase {
         var started: (status: Int32, stdout: String, stderr: String) = (0, "", "")
         let deadline = Date().addingTimeInterval(20)
         repeat {  // until the leader has registered the cookbook
-            started = try cluster.cli(["start", "cookbook", "--id", "tls-1", "--server", followerURL, "--cacert", ca])
+            started = try cluster.cli(["start", "cookbook", "--id", "tls-1", "--server", followerURL, "--cacert", ca] + clientCertificate)
             if started.status == 0 { break }
             try await Task.sleep(for: .milliseconds(200))
         } while Date() < deadline
         XCTAssertEqual(started.status, 0, "\(started.stderr)\n\(cluster.logTails())")
-        let submitted = try cluster.cli(["submit", "tls-1", "second", "--server", followerURL], environment: ["ORCHESTRATOR_CACERT": ca])
+        let submitted = try cluster.cli(["submit", "tls-1", "second", "--server", followerURL],
+                                        environment: ["ORCHESTRATOR_CACERT": ca, "ORCHESTRATOR_CERT": "\(certificates)/node-2.pem",
+                                                      "ORCHESTRATOR_KEY": "\(certificates)/node-2-key.pem"])
         XCTAssertEqual(submitted.status, 0, "\(submitted.stderr)\n\(cluster.logTails())")
         XCTAssertTrue(submitted.stdout.contains("first → second"), submitted.stdout)
         let leaderURL = "https://127.0.0.1:\(cluster.nodes[leader]!.api)"
-        let status = try cluster.cli(["status", "tls-1", "--server", leaderURL, "--cacert", ca])
+        let status = try cluster.cli(["status", "tls-1", "--server", leaderURL, "--cacert", ca] + clientCertificate)
         XCTAssertEqual(status.status, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("second"), status.stdout)
 
         // The load generator speaks TLS too (one handshake per client, then keep-alive).
-        let bench = try cluster.cli(["bench", "--server", leaderURL, "--clients", "2", "--duration", "1", "--cacert", ca, "--json"])
+        let bench = try cluster.cli(["bench", "--server", leaderURL, "--clients", "2", "--duration", "1", "--cacert", ca, "--json"]
+                                    + clientCertificate)
         XCTAssertEqual(bench.status, 0, bench.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
         XCTAssertGreaterThan(report?["transitions"] as? Int ?? 0, 0, bench.stdout)
@@ -92,6 +102,12 @@ final class TLSProcessTests: XCTestCase {
         XCTAssertEqual(plain.status, 3, plain.stderr)
         XCTAssertEqual(plain.stderr, "error: the server at \(plainURL) speaks TLS: use \(followerURL) and --cacert FILE (or ORCHESTRATOR_CACERT) with the cluster CA\n")
         XCTAssertLessThan(Date().timeIntervalSince(began), 5, "a TLS mismatch is not retried")
+
+        // Without a client certificate: refused, and the error says which flags to give.
+        let anonymous = try cluster.cli(["status", "--server", followerURL, "--cacert", ca])
+        XCTAssertEqual(anonymous.status, 3, anonymous.stderr)
+        XCTAssertTrue(anonymous.stderr.hasPrefix("error: the server at \(followerURL) requires a client certificate")
+                        && anonymous.stderr.contains("--cert FILE and --key FILE"), anonymous.stderr)
 
         // HTTPS without the cluster CA: the certificate is not trusted.
         let untrusted = try cluster.cli(["status", "--server", followerURL])
