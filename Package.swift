@@ -30,17 +30,40 @@ let package = Package(
         // SHA-256 (definition hashes, backup files, API token digests, with constant-time
         // comparison): no hand-written cryptography.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // TLS for the API and mutual TLS between nodes (`ClusterTLS`, docs/security.md): BoringSSL
+        // through SwiftNIO for the connections, swift-certificates to issue (`certs init`) and read
+        // (the node id SAN) X.509 certificates. Both were already in the graph (async-http-client).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Consensus: a pure state machine in the etcd-io/raft shape. No dependencies.
         .target(name: "Raft"),
         // Write-ahead log, hard state and snapshot files. Knows nothing of what entries mean.
         .target(name: "RaftStorage"),
+        // TLS material: PEM files with one-line errors, server and client configurations (TLS ≥ 1.2),
+        // the API certificate reloaded on SIGHUP, the node-id SAN rule, and the CA behind
+        // `orchestrator certs init`. Knows nothing of Raft or HTTP.
+        .target(
+            name: "ClusterTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Versioned binary wire codec, SwiftNIO TCP transport, in-memory transport.
         .target(
             name: "RaftTransport",
             dependencies: [
                 "Raft",
+                // Mutual TLS between nodes (optional): the handshake and the node-id check.
+                "ClusterTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,6 +139,8 @@ let package = Package(
                 "APIModels", "Engine", "Workflow", "Cron", "Backup",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Forwarding a write to the leader over https, trusting the cluster CA.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 // Request durations by route (`orchestrator_http_request_duration_seconds`).
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -130,8 +155,14 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "API", "Plugins", "Scheduler", "Engine", "Workflow", "Cluster", "Raft", "RaftStorage", "RaftTransport",
+                "ClusterTLS",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS for the API (its `TLSChannel`), reloaded on SIGHUP (`UnixSignals`).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -148,6 +179,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // https:// servers: the CA to trust and a client certificate (`--cacert`, `--cert`).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // `orchestrator bench`: closed- and open-loop load on its own lean HTTP/1.1
@@ -160,13 +193,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // Bench clients over https (keep-alive: one handshake per client).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "Workflow", "Cron", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport", "Backup",
+                "Workflow", "Cron", "Plugins", "Server", "Client", "LoadGenerator", "RaftTransport", "Backup", "ClusterTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Benchmarks (release build): `swift run -c release orchestrator-bench --help`.
@@ -181,7 +217,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks",
-            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "hooks"]
+            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "tls-overhead.sh", "hooks"]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
@@ -194,7 +230,12 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["croniter_oracle.py"]),
         .testTarget(name: "APIModelsTests", dependencies: ["APIModels", "JSON"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"]),
-        .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport"]),
+        .testTarget(name: "RaftTransportTests", dependencies: ["Raft", "RaftTransport", "ClusterTLS"]),
+        // Certificates issued and read back; PEM loading errors; the reloadable API identity.
+        .testTarget(name: "ClusterTLSTests", dependencies: ["ClusterTLS",
+                                                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                            .product(name: "X509", package: "swift-certificates"),
+                                                            .product(name: "SwiftASN1", package: "swift-asn1")]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Raft", "RaftStorage", "RaftTransport",
                                                          .product(name: "NIOCore", package: "swift-nio"),
                                                          .product(name: "NIOPosix", package: "swift-nio")]),
@@ -207,11 +248,12 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")]),
         // The composition root's own logic: the leader-services runtime and its services.
         // …and the node as a whole: its probes and the series of GET /metrics moving.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels", "API", "Cluster", "Raft", "RaftTransport",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Workflow", "APIModels", "API", "Cluster", "Raft", "RaftTransport", "ClusterTLS",
                                                         .product(name: "Logging", package: "swift-log"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
-        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport", "Client", "ClusterTLS",
+                                                             .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .testTarget(name: "LoadGeneratorTests", dependencies: [
             "LoadGenerator",
             .product(name: "NIOCore", package: "swift-nio"),

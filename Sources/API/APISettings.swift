@@ -1,3 +1,4 @@
+import NIOSSL
 import Workflow
 
 /// The API's limits and forwarding settings, each named with its unit.
@@ -44,6 +45,10 @@ public struct APISettings: Sendable, Hashable {
     /// Require a `read` token for `GET /metrics` too (`--metrics-require-token`). Default
     /// false: scrapers need no token; the metrics hold no instance data.
     public var metricsRequireToken = false
+    /// TLS of the connections a follower opens to forward a write to the leader's HTTPS API
+    /// (the CA to trust, a client certificate to present); nil: the system's roots, none.
+    /// Default nil.
+    public var forwardTLS: ForwardingTLS? = nil
 
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128
@@ -68,5 +73,23 @@ public struct APISettings: Sendable, Hashable {
         self.forwardResponseBytesMax = forwardResponseBytesMax
         self.livenessTimeoutMillis = livenessTimeoutMillis
         self.readyAppliedLagEntriesMax = readyAppliedLagEntriesMax
+    }
+}
+
+/// The TLS settings of forwarding (``APISettings/forwardTLS``), compared and hashed as
+/// NIOSSL allows (`bestEffortEquals`).
+public struct ForwardingTLS: Sendable, Hashable {
+    public var configuration: TLSConfiguration
+
+    public init(_ configuration: TLSConfiguration) {
+        self.configuration = configuration
+    }
+
+    public static func == (lhs: ForwardingTLS, rhs: ForwardingTLS) -> Bool {
+        lhs.configuration.bestEffortEquals(rhs.configuration)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        configuration.bestEffortHash(into: &hasher)
     }
 }

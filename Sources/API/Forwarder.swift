@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Sends a write that reached a follower to the leader's API: same method, path, query and
 /// body, one hop at most (the forwarded request carries `X-Orchestrator-Forwarded`, and a
@@ -27,6 +28,8 @@ final class Forwarder: Sendable {
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: settings.forwardConnectionsMax)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
+        // An https:// leader (API TLS): trust the cluster CA, present this node's certificate.
+        configuration.tlsConfiguration = settings.forwardTLS?.configuration
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         timeoutMillis = Int64(settings.forwardTimeoutSeconds * 1_000)
         responseBytesMax = settings.forwardResponseBytesMax
@@ -54,6 +57,10 @@ final class Forwarder: Sendable {
         do {
             response = try await http.execute(outbound, timeout: .milliseconds(timeoutMillis))
         } catch {
+            if Forwarder.isTLSFailure(error) {
+                throw APIError.noLeader("the TLS connection to the leader at \(leader) failed (\(error)); followers trust "
+                                        + "the CA of --peer-ca when they forward to an https leader")
+            }
             if Forwarder.neverSent(error) {
                 throw APIError.noLeader("the leader at \(leader) cannot be reached; retry shortly")
             }
@@ -78,6 +85,12 @@ final class Forwarder: Sendable {
     /// trusts no identity a follower or client asserts in a header of its own).
     private static let passedHeaders: Set<HTTPField.Name> = [.contentType, .accept, .authorization, Forwarder.requestIDHeader]
     private static let returnedHeaders: Set<HTTPField.Name> = [.contentType, .retryAfter, .wwwAuthenticate, Forwarder.requestIDHeader]
+
+    /// True when the TLS handshake with the leader failed: nothing was sent.
+    static func isTLSFailure(_ error: any Error) -> Bool {
+        if case NIOSSLError.handshakeFailed = error { return true }
+        return false
+    }
 
     /// True when the request certainly did not reach the leader (refused, connect timeout).
     static func neverSent(_ error: any Error) -> Bool {

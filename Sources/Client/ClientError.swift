@@ -55,6 +55,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     /// only for a request that carries a request id (the client's retry loop decides that).
     public var isRetryable: Bool {
         switch self {
+        case .unavailable(let code, _) where TLSMismatch.codes.contains(code): return false
         case .busy, .unavailable, .outcomeUnknown: return true
         case .rejected, .server: return false
         }

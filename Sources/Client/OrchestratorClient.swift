@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// Typed HTTP client of the orchestrator API (docs/api.md), shared by the CLI and `bench`.
@@ -38,6 +39,9 @@ public final class OrchestratorClient: Sendable {
         /// An API token (`orch_<id>_<secret>`) sent as `Authorization: Bearer` with every
         /// request; nil for none (a cluster without tokens). Default nil.
         public var token: String?
+        /// TLS for `https://` servers: the CA to trust and a client certificate (the CLI's
+        /// `--cacert`, `--cert`, `--key`). nil: the system's roots and no client certificate.
+        public var tls: TLSConfiguration? = nil
 
         /// The defaults listed on each field.
         public init(requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double = 2,
@@ -80,6 +84,7 @@ public final class OrchestratorClient: Sendable {
         // Fail fast on a refused connection; our own retry loop decides what to do next.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.redirectConfiguration = .disallow
+        httpConfiguration.tlsConfiguration = configuration.tls
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
@@ -144,6 +149,7 @@ public final class OrchestratorClient: Sendable {
         } catch let error as ClientError {
             throw error
         } catch {
+            if let mismatch = TLSMismatch(error, baseURL: baseURL) { throw mismatch.clientError }
             // Refused: the server never saw it. Anything later (a timeout, a reset) may have
             // come after the server applied a write.
             if Self.neverSent(error) || endpoint.method == "GET" {
@@ -151,6 +157,7 @@ public final class OrchestratorClient: Sendable {
             }
             throw ClientError.outcomeUnknown(code: "connection_failed", message: "\(baseURL): \(Self.describe(error))")
         }
+        if status == 400, TLSMismatch.isTLSRequiredAnswer(bytes) { throw TLSMismatch.plainHTTPToTLSPort(baseURL).clientError }
         return try Self.decode(status: status, body: bytes, retryAfterSeconds: retryAfter, as: Value.self)
     }
 

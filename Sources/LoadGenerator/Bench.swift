@@ -3,6 +3,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The load generator behind `orchestrator bench`: N concurrent clients, each cycling its own
 /// instance through a workflow (the cookbook ring `first → second → third → first` by default)
@@ -25,7 +26,9 @@ public enum Bench {
         try settings.validate()
         // The typed client reads the workflow once; the workers then use their own lean
         // connections (BenchWorker).
-        let client = OrchestratorClient(baseURL: settings.servers[0], configuration: .init(retry: settings.retry, token: settings.token))
+        var configuration = OrchestratorClient.Configuration(retry: settings.retry, token: settings.token)
+        configuration.tls = settings.tls
+        let client = OrchestratorClient(baseURL: settings.servers[0], configuration: configuration)
         let info: WorkflowInfo
         do {
             info = try await client.workflow(settings.workflow)
@@ -47,11 +50,21 @@ public enum Bench {
         let targets = try settings.servers.map(Bench.hostAndPort)
         let group = MultiThreadedEventLoopGroup.singleton
         let duration = TimeAmount.milliseconds(Int64(settings.durationSeconds * 1_000))
+        // One TLS context for every https client (each still does its own handshake, once).
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = settings.servers.contains { $0.hasPrefix("https://") }
+                ? try NIOSSLContext(configuration: settings.tls ?? .makeClientConfiguration()) : nil
+        } catch {
+            throw BenchError("cannot make a TLS client context: \(error)")
+        }
         let workers = (0..<settings.clients).map { worker in
             let target = targets[worker % targets.count]
-            let plan = BenchWorker.Plan(host: target.host, port: target.port, worker: worker, runID: runID,
+            let server = settings.servers[worker % targets.count]
+            var plan = BenchWorker.Plan(host: target.host, port: target.port, worker: worker, runID: runID,
                                         workflow: settings.workflow, initial: info.initial, next: next, tickets: tickets,
                                         retry: settings.retry, token: settings.token)
+            if server.hasPrefix("https://") { plan.tls = tlsContext }
             return BenchWorker(plan: plan, eventLoop: group.next())
         }
         let schedule = settings.ratePerSecond.map(OpenLoopSchedule.init)
@@ -97,7 +110,7 @@ public enum Bench {
     static func hostAndPort(_ url: String) throws -> (host: String, port: Int) {
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") {
-            guard rest[..<scheme.lowerBound] == "http" else { throw BenchError("bench speaks plain http only, not '\(url)'") }
+            guard ["http", "https"].contains(rest[..<scheme.lowerBound]) else { throw BenchError("bench speaks http:// and https:// only, not '\(url)'") }
             rest = rest[scheme.upperBound...]
         }
         let hostPort = rest.prefix { $0 != "/" }
@@ -112,7 +125,7 @@ public enum Bench {
             port = hostPort.dropFirst(host.count + 1)
         }
         guard !host.isEmpty else { throw BenchError("'\(url)' names no host") }
-        if port.isEmpty { return (String(host), 80) }
+        if port.isEmpty { return (String(host), url.hasPrefix("https://") ? 443 : 80) }
         guard let number = Int(port), (1...65_535).contains(number) else { throw BenchError("'\(url)' has a bad port '\(port)'") }
         return (String(host), number)
     }

@@ -1,4 +1,5 @@
 import Client
+import NIOSSL
 
 /// What `Bench.run` does.
 public struct BenchSettings: Sendable {
@@ -20,6 +21,9 @@ public struct BenchSettings: Sendable {
     public var ratePerSecond: Double?
     /// An API token sent with every request (a cluster with authentication on); nil for none.
     public var token: String?
+    /// TLS for `https://` servers (CA to trust, client certificate); nil: the system's roots.
+    /// Each client does one handshake and keeps its connection.
+    public var tls: TLSConfiguration? = nil
 
     /// Most concurrent clients.
     public static let clientsMax = 4_096

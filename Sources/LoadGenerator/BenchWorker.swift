@@ -3,6 +3,7 @@ import Histogram
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One `orchestrator bench` client: a keep-alive HTTP/1.1 connection that cycles its own
 /// instance through the workflow, driven entirely on the connection's event loop. In a
@@ -35,6 +36,8 @@ final class BenchWorker: @unchecked Sendable {
         /// Sent as `Authorization: Bearer` when set.
         var token: String?
         var attemptTimeout: TimeAmount = .seconds(10)
+        /// For an https server: the run's TLS context (nil: plain HTTP).
+        var tls: NIOSSLContext? = nil
     }
 
     private struct Call {
@@ -192,11 +195,17 @@ final class BenchWorker: @unchecked Sendable {
         guard !connecting else { return }
         connecting = true
         let worker = self
+        let tls = plan.tls
+        // SNI and the host name check need a name; an IP literal is checked against IP SANs.
+        let serverHostname = (try? SocketAddress(ipAddress: plan.host, port: 0)) == nil ? plan.host : nil
         ClientBootstrap(group: eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(2))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(BenchConnectionHandler(worker: worker))
                 }

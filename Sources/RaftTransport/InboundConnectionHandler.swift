@@ -1,5 +1,7 @@
+import ClusterTLS
 import Logging
 import NIOCore
+import NIOSSL
 import Raft
 
 /// Handler of an accepted connection: expects a handshake first, then only messages from
@@ -63,7 +65,7 @@ final class InboundConnectionHandler: ChannelInboundHandler {
         switch (phase, frame) {
         case (.awaitingHandshake(let timeout), .handshake(let handshake)):
             timeout?.cancel()
-            if let reason = transport.admit(handshake, channel: context.channel) {
+            if let reason = certificateMismatch(handshake, context: context) ?? transport.admit(handshake, channel: context.channel) {
                 transport.counters.inboundRefused.add(1)
                 logger.warning("refusing inbound connection from node \(handshake.from) of cluster '\(handshake.clusterID)': \(reason)")
                 phase = .closing
@@ -101,6 +103,19 @@ final class InboundConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// With mutual TLS: why the node id the handshake claims is not the one in the peer's
+    /// certificate (logged here, naming both), or nil when it is (or without TLS).
+    private func certificateMismatch(_ handshake: Handshake, context: ChannelHandlerContext) -> String? {
+        guard transport.options.peerTLS != nil else { return nil }
+        // Application bytes arrive only after the TLS handshake, so the certificate is known.
+        let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        let certified = certificate.map(NodeIdentity.nodeIDs(in:)) ?? []
+        guard !certified.contains(handshake.from) else { return nil }
+        transport.counters.tlsRefused.add(1)
+        logger.warning("refusing inbound connection: it claims to be node \(handshake.from), but its TLS certificate is for \(NodeIdentity.describe(certified))")
+        return "node \(handshake.from) presented a certificate for \(NodeIdentity.describe(certified)) (each node needs its own certificate, with the SAN \(NodeIdentity.uri(for: handshake.from)))"
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         deliverArrived()
         context.fireChannelReadComplete()
@@ -131,7 +146,13 @@ final class InboundConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("inbound connection error: \(error)")
+        if let problem = TLSProblem(error) {
+            transport.counters.tlsRefused.add(1)
+            if case .awaitingHandshake(let timeout) = phase { timeout?.cancel() }
+            logger.warning("refusing inbound connection: TLS handshake failed: \(problem)")
+        } else {
+            logger.debug("inbound connection error: \(error)")
+        }
         context.close(promise: nil)
     }
 }

@@ -1,7 +1,10 @@
+import ClusterTLS
 import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Raft
 import Synchronization
 
@@ -280,7 +283,13 @@ final class PeerLink: Sendable {
             .channelOption(.writeBufferWaterMark, value: .init(low: options.writeBufferLowWatermarkBytes, high: options.writeBufferHighWatermarkBytes))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(OutboundConnectionHandler(link: self, generation: generation, maxFrameBytes: options.maxFrameBytes, logger: logger))
+                    if let tls = options.peerTLS {
+                        // No host name check: the node id in the certificate is the identity
+                        // (checked by OutboundConnectionHandler once the handshake completes).
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.clientContext, serverHostname: nil))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(OutboundConnectionHandler(link: self, generation: generation, maxFrameBytes: options.maxFrameBytes,
+                                                                                             tls: options.peerTLS != nil, logger: logger))
                 }
             }
         let future: EventLoopFuture<any Channel>
@@ -302,7 +311,7 @@ final class PeerLink: Sendable {
     private func tcpConnected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
         eventLoop.preconditionInEventLoop()
         // The peer answers a handshake at once; waiting longer than a dial gains nothing.
-        let timeoutAmount = min(context.options.handshakeTimeout, context.options.connectTimeout)
+        let timeoutAmount = handshakeWait
         let current = state.withLock { state -> Bool in
             guard !state.stopped, case .connecting(generation) = state.connection else { return false }
             let timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
@@ -352,8 +361,43 @@ final class PeerLink: Sendable {
         guard let (channel, failures) = found else { return }
         // The first in a row at warning, the redials of a partition (several a second) at debug.
         logger.log(level: failures == 0 ? .warning : .debug,
-                   "closing outbound connection: no answer to the handshake within \(min(context.options.handshakeTimeout, context.options.connectTimeout))")
+                   "closing outbound connection: no answer to the handshake within \(handshakeWait)")
         channel.close(promise: nil)  // channelInactive schedules the reconnect
+    }
+
+    /// How long a dialed connection may take to be accepted: `connectTimeout` (or
+    /// `handshakeTimeout` if shorter), twice that with TLS, whose handshake comes first.
+    private var handshakeWait: Duration {
+        let wait = min(context.options.handshakeTimeout, context.options.connectTimeout)
+        return context.options.peerTLS == nil ? wait : wait * 2
+    }
+
+    /// The TLS handshake of the connection of `generation` completed, but the peer's
+    /// certificate carries `certified` node ids, not this link's peer: a wrong address or a
+    /// certificate issued for another node. Logged; the link backs off as after a refusal.
+    func wrongPeerCertificate(generation: UInt64, certified: [UInt64]) {
+        eventLoop.preconditionInEventLoop()
+        context.counters.tlsRefused.add(1)
+        let address = state.withLock { state -> PeerAddress in
+            if case .handshaking(generation, _, _) = state.connection { state.refused = true }
+            return state.address
+        }
+        logger.warning("closing outbound connection: the peer at \(address) presented a TLS certificate for \(NodeIdentity.describe(certified)), not node \(peerID) (a wrong address, or a certificate issued for another node)")
+    }
+
+    /// The TLS handshake (or the TLS session) of the connection of `generation` failed.
+    /// Logged at warning; the link backs off as after a refusal (a configuration problem).
+    func tlsFailed(generation: UInt64, problem: TLSProblem) {
+        eventLoop.preconditionInEventLoop()
+        context.counters.tlsRefused.add(1)
+        let address = state.withLock { state -> PeerAddress in
+            switch state.connection {
+            case .handshaking(generation, _, _), .connected(generation, _, _): state.refused = true
+            default: break
+            }
+            return state.address
+        }
+        logger.warning("closing outbound connection to the peer at \(address): TLS failed: \(problem)")
     }
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
@@ -491,14 +535,32 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     private var decoder: FrameDecoder
     private let logger: Logger
     private var accepted = false
+    /// With TLS: false until the peer's certificate was seen to carry the dialed node's id;
+    /// no accept is taken before.
+    private var peerIdentityChecked: Bool
     /// Messages decoded since the last delivery (handed over once per read burst).
     private var arrived: [Message] = []
 
-    init(link: PeerLink, generation: UInt64, maxFrameBytes: Int, logger: Logger) {
+    init(link: PeerLink, generation: UInt64, maxFrameBytes: Int, tls: Bool, logger: Logger) {
         self.link = link
         self.generation = generation
         self.decoder = FrameDecoder(maxFrameBytes: maxFrameBytes)
         self.logger = logger
+        self.peerIdentityChecked = !tls
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+            let certified = certificate.map(NodeIdentity.nodeIDs(in:)) ?? []
+            guard certified.contains(link.peerID) else {
+                link.wrongPeerCertificate(generation: generation, certified: certified)
+                context.close(promise: nil)
+                return
+            }
+            peerIdentityChecked = true
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -506,7 +568,7 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
         do {
             while let frame = try decoder.next() {
                 switch (accepted, frame) {
-                case (false, .accept(let node)):
+                case (false, .accept(let node)) where peerIdentityChecked:
                     accepted = link.accepted(generation: generation, by: node)
                     if accepted { continue }
                 case (false, .refuse(let reason)):
@@ -553,7 +615,11 @@ final class OutboundConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("outbound connection error: \(error)")
+        if let problem = TLSProblem(error) {
+            link.tlsFailed(generation: generation, problem: problem)
+        } else {
+            logger.debug("outbound connection error: \(error)")
+        }
         context.close(promise: nil)
     }
 }

@@ -1,3 +1,4 @@
+import ClusterTLS
 import NIOCore
 
 extension TCPTransport {
@@ -49,6 +50,15 @@ extension TCPTransport {
         /// Inbound connections open at once (including ones still in their handshake); more are
         /// closed on accept. Default 256.
         public var maxInboundConnections = 256
+        /// Mutual TLS between nodes: this node's certificate and key and the cluster CA. When
+        /// set, every connection in either direction is TLS 1.2 or newer with a certificate
+        /// from the cluster CA required on both sides, and the peer's node id must be in its
+        /// certificate (`NodeIdentity`): an accepted connection whose handshake frame claims
+        /// another node id than its certificate carries is refused, and a dialed peer whose
+        /// certificate does not carry the id of the node dialed is closed. Outbound, the
+        /// wait for the peer's accept (`connectTimeout`) is doubled to cover the TLS
+        /// handshake. `nil` (the default): plain TCP.
+        public var peerTLS: PeerTLS? = nil
         /// Where the transport's channels run. `nil`: `MultiThreadedEventLoopGroup.singleton`.
         public var eventLoopGroup: (any EventLoopGroup)? = nil
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Raft
 import Synchronization
 
@@ -303,6 +304,11 @@ public final class TCPTransport: RaftTransport {
             return channel.close()
         }
         return channel.eventLoop.makeCompletedFuture {
+            if let tls = options.peerTLS {
+                // Requires a client certificate from the cluster CA; the handshake frame that
+                // follows is checked against the node id in it (InboundConnectionHandler).
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.serverContext))
+            }
             try channel.pipeline.syncOperations.addHandler(InboundConnectionHandler(transport: self, logger: logger))
         }
     }

@@ -29,13 +29,17 @@ public struct TransportStats: Sendable, Hashable, CustomStringConvertible {
     /// Outbound connections closed as dead: written to, and nothing heard from the peer
     /// for `deadPeerTimeout` (see ``TCPTransport/Options``).
     public var deadConnections = 0
+    /// Connections (either direction) closed for TLS: a failed TLS handshake (a certificate
+    /// not from the cluster CA, a peer that does not speak TLS), or a peer certificate whose
+    /// node id is not the one the peer claims (inbound) or the one dialed (outbound).
+    public var tlsRefused = 0
 
     public init() {}
 
     public var description: String {
         "sent=\(messagesSent) bytesSent=\(bytesSent) received=\(messagesReceived) sendDropped=\(sendDropped) "
             + "receiveDropped=\(receiveDropped) connections=\(connectionsEstablished) reconnects=\(reconnects) "
-            + "connectFailures=\(connectFailures) decodeErrors=\(decodeErrors) inboundRefused=\(inboundRefused) refusedByPeer=\(refusedByPeer) deadConnections=\(deadConnections)"
+            + "connectFailures=\(connectFailures) decodeErrors=\(decodeErrors) inboundRefused=\(inboundRefused) refusedByPeer=\(refusedByPeer) deadConnections=\(deadConnections) tlsRefused=\(tlsRefused)"
     }
 }
 
@@ -53,6 +57,7 @@ final class TransportCounters: Sendable {
     let inboundRefused = Atomic<Int>(0)
     let refusedByPeer = Atomic<Int>(0)
     let deadConnections = Atomic<Int>(0)
+    let tlsRefused = Atomic<Int>(0)
 
     init() {}
 
@@ -70,6 +75,7 @@ final class TransportCounters: Sendable {
         stats.inboundRefused = inboundRefused.load(ordering: .relaxed)
         stats.refusedByPeer = refusedByPeer.load(ordering: .relaxed)
         stats.deadConnections = deadConnections.load(ordering: .relaxed)
+        stats.tlsRefused = tlsRefused.load(ordering: .relaxed)
         return stats
     }
 }

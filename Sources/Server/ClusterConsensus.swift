@@ -11,10 +11,14 @@ import RaftTransport
 final class ClusterConsensus: Consensus {
     let node: ClusterNode
     let clock: any WallClock
+    /// The scheme of a new member's API address given as `host:port` (`https` when this
+    /// cluster serves its API over TLS).
+    let apiScheme: String
 
-    init(node: ClusterNode, clock: any WallClock) {
+    init(node: ClusterNode, clock: any WallClock, apiScheme: String = "http") {
         self.node = node
         self.clock = clock
+        self.apiScheme = apiScheme
     }
 
     func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed {
@@ -142,7 +146,7 @@ final class ClusterConsensus: Consensus {
         if status.configuration.voters.contains(id) || (learner && status.configuration.learners.contains(id)) {
             throw MembershipError.conflict(reason: "node \(id) is already a member")
         }
-        let apiURL = api.hasPrefix("http") ? api : "http://\(api)"
+        let apiURL = api.hasPrefix("http") ? api : "\(apiScheme)://\(api)"
         try await mapping { try await self.node.addMember(id, address: MemberAddress(raft: raftAddress, api: apiURL), asLearner: learner) }
     }
 

@@ -30,6 +30,8 @@ public final class OrchestratorServer: Sendable {
     let api: APIServer
     let logger: Logger
     let registry: PrometheusCollectorRegistry
+    /// The API's HTTPS and Raft's mutual TLS, when configured (NodeTLS.swift).
+    let tls: NodeTLS
 
     /// Opens storage and builds every part. Errors are one-line ``ConfigError``s.
     /// - Parameter transport: the transport to use; by default a TCP transport on `config.raftAddress`.
@@ -41,6 +43,10 @@ public final class OrchestratorServer: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeID)"
         self.logger = logger
+        tls = try NodeTLS.load(config)
+        if tls.api != nil && tls.peer == nil {
+            logger.warning("the API serves HTTPS but --peer-ca is not set: a follower forwarding a write to the leader trusts only the system's CAs")
+        }
         self.registry = registry ?? ProcessMetrics.registry
 
         let bootstrap: DurableState = config.join ? .empty : .bootstrap(Set(config.initialAddresses.keys))
@@ -81,6 +87,7 @@ public final class OrchestratorServer: Sendable {
         let raftLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
         var transportOptions = TCPTransport.Options()
         transportOptions.eventLoopGroup = raftLoop
+        transportOptions.peerTLS = tls.peer
         self.transport = transport ?? TCPTransport(nodeID: config.nodeID, clusterID: config.clusterID, listen: config.raftAddress,
                                                    peers: peers, options: transportOptions, logger: logger)
         do {
@@ -91,12 +98,13 @@ public final class OrchestratorServer: Sendable {
             throw ConfigError("cannot start the node: \(error)")
         }
         let registry = self.registry
-        let consensus = ClusterConsensus(node: node, clock: clock)
+        let consensus = ClusterConsensus(node: node, clock: clock, apiScheme: config.apiScheme)
         let running = RunningDispatches()
         self.consensus = consensus
         var apiSettings = APISettings()
         apiSettings.defaultRetentionMillis = config.defaultRetentionMillis
         apiSettings.clusterID = config.clusterID
+        apiSettings.forwardTLS = tls.forwarding
         apiSettings.requireTokens = config.requiresTokens
         apiSettings.metricsRequireToken = config.metricsRequireToken
         var services: [any LeaderService] = []
@@ -149,7 +157,7 @@ public final class OrchestratorServer: Sendable {
         // The listener's timeouts and connection limit (API/HTTPConnectionLimiter.swift).
         let limiter = HTTPConnectionLimiter(limits: config.httpLimits, node: config.nodeID, listener: "\(config.apiAddress)",
                                             logger: logger)
-        let app = Application(router: api.buildRouter(), server: .limitedHTTP1(limiter),
+        let app = Application(router: api.buildRouter(), server: tls.serverBuilder(limiter: limiter),
                               configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
                                                    serverName: "orchestrator"),
                               logger: logger)
@@ -161,11 +169,13 @@ public final class OrchestratorServer: Sendable {
         if config.insecure, let exposure = config.insecureExposure {
             services.append(.init(service: InsecureWarningService(message: exposure, logger: logger)))
         }
+        if let identity = tls.api { services.append(.init(service: CertificateReloadService(identity: identity, logger: logger))) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        logger.info("serving", metadata: ["api": "\(config.apiAddress)", "raft": "\(config.raftAddress)",
+        logger.info("serving", metadata: ["api": "\(config.apiScheme)://\(config.apiAddress)", "raft": "\(config.raftAddress)",
+                                          "raft_tls": "\(tls.peer == nil ? "off" : "mutual")",
                                           "data": "\(config.inMemory ? "memory" : config.dataDirectory)"])
         do {
             try await group.run()

@@ -1,5 +1,6 @@
 import API
 import Cluster
+import ClusterTLS
 import Foundation
 import Raft
 import RaftTransport
@@ -46,6 +47,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var requiresTokens: Bool { requireToken || bootstrapTokenFile != nil }
     /// The HTTP API listener's timeouts and connection limit (`--http-header-timeout`, …).
     public var httpLimits = HTTPListenerLimits()
+    /// HTTPS for the API (`--tls-cert`, `--tls-key`, `--tls-client-ca`; config `tls`): see
+    /// ServerConfig+TLS.swift.
+    public var tls = APITLSFiles()
+    /// Mutual TLS between nodes (`--peer-cert`, `--peer-key`, `--peer-ca`; config `peer_tls`).
+    public var peerTLS = PeerTLSFiles()
 
     public init() {}
 
@@ -76,7 +82,7 @@ public struct ServerConfig: Sendable, Equatable {
     }
 
     /// This node's own addresses as other members see them.
-    public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "http://\(apiAddress)") }
+    public var ownAddress: MemberAddress { MemberAddress(raft: raftAddress, api: "\(apiScheme)://\(apiAddress)") }
 
     /// Checks the whole configuration; the error names the first problem.
     public func validate() throws(ConfigError) {
@@ -100,8 +106,9 @@ public struct ServerConfig: Sendable, Equatable {
         guard tickMillis >= 1, electionTicks >= 2, snapshotEveryEntries >= 1, requestTimeoutMillis >= 1 else {
             throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
         }
-        if !insecure, let problem = exposureProblem { throw ConfigError(problem) }
         if let problem = httpLimits.problem { throw ConfigError(problem) }
+        try validateTLS()
+        if !insecure, let problem = exposureProblem { throw ConfigError(problem) }
     }
 
     /// The cluster runtime's settings for this node.
@@ -118,7 +125,9 @@ public struct ServerConfig: Sendable, Equatable {
 
     /// Every initial member's addresses, this node's included.
     public var initialAddresses: [NodeID: MemberAddress] {
-        var all = peers
+        // A cluster serves its API over TLS everywhere or nowhere: peers' API addresses
+        // take this node's scheme.
+        var all = peers.mapValues { $0.withAPIScheme(apiScheme) }
         all[nodeID] = ownAddress
         return all
     }
@@ -196,6 +205,8 @@ extension ServerConfig {
             case "http_idle_timeout": httpLimits.idleTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
             case "http_write_timeout": httpLimits.responseWriteTimeoutMillis = try Self.parseHTTPTimeout(try text(), at: at)
             case "http_max_connections": httpLimits.connectionsMax = try Self.parseHTTPConnections(try integer(), at: at)
+            case "tls": try loadTLS(value, at: at)
+            case "peer_tls": try loadPeerTLS(value, at: at)
             case "peers":
                 guard let list = value.sequence else { throw ConfigError("\(at): 'peers' must be a list") }
                 for item in list {
@@ -213,7 +224,8 @@ extension ServerConfig {
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
                              "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
                              "bootstrap_token_file", "require_token", "metrics_require_token", "insecure",
-                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_write_timeout", "http_max_connections"]
+                             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_write_timeout", "http_max_connections",
+                             "tls", "peer_tls"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")
             }
         }
@@ -242,27 +254,33 @@ extension ServerConfig {
 }
 
 extension ServerConfig {
-    /// Why this node must not start as configured: it listens beyond loopback (API or Raft)
-    /// without API tokens — nil when it is safe, or `insecure` allows it (docs/security.md).
+    /// Why this node must not start as configured — nil when it is safe (docs/security.md):
+    /// an API beyond loopback needs API tokens and TLS, a Raft port beyond loopback mutual
+    /// TLS between nodes. `insecure` lets it start anyway.
     public var exposureProblem: String? {
-        let exposed = [("--api", apiAddress), ("--raft", raftAddress)].filter { !Self.isLoopback($0.1.host) }
-        guard let (flag, address) = exposed.first else { return nil }
-        if !requiresTokens {
-            return "\(flag) \(address) listens beyond loopback, but no API tokens are configured: give --bootstrap-token-file FILE "
-                + "(first start) or --require-token, or run with --insecure to accept an open API"
+        var problems: [String] = []
+        if !Self.isLoopback(apiAddress.host) {
+            var missing: [String] = []
+            if !requiresTokens { missing.append("API tokens (--bootstrap-token-file FILE at first start, or --require-token)") }
+            if tls.certificate == nil { missing.append("TLS (--tls-cert, --tls-key)") }
+            if !missing.isEmpty {
+                problems.append("--api \(apiAddress) listens beyond loopback without \(missing.joined(separator: " and without "))")
+            }
         }
-        return nil
+        if !Self.isLoopback(raftAddress.host), peerTLS.certificate == nil {
+            problems.append("--raft \(raftAddress) listens beyond loopback without mutual TLS (--peer-cert, --peer-key, --peer-ca)")
+        }
+        guard !problems.isEmpty else { return nil }
+        return problems.joined(separator: "; ") + "; configure them (docs/security.md) or run with --insecure to accept an open cluster"
     }
 
     /// What `--insecure` lets through on this node, for its warnings; nil when nothing is
     /// exposed without protection.
     public var insecureExposure: String? {
-        var copy = self
-        copy.insecure = false
-        guard copy.exposureProblem != nil else { return nil }
+        guard exposureProblem != nil else { return nil }
         let exposed = [("API", apiAddress), ("Raft", raftAddress)].filter { !Self.isLoopback($0.1.host) }.map { "\($0.0) on \($0.1)" }
-        return "--insecure: \(exposed.joined(separator: " and ")) beyond loopback without the protection docs/security.md asks for; "
-            + "anyone who reaches it can act as admin"
+        return "--insecure: \(exposed.joined(separator: " and ")) beyond loopback without the protection docs/security.md asks for "
+            + "(tokens and TLS for the API, mutual TLS for Raft); anyone who reaches it can act as admin"
     }
 
     /// True for a loopback host: `localhost`, `127.0.0.0/8`, `::1`.

@@ -60,6 +60,8 @@ struct BenchCommand: AsyncParsableCommand {
         "A file with the API token to send (a submit token); default: $ORCHESTRATOR_TOKEN.", valueName: "path"))
     var tokenFile: String?
 
+    @OptionGroup var tls: TLSClientOptions
+
     func run() async throws {
         var targets = servers
         if targets.isEmpty {
@@ -77,8 +79,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard let parsed = APIToken(parsing: env) else { throw ValidationError("ORCHESTRATOR_TOKEN does not hold an API token") }
             token = parsed.text
         }
-        let settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
+        var settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
                                      transitionsMax: transitionsMax, ratePerSecond: rate, token: token)
+        settings.tls = try tls.configuration()
         let report: BenchReport
         do {
             report = try await Bench.run(settings)

@@ -24,6 +24,8 @@ struct ClientOptions: ParsableArguments {
                                valueName: "seconds"))
     var timeout: Double = 15
 
+    @OptionGroup var tls: TLSClientOptions
+
     /// `--server`, else `ORCHESTRATOR_ADDR`, else the default.
     var address: String {
         if let server, !server.isEmpty { return server }
@@ -65,8 +67,9 @@ struct ClientOptions: ParsableArguments {
         }
         let policy = retry ?? RetryPolicy(deadlineSeconds: timeout)
         let wait = waitSeconds ?? max(1, min(10, timeout))
-        let client = OrchestratorClient(baseURL: address, configuration: .init(requestTimeoutSeconds: wait, retry: policy,
-                                                                               token: try token()))
+        var configuration = OrchestratorClient.Configuration(requestTimeoutSeconds: wait, retry: policy, token: try token())
+        configuration.tls = try tls.configuration()
+        let client = OrchestratorClient(baseURL: address, configuration: configuration)
         do {
             try await body(client)
             try? await client.shutdown()
@@ -117,6 +120,8 @@ struct ClientOptions: ParsableArguments {
         case .busy(let code, let message, _):
             printError("error: the cluster at \(address) is busy and did not apply the request: \(message) [\(code)]")
             printError("hint: retry shortly, or raise --timeout to keep retrying")
+        case .unavailable(let code, let message) where TLSMismatch.codes.contains(code):
+            printError("error: \(message)")
         case .unavailable(let code, let message):
             printError("error: cluster unavailable at \(address): \(message) [\(code)]")
             if code == "connection_failed" {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Client
+import ClusterTLS
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -22,6 +23,12 @@ struct Dev: AsyncParsableCommand {
               orchestrator dev --nodes 3
               orchestrator dev --nodes 3 --in-memory
               orchestrator dev --nodes 5 --base-port 9000      # APIs on 9001…9005, Raft on 9101…9105
+              orchestrator dev --nodes 3 --tls                 # HTTPS API, mutual TLS between nodes
+
+            With --tls, dev makes a CA and node certificates in DATA-DIR/certs (orchestrator certs \
+            init; kept and reused on the next start), starts every node with HTTPS for its API and \
+            mutual TLS for Raft, and prints the ORCHESTRATOR_ADDR and ORCHESTRATOR_CACERT exports \
+            a client needs. --tls needs node processes: it cannot be combined with --in-memory.
             """
     )
 
@@ -55,8 +62,15 @@ struct Dev: AsyncParsableCommand {
     @Flag(help: "Restart a node process that dies (after a second), instead of only saying how to.")
     var restart = false
 
+    @Flag(help: "HTTPS for the APIs and mutual TLS between the nodes, with certificates made in DATA-DIR/certs.")
+    var tls = false
+
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9, not \(nodes)") }
+        if tls && inMemory {
+            throw ValidationError("--tls needs node processes and cannot be combined with --in-memory (in-memory nodes share "
+                                  + "one process and no network); run `orchestrator dev --tls` without --in-memory")
+        }
         if let basePort, !(1...65000).contains(basePort) { throw ValidationError("--base-port must be between 1 and 65000") }
         // As for `serve`: a workflows directory named on the command line must exist; the default may be absent.
         if let retention {
@@ -99,6 +113,13 @@ struct Dev: AsyncParsableCommand {
             config.pluginsDirectory = plugins
             config.tickMillis = tickMillis
             config.defaultRetentionMillis = try retention.map { try ServerConfig.parseRetention($0) }
+            if tls {
+                let node = TLSFile(CertificateFiles.nodeCertificatePath(in: certificatesDirectory, id: id), setting: "--tls-cert")
+                let key = TLSFile(CertificateFiles.nodeKeyPath(in: certificatesDirectory, id: id), setting: "--tls-key")
+                config.tls = APITLSFiles(certificate: node, key: key)
+                config.peerTLS = PeerTLSFiles(certificate: node, key: key,
+                                              ca: TLSFile(CertificateFiles.caCertificatePath(in: certificatesDirectory), setting: "--peer-ca"))
+            }
             for (j, peer) in ids.enumerated() where peer != id {
                 config.peers[peer] = try ServerConfig.parsePeer("\(peer)=127.0.0.1:\(raftPorts[j]),127.0.0.1:\(apiPorts[j])").1
             }
@@ -127,10 +148,36 @@ struct Dev: AsyncParsableCommand {
         }
     }
 
+    /// Where `--tls` keeps the dev cluster's CA and node certificates.
+    var certificatesDirectory: String { "\(dataDir)/certs" }
+
+    /// `--tls`: the CA and node certificates, made on the first start (`certs init`) and reused
+    /// after; a node certificate that is missing (more --nodes than before) is issued.
+    private func prepareCertificates(_ configs: [ServerConfig]) throws {
+        let directory = certificatesDirectory
+        do {
+            if FileManager.default.fileExists(atPath: CertificateFiles.caCertificatePath(in: directory)) {
+                for config in configs where !FileManager.default.fileExists(atPath: CertificateFiles.nodeCertificatePath(in: directory, id: config.nodeID)) {
+                    _ = try CertificateFiles.issueNode(caDirectory: directory, nodeID: config.nodeID, hosts: CertificateFiles.defaultHosts,
+                                                       days: CertificateFiles.defaultNodeDays, force: true)
+                }
+                print("using the certificates in \(directory)")
+            } else {
+                _ = try CertificateFiles.initCluster(directory: directory, nodes: configs.count, hosts: CertificateFiles.defaultHosts,
+                                                     days: CertificateFiles.defaultNodeDays, force: false)
+                print("made a CA and \(configs.count) node certificates in \(directory) (orchestrator certs init)")
+            }
+        } catch {
+            printError("error: --tls: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+
     private func runProcesses(_ configs: [ServerConfig]) async throws {
         let fm = FileManager.default
         if clean { try? fm.removeItem(atPath: dataDir) }
         try fm.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        if tls { try prepareCertificates(configs) }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var nodes: [(config: ServerConfig, arguments: [String], process: Process?)] = []
         for config in configs {
@@ -141,6 +188,10 @@ struct Dev: AsyncParsableCommand {
             if Self.isDirectory(config.workflowsDirectory) { arguments += ["--workflows", config.workflowsDirectory] }
             arguments += ["--plugins", config.pluginsDirectory]
             if let retention { arguments += ["--retention", retention] }
+            if let certificate = config.tls.certificate, let key = config.tls.key, let ca = config.peerTLS.ca {
+                arguments += ["--tls-cert", certificate.path, "--tls-key", key.path,
+                              "--peer-cert", certificate.path, "--peer-key", key.path, "--peer-ca", ca.path]
+            }
             for (peer, address) in config.peers.sorted(by: { $0.key < $1.key }) {
                 arguments += ["--peer", "\(peer)=\(address.raft),\(address.api.replacingOccurrences(of: "http://", with: ""))"]
             }
@@ -148,7 +199,7 @@ struct Dev: AsyncParsableCommand {
         }
         printNodes(configs, mode: "processes, data in \(dataDir), logs in \(dataDir)/node-N.log")
         let stop = StopSignal()
-        let reporter = Task { await reportLeader(configs) }
+        let reporter = Task { await reportLeader(configs, caFile: tls ? CertificateFiles.caCertificatePath(in: certificatesDirectory) : nil) }
         // A dev cluster exists to try failover: a node that dies is reported (which, how) and
         // the others keep running; Ctrl-C stops them all.
         while !stop.requested {
@@ -204,22 +255,32 @@ struct Dev: AsyncParsableCommand {
     private func printNodes(_ configs: [ServerConfig], mode: String) {
         print("dev cluster of \(configs.count) nodes (\(mode)):")
         for config in configs {
-            print("  node \(config.nodeID): api http://\(config.apiAddress)  raft \(config.raftAddress)")
+            print("  node \(config.nodeID): api \(config.apiScheme)://\(config.apiAddress)  raft \(config.raftAddress)\(tls ? " (mutual TLS)" : "")")
         }
-        print("try: ORCHESTRATOR_ADDR=http://\(configs[0].apiAddress) orchestrator status")
+        if tls {
+            let ca = URL(fileURLWithPath: CertificateFiles.caCertificatePath(in: certificatesDirectory)).standardizedFileURL.path
+            print("to use it:")
+            print("  export ORCHESTRATOR_ADDR=https://\(configs[0].apiAddress)")
+            print("  export ORCHESTRATOR_CACERT=\(ca)")
+            print("try: orchestrator status")
+        } else {
+            print("try: ORCHESTRATOR_ADDR=http://\(configs[0].apiAddress) orchestrator status")
+        }
     }
 }
 
-/// Polls the nodes' health until one reports a leader, then prints it.
-func reportLeader(_ configs: [ServerConfig]) async {
+/// Polls the nodes' health until one reports a leader, then prints it. `caFile`: the CA to
+/// trust for https nodes.
+func reportLeader(_ configs: [ServerConfig], caFile: String? = nil) async {
     let deadline = Date().addingTimeInterval(30)
+    var configuration = OrchestratorClient.Configuration(requestTimeoutSeconds: 2, connectTimeoutSeconds: 1, retry: .none)
+    configuration.tls = caFile.flatMap { try? TLSConfigurations.client(trustRoots: PEMFiles.trustRoots(TLSFile($0, setting: "--tls"))) }
+    let clients = configs.map { OrchestratorClient(baseURL: "\($0.apiScheme)://\($0.apiAddress)", configuration: configuration) }
+    defer { Task { for client in clients { try? await client.shutdown() } } }
     while Date() < deadline && !Task.isCancelled {
-        for config in configs {
-            guard let url = URL(string: "http://\(config.apiAddress)/v1/health"),
-                  let (data, _) = try? await URLSession.shared.data(from: url),
-                  let health = try? JSONDecoder().decode(NodeHealth.self, from: data),
-                  let leader = health.leader else { continue }
-            let address = configs.first { $0.nodeID == leader }.map { "http://\($0.apiAddress)" } ?? "?"
+        for client in clients {
+            guard let health = try? await client.health(), let leader = health.leader else { continue }
+            let address = configs.first { $0.nodeID == leader }.map { "\($0.apiScheme)://\($0.apiAddress)" } ?? "?"
             print("leader: node \(leader) (\(address)); Ctrl-C stops the cluster")
             return
         }

@@ -26,7 +26,7 @@ struct Orchestrator: AsyncParsableCommand {
         subcommands: [Serve.self, Dev.self, Validate.self, Graph.self,
                       Start.self, Submit.self, Status.self, History.self, Instances.self, Workflows.self,
                       ClusterCommand.self, PluginsCommand.self, BenchCommand.self,
-                      CronCommand.self, SnapshotCommand.self, TokenCommand.self]
+                      CronCommand.self, SnapshotCommand.self, TokenCommand.self, CertsCommand.self]
     )
 
     /// Makes standard output line-buffered. Swift 6 refuses a plain reference to C's global

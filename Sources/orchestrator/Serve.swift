@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterTLS
 import Foundation
 import Server
 
@@ -19,6 +20,13 @@ struct Serve: AsyncParsableCommand {
               orchestrator serve --node-id 1 --api 127.0.0.1:8081 --raft 127.0.0.1:7081 --data-dir data/n1 \\
                   --peer 2=127.0.0.1:7082,127.0.0.1:8082 --peer 3=127.0.0.1:7083,127.0.0.1:8083
               orchestrator serve --config orchestrator.yaml
+              orchestrator serve --tls-cert certs/node-1.pem --tls-key certs/node-1-key.pem \\
+                  --peer-cert certs/node-1.pem --peer-key certs/node-1-key.pem --peer-ca certs/ca.pem …
+
+            TLS (docs/security.md): --tls-cert/--tls-key serve the API over HTTPS (SIGHUP re-reads
+            them); --tls-client-ca also requires client certificates from that CA. --peer-cert,
+            --peer-key and --peer-ca make every Raft connection mutual TLS with the cluster CA;
+            each node's certificate must carry its node id (orchestrator certs init makes them).
             """
     )
 
@@ -94,6 +102,23 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("http-max-connections"), help: "Most open HTTP API connections; when full, the one waiting longest for a request head is closed (default 4096).")
     var httpMaxConnections: Int?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve the API over HTTPS with this PEM certificate (chain); SIGHUP re-reads it.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-client-ca"), help: ArgumentHelp("Require API clients to present a certificate from this PEM CA.", valueName: "file"))
+    var tlsClientCA: String?
+
+    @Option(name: .customLong("peer-cert"), help: ArgumentHelp("Mutual TLS between nodes: this node's PEM certificate (carrying its node id SAN).", valueName: "file"))
+    var peerCert: String?
+
+    @Option(name: .customLong("peer-key"), help: ArgumentHelp("The PEM private key of --peer-cert.", valueName: "file"))
+    var peerKey: String?
+
+    @Option(name: .customLong("peer-ca"), help: ArgumentHelp("The cluster CA (PEM) peers' certificates must come from; followers also trust it when forwarding to an https leader.", valueName: "file"))
+    var peerCA: String?
 
     func resolvedConfig() throws(ConfigError) -> ServerConfig {
         var settings = ServerConfig()
@@ -146,6 +171,12 @@ struct Serve: AsyncParsableCommand {
         if let httpMaxConnections {
             settings.httpLimits.connectionsMax = try ServerConfig.parseHTTPConnections(httpMaxConnections, at: "--http-max-connections")
         }
+        if let tlsCert { settings.tls.certificate = TLSFile(tlsCert, setting: "--tls-cert") }
+        if let tlsKey { settings.tls.key = TLSFile(tlsKey, setting: "--tls-key") }
+        if let tlsClientCA { settings.tls.clientCA = TLSFile(tlsClientCA, setting: "--tls-client-ca") }
+        if let peerCert { settings.peerTLS.certificate = TLSFile(peerCert, setting: "--peer-cert") }
+        if let peerKey { settings.peerTLS.key = TLSFile(peerKey, setting: "--peer-key") }
+        if let peerCA { settings.peerTLS.ca = TLSFile(peerCA, setting: "--peer-ca") }
         try settings.validate()
         return settings
     }

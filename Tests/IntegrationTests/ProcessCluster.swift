@@ -24,6 +24,8 @@ final class ProcessCluster: @unchecked Sendable {
     let workflows: URL
     var nodes: [Int: Node] = [:]
     let extraArguments: [String]
+    /// Arguments only node `id` gets (its own certificate files, say), after `extraArguments`.
+    var nodeArguments: [Int: [String]] = [:]
     /// With `withProxies`: the forwarder each node uses to reach each peer, by [from, to].
     var proxies: [[Int]: TCPProxy] = [:]
 
@@ -64,12 +66,12 @@ final class ProcessCluster: @unchecked Sendable {
         var args = ["serve", "--node-id", "\(id)", "--cluster-id", "it", "--api", "127.0.0.1:\(node.api)",
                     "--raft", "127.0.0.1:\(node.raft)", "--data-dir", root.appendingPathComponent("node-\(id)").path,
                     "--workflows", workflows.path, "--plugins", root.appendingPathComponent("plugins").path, "--tick-ms", "\(tickMillis)"]
-        if node.joins { return args + ["--join"] + extraArguments }
+        if node.joins { return args + ["--join"] + extraArguments + nodeArguments[id, default: []] }
         for other in nodes.values.sorted(by: { $0.id < $1.id }) where other.id != id && !other.joins {
             let raftPort = proxies[[id, other.id]]?.port ?? other.raft
             args += ["--peer", "\(other.id)=127.0.0.1:\(raftPort),127.0.0.1:\(other.api)"]
         }
-        return args + extraArguments
+        return args + extraArguments + nodeArguments[id, default: []]
     }
 
     /// Declares node `id`, to be started (`start(id)`) with `--join`: no peers, no
@@ -90,10 +92,11 @@ final class ProcessCluster: @unchecked Sendable {
     }
 
     /// Runs the `orchestrator` CLI; returns its exit status, standard output and standard error.
-    func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

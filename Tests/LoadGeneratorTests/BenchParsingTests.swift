@@ -22,7 +22,9 @@ final class BenchParsingTests: XCTestCase {
         XCTAssertTrue(try Bench.hostAndPort("localhost:9000/") == ("localhost", 9000))
         XCTAssertTrue(try Bench.hostAndPort("http://[::1]:7000") == ("::1", 7000))
         XCTAssertTrue(try Bench.hostAndPort("http://localhost") == ("localhost", 80))
-        for bad in ["https://127.0.0.1:8080", "http://:80", "http://127.0.0.1:99999", "http://127.0.0.1:x"] {
+        XCTAssertTrue(try Bench.hostAndPort("https://127.0.0.1:8443") == ("127.0.0.1", 8443))
+        XCTAssertTrue(try Bench.hostAndPort("https://localhost") == ("localhost", 443))
+        for bad in ["ftp://127.0.0.1:8080", "http://:80", "http://127.0.0.1:99999", "http://127.0.0.1:x"] {
             XCTAssertThrowsError(try Bench.hostAndPort(bad), bad) { XCTAssertTrue($0 is BenchError) }
         }
     }
