@@ -7,10 +7,10 @@ import Foundation
 /// The file holds one token, `orch_<id>_<secret>`. When it does not exist, the node makes a
 /// fresh token and writes it there, readable by its owner only (mode 0600) — give that same
 /// file to every node of a new cluster. Only its digest ever leaves the node.
-enum BootstrapTokenFile {
+public enum BootstrapTokenFile {
     /// The token in `path`, made and written first when the file does not exist. Throws a
     /// one-line `ConfigError` naming the file and what is wrong with it.
-    static func load(_ path: String) throws(ConfigError) -> (token: APIToken, created: Bool) {
+    public static func load(_ path: String) throws(ConfigError) -> (token: APIToken, created: Bool) {
         if FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigError("--bootstrap-token-file \(path): cannot read it")
@@ -46,7 +46,7 @@ enum BootstrapTokenFile {
     }
 
     /// True when others than the owner may read `path` (a token file should be 0600).
-    static func isReadableByOthers(_ path: String) -> Bool {
+    public static func isReadableByOthers(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & 0o077 != 0
     }

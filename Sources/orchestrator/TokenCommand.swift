@@ -1,6 +1,7 @@
 import ArgumentParser
 import Client
 import Foundation
+import Server
 
 /// `orchestrator token create|list|revoke`: API tokens (docs/security.md). Each needs an
 /// admin token itself (`ORCHESTRATOR_TOKEN` or `--token-file`).
@@ -20,8 +21,41 @@ struct TokenCommand: AsyncParsableCommand {
               orchestrator token list
               orchestrator token revoke 3f9a1c0b2d4e
             """,
-        subcommands: [Create.self, List.self, Revoke.self]
+        subcommands: [Create.self, List.self, Revoke.self, BootstrapFile.self]
     )
+
+    /// `orchestrator token bootstrap-file PATH`
+    struct BootstrapFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bootstrap-file",
+            abstract: "Write a new admin token to PATH (mode 0600) for serve --bootstrap-token-file; talks to no node.",
+            discussion: """
+                Made once for a new cluster and given to every node (`serve --bootstrap-token-file PATH`): \
+                the first node that leads creates it as the cluster's first admin token. An existing \
+                file is left alone (exit 2), so a token in use is never replaced by accident.
+
+                Example:
+                  orchestrator token bootstrap-file admin.token
+                """
+        )
+
+        @Argument(help: "Where to write the token.")
+        var path: String
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: path) else {
+                printError("error: \(path) exists; remove it first to make a new bootstrap token")
+                throw ExitCode(ExitStatus.usage)
+            }
+            do {
+                let (token, _) = try BootstrapTokenFile.load(path)
+                print("wrote a new admin token \(token.id) to \(path) (mode 0600); give it to every node with --bootstrap-token-file")
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+    }
 
     /// `orchestrator token create --role R --name N [--ttl D]`
     struct Create: AsyncParsableCommand {

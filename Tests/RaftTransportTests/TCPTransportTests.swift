@@ -245,11 +245,15 @@ final class TCPTransportTests: TransportTestCase {
         })
         try await node2.start()
         let inbox = Collector(node2.incoming)
-        // Four connections that never say who they are fill the listener.
+        // Four connections that never say who they are fill the listener, one after the other:
+        // each is accepted before the next is opened, so "oldest" means silent[0] (the
+        // listener's accepts may run on several event loops and would otherwise race).
         var silent: [any Channel] = []
-        for _ in 0..<4 { silent.append(try await rawConnection(to: node2.listenAddress!)) }
-        let filled = await eventually { node2.inboundConnectionCount == 4 }
-        XCTAssertTrue(filled)
+        for count in 1...4 {
+            silent.append(try await rawConnection(to: node2.listenAddress!))
+            let accepted = await eventually { node2.inboundConnectionCount == count }
+            XCTAssertTrue(accepted, "connection \(count) was not accepted")
+        }
         // A real peer still gets in: the silent connection that waited longest makes room.
         let node1 = makeTransport(1, peers: [2: node2.listenAddress!])
         try await node1.start()
