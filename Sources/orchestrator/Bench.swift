@@ -68,17 +68,7 @@ struct BenchCommand: AsyncParsableCommand {
             let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_ADDR"] ?? ""
             targets = [env.isEmpty ? ClientOptions.defaultAddress : env]
         }
-        var token: String?
-        if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile),
-                  let parsed = APIToken(parsing: String(decoding: data, as: UTF8.self)) else {
-                throw ValidationError("--token-file \(tokenFile) does not hold an API token (orch_<id>_<secret>)")
-            }
-            token = parsed.text
-        } else if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_TOKEN"], !env.isEmpty {
-            guard let parsed = APIToken(parsing: env) else { throw ValidationError("ORCHESTRATOR_TOKEN does not hold an API token") }
-            token = parsed.text
-        }
+        let token = try ClientOptions.token(file: tokenFile)
         var settings = BenchSettings(servers: targets, clients: clients, durationSeconds: duration, workflow: workflow,
                                      transitionsMax: transitionsMax, ratePerSecond: rate, token: token)
         settings.tls = try tls.configuration()

@@ -33,16 +33,19 @@ struct ClientOptions: ParsableArguments {
         return ClientOptions.defaultAddress
     }
 
-    /// The API token to send: `--token-file`'s, else `ORCHESTRATOR_TOKEN`, else none. A
-    /// malformed one is a usage error naming where it came from.
-    func token() throws -> String? {
+    /// The API token to send: `--token-file`'s, else `ORCHESTRATOR_TOKEN`, else none.
+    func token() throws -> String? { try ClientOptions.token(file: tokenFile) }
+
+    /// The token in `file`, else in `ORCHESTRATOR_TOKEN`, else none — for every verb that sends
+    /// one (`bench` too). A malformed or unreadable one is a usage error naming where it came from.
+    static func token(file: String?) throws -> String? {
         let (text, source): (String, String)
-        if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                printError("error: --token-file \(tokenFile): cannot read it")
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                printError("error: --token-file \(file): cannot read it")
                 throw ExitCode(ExitStatus.usage)
             }
-            (text, source) = (String(decoding: data, as: UTF8.self), "--token-file \(tokenFile)")
+            (text, source) = (String(decoding: data, as: UTF8.self), "--token-file \(file)")
         } else if let env = ProcessInfo.processInfo.environment["ORCHESTRATOR_TOKEN"], !env.isEmpty {
             (text, source) = (env, "ORCHESTRATOR_TOKEN")
         } else {
