@@ -113,11 +113,15 @@ let package = Package(
             dependencies: [
                 "APIModels", "Engine", "Workflow", "Cron", "Backup",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Event streams end when the server shuts down gracefully.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 // Request durations by route (`orchestrator_http_request_duration_seconds`).
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            // The dashboard (`/ui/`): static HTML, CSS and JavaScript, no build step.
+            resources: [.copy("Dashboard")]
         ),
         // Composition root: one node from its config.
         .target(
@@ -205,7 +209,9 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
-        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport"],
+                    // The dashboard's browser check (Selenium), run by DashboardBrowserTests.
+                    exclude: ["browser"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: [
             "LoadGenerator",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -215,6 +221,8 @@ let package = Package(
             dependencies: [
                 "API", "Engine", "Workflow", "Client", "LoadGenerator", "Backup",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Reads `GET /v1/events` as a stream.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
