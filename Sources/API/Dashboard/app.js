@@ -36,7 +36,7 @@
     return node;
   }
   const view = () => document.getElementById("view");
-  function show(...nodes) { view().replaceChildren(...nodes); }
+  function show(...nodes) { view().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
   function message(text, kind) {
     const box = document.getElementById("message");
     box.textContent = text || "";

@@ -84,8 +84,9 @@
       role: "img", "aria-label": "state diagram of " + workflow.name });
     const defs = el("defs", {}, svg);
     for (const [suffix, cls] of [["", "arrow"], ["-taken", "arrow-taken"]]) {
+      // In user space, so a highlighted (thicker) edge keeps the same arrowhead.
       const marker = el("marker", { id: id + "-arrow" + suffix, viewBox: "0 0 10 10", refX: 9, refY: 5,
-        markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+        markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, defs);
       el("path", { d: "M0,0 L10,5 L0,10 z", class: cls }, marker);
     }
 
