@@ -179,7 +179,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks",
-            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "hooks"]
+            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "hooks", "dashboard-cost.py"]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),

@@ -10,16 +10,7 @@ final class DashboardBrowserTests: XCTestCase {
     static let chromedriver = "/usr/bin/chromedriver"
 
     func testTheDashboardShowsTheClusterLiveInABrowser() async throws {
-        let python = try XCTUnwrap(Self.pythonWithSelenium(), """
-            no python3 that can import selenium: install Debian's python3-selenium \
-            (apt-get install -y chromium chromium-driver python3-selenium)
-            """)
-        for tool in [Self.chromium, Self.chromedriver] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                XCTFail("\(tool) is missing: apt-get install -y chromium chromium-driver python3-selenium")
-                return
-            }
-        }
+        let python = try Self.requireBrowser()
         let screenshots = FileManager.default.temporaryDirectory.appendingPathComponent("orch-dashboard-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
         print("dashboard screenshots: \(screenshots.path)")
@@ -50,9 +41,7 @@ final class DashboardBrowserTests: XCTestCase {
             "binary": ProcessCluster.binary.path, "screenshots": screenshots.path,
             "counts": ["first": 2, "second": 2, "third": 1], "instance": "w1",
         ]
-        let script = ProcessCluster.repository.appendingPathComponent("Tests/IntegrationTests/browser/dashboard_check.py")
-        let arguments = [script.path, String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)]
-        let (status, output) = try Self.run(python, arguments, timeoutSeconds: 90)
+        let (status, output) = try Self.runCheck(python, config)
         print(output)
         XCTAssertEqual(status, 0, "the browser check failed:\n\(output)\n\(cluster.logTails(lines: 15))")
         XCTAssertTrue(output.contains("OK new_leader="), output)
@@ -60,6 +49,56 @@ final class DashboardBrowserTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent("\(name).png").path),
                           "screenshot \(name).png")
         }
+    }
+
+    /// With tokens on, the page asks for one (the API answered 401), keeps it in the tab's
+    /// session storage and sends it on every request and on the event stream.
+    func testTheDashboardAsksForATokenWhenTheAPINeedsOne() async throws {
+        let python = try Self.requireBrowser()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("orch-dashboard-auth-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let adminFile = scratch.appendingPathComponent("admin.token").path
+        let cluster = try ProcessCluster(count: 1, extraArguments: ["--bootstrap-token-file", adminFile])
+        defer { cluster.stop() }
+        try cluster.startAll()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: adminFile), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let admin = try String(contentsOfFile: adminFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        cluster.token = admin
+        let leader = try await cluster.waitForLeader()
+        let (status, _) = try await ProcessCluster.request("GET", url: cluster.nodes[1]!.url + "/v1/stats")
+        XCTAssertEqual(status, 401, "the API needs a token")
+
+        let config: [String: Any] = ["url": cluster.nodes[1]!.url, "leader": leader, "screenshots": scratch.path, "token": admin]
+        let (exit, output) = try Self.runCheck(python, config)
+        XCTAssertEqual(exit, 0, "the browser check failed:\n\(output)\n\(cluster.logTails(lines: 15))")
+        XCTAssertTrue(output.contains("OK token"), output)
+    }
+
+    /// The python3 that can import selenium, after checking that Chromium and its driver are
+    /// installed; throws (failing the test, with what to install) otherwise.
+    static func requireBrowser() throws -> String {
+        let install = "apt-get install -y chromium chromium-driver python3-selenium (.ci/run does)"
+        for tool in [chromium, chromedriver] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw BrowserMissing(what: "\(tool) is missing: \(install)")
+        }
+        guard let python = pythonWithSelenium() else {
+            throw BrowserMissing(what: "no python3 that can import selenium (Debian's python3-selenium): \(install)")
+        }
+        return python
+    }
+
+    struct BrowserMissing: Error, CustomStringConvertible {
+        let what: String
+        var description: String { what }
+    }
+
+    /// Runs `browser/dashboard_check.py` with `config`.
+    static func runCheck(_ python: String, _ config: [String: Any]) throws -> (Int32, String) {
+        let script = ProcessCluster.repository.appendingPathComponent("Tests/IntegrationTests/browser/dashboard_check.py")
+        let arguments = [script.path, String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)]
+        return try run(python, arguments, timeoutSeconds: 90)
     }
 
     /// The first python3 that can import selenium (Debian's lives in /usr/bin; another

@@ -368,8 +368,8 @@
         + (hook ? ` · attempt ${hook.attempt} · ${hook.result}` + (hook.exit_code !== null ? ` · exit ${hook.exit_code}` : "")
           + (hook.signal !== null ? ` · signal ${hook.signal}` : "") + ` · ${hook.duration_ms} ms` : "")
         + (hook && hook.note ? ` · ${hook.note}` : "")),
-      hook && hook.stdout ? h("pre", {}, tail(hook.stdout)) : null,
-      hook && hook.stderr ? h("pre", { class: "bad" }, tail(hook.stderr)) : null);
+      hook && hook.stdout ? h("pre", { title: "stdout" }, "stdout: " + tail(hook.stdout)) : null,
+      hook && hook.stderr ? h("pre", { title: "stderr", class: isFailure(entry) ? "bad" : null }, "stderr: " + tail(hook.stderr)) : null);
   }
   function tail(text) { return text.length > 2000 ? "…" + text.slice(-2000) : text; }
 

@@ -1,7 +1,8 @@
 // State diagrams as SVG, laid out here (no library): states are ranked by breadth-first
 // search from the initial state, one column per rank; transitions to a later rank are
-// curves between columns, the others (back edges, same-rank edges) are routed below the
-// states, and a transition to its own state is a loop above it. Meant for the small
+// curves between columns, between two states of one column a short bowed curve, back edges
+// (to an earlier rank) are routed below every state, and a transition to its own state is
+// a loop above it. Meant for the small
 // machines people write (tens of states). Every label is set with textContent.
 "use strict";
 
@@ -76,7 +77,7 @@
       x += colWidth[r] + GAP_X;
     });
     const statesBottom = PAD + LOOP_SPACE + rows * (NODE_H + GAP_Y) - GAP_Y;
-    const backEdges = edges.filter((e) => e.from !== e.to && rank.get(e.to) <= rank.get(e.from));
+    const backEdges = edges.filter((e) => e.from !== e.to && rank.get(e.to) < rank.get(e.from));
     const svgWidth = x - GAP_X + PAD;
     const svgHeight = statesBottom + PAD + (backEdges.length ? 40 + backEdges.length * 18 : 0);
 
@@ -101,7 +102,7 @@
       pairCount.set(pair, k + 1);
       const taken = options.taken && options.taken.has(e.from + "\u0000" + e.to + "\u0000" + e.name);
       const g = el("g", { class: "edge" + (taken ? " taken" : "") }, edgeLayer);
-      let d, lx, ly;
+      let d, lx, ly, side = false;
       if (e.from === e.to) {
         const cx = a.x + a.w / 2 + k * 14, top = a.y;
         d = `M${cx - 12},${top} C${cx - 30},${top - 36} ${cx + 30},${top - 36} ${cx + 12},${top}`;
@@ -111,8 +112,17 @@
         const mx = (sx + tx) / 2;
         d = `M${sx},${sy} C${mx},${sy} ${mx},${ty} ${tx},${ty}`;
         lx = mx; ly = (sy + ty) / 2 - 5;
+      } else if (rank.get(e.to) === rank.get(e.from)) {
+        // The same column: a short curve from one state to the other, bowed to the right.
+        const down = b.y > a.y;
+        const sx = a.x + a.w / 2 + 14 + k * 10, tx = b.x + b.w / 2 + 14 + k * 10;
+        const sy = down ? a.y + a.h : a.y, ty = down ? b.y : b.y + b.h;
+        const bow = 18 + k * 10;
+        d = `M${sx},${sy} C${sx + bow},${(2 * sy + ty) / 3} ${tx + bow},${(sy + 2 * ty) / 3} ${tx},${ty}`;
+        lx = Math.max(sx, tx) + bow; ly = (sy + ty) / 2 + 4;
+        side = true;
       } else {
-        // Around: leave from the bottom, pass below every state, come up into the target.
+        // Back: leave from the bottom, pass below every state, come up into the target.
         const depth = statesBottom + 40 + backIndex * 18;
         backIndex += 1;
         const sx = a.x + a.w / 2 + 10, sy = a.y + a.h, tx = b.x + b.w / 2 - 10, ty = b.y + b.h;
@@ -121,7 +131,7 @@
         lx = (sx + tx) / 2; ly = sy + 0.75 * (bottom - sy) + 4;
       }
       el("path", { d, "marker-end": `url(#${id}-arrow${taken ? "-taken" : ""})` }, g);
-      text(g, lx, ly, e.name);
+      text(g, lx, ly, e.name, side ? { class: "side" } : {});
     }
 
     const stateLayer = el("g", { class: "states" }, svg);

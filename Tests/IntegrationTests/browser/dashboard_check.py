@@ -4,6 +4,7 @@ cluster; DashboardBrowserTests starts the cluster and runs this script.
 Usage: dashboard_check.py CONFIG_JSON
   CONFIG_JSON: {"url": page node's base URL, "leader": id, "leader_pid": pid, "binary": orchestrator,
                 "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`}
+           or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
 Prints one line per step; exits 1 with the reason on the first failure.
 """
 import json
@@ -79,7 +80,34 @@ for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
 options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(15)
+
+def token_scenario():
+    """The API answers 401: the page asks for a token, keeps it for the tab, and shows the data."""
+    driver.get(base + "/ui/")
+    wait_for("the token form", lambda: driver.find_element(By.ID, "token-panel").is_displayed())
+    driver.save_screenshot(os.path.join(shots, "token.png"))
+    driver.find_element(By.ID, "token-input").send_keys(config["token"])
+    driver.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    wait_for("the overview with the token", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    wait_for("the stream to be live with the token", lambda: text_of("#stream-status") == "live")
+    if driver.execute_script("return sessionStorage.getItem('orchestrator.token')") != config["token"]:
+        fail("the token was not kept in sessionStorage")
+    if driver.find_element(By.ID, "token-panel").is_displayed():
+        fail("the token form is still shown")
+    driver.refresh()
+    wait_for("the overview after a reload (the tab keeps the token)",
+             lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    # The 401s before the token was given are network entries; script errors are not allowed.
+    errors = console_errors(ignore_network_failures=True)
+    if errors:
+        fail("script errors in the console: %s" % errors)
+    print("OK token", flush=True)
+
+
 try:
+    if "token" in config:
+        token_scenario()
+        sys.exit(0)
     # 1. The overview shows the leader.
     started = time.monotonic()
     driver.get(base + "/ui/")
