@@ -138,6 +138,8 @@ let package = Package(
             dependencies: [
                 "APIModels", "Engine", "Workflow", "Cron", "Backup",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Event streams end when the server shuts down gracefully.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // Forwarding a write to the leader over https, trusting the cluster CA.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -148,7 +150,9 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            ]
+            ],
+            // The dashboard (`/ui/`): static HTML, CSS and JavaScript, no build step.
+            resources: [.copy("Dashboard")]
         ),
         // Composition root: one node from its config.
         .target(
@@ -217,7 +221,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks",
-            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "tls-overhead.sh", "hooks"]
+            exclude: ["cpu-per-transition.sh", "hook-throughput.sh", "tls-overhead.sh", "hooks", "dashboard-cost.py"]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "RaftSimulationTests", dependencies: ["Raft", "RaftSimulation"]),
@@ -253,7 +257,9 @@ let package = Package(
                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Real `orchestrator` processes on loopback ports, killed with SIGKILL.
         .testTarget(name: "IntegrationTests", dependencies: ["orchestrator", "RaftTransport", "Client", "ClusterTLS",
-                                                             .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+                                                             .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                    // The dashboard's browser check (Selenium), run by DashboardBrowserTests.
+                    exclude: ["browser"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: [
             "LoadGenerator",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -263,6 +269,8 @@ let package = Package(
             dependencies: [
                 "API", "Engine", "Workflow", "Client", "LoadGenerator", "Backup",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Reads `GET /v1/events` as a stream.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // The HTTP listener's limiter on channels without sockets.
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -106,11 +106,18 @@ extension APIServer {
         return JSONResponse.make(Views.history(id: id, page, tokenName: { self.engine.token(id: $0)?.name }))
     }
 
-    /// `GET /v1/instances?workflow=&state=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.
+    /// `GET /v1/instances?workflow=&state=&finished=&id_prefix=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.
     func listInstances(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        for key in query.map(\.key) where !["workflow", "state", "finished", "limit", "cursor", "stale"].contains(key) {
-            throw APIError.invalidField(String(key), "unknown query parameter; use workflow, state, finished, limit, cursor or stale")
+        for key in query.map(\.key) where !["workflow", "state", "finished", "id_prefix", "limit", "cursor", "stale"].contains(key) {
+            throw APIError.invalidField(String(key),
+                                        "unknown query parameter; use workflow, state, finished, id_prefix, limit, cursor or stale")
+        }
+        var idPrefix: String?
+        if let text = query["id_prefix"], !text.isEmpty {
+            // A prefix of a valid id is itself a valid id (the rule has no minimum beyond one character).
+            guard EngineLimits.isValidID(String(text)) else { throw APIError.invalidField("id_prefix", Self.idRule(String(text))) }
+            idPrefix = String(text)
         }
         var finished: Bool?
         if let text = query["finished"] {
@@ -128,7 +135,7 @@ extension APIServer {
         let workflow = query["workflow"].map(String.init)
         let state = query["state"].map(String.init)
         try await readBarrier(request)
-        let page = engine.instances(workflow: workflow, state: state, final: finished, after: cursor, limit: limit)
+        let page = engine.instances(workflow: workflow, state: state, final: finished, idPrefix: idPrefix, after: cursor, limit: limit)
         return JSONResponse.make(Views.instanceList(page, retention: retentionLookup()))
     }
 

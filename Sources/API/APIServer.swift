@@ -37,6 +37,10 @@ public final class APIServer: Sendable {
     let requestTimers: HTTPRequestTimers
     /// Checks each request's token and role.
     let authenticator: Authenticator
+    /// The feed of `GET /v1/events` (started by the first stream).
+    let eventHub: EventHub
+    /// The dashboard's files (`/ui/`).
+    let dashboard: DashboardFiles
 
     /// - Parameters:
     ///   - engine: the node's engine, for queries.
@@ -64,11 +68,14 @@ public final class APIServer: Sendable {
         self.forwarder = Forwarder(settings: settings)
         self.requestTimers = HTTPRequestTimers(node: consensus.health().node)
         self.authenticator = Authenticator(engine: engine, clock: clock, requireTokens: settings.requireTokens)
+        self.eventHub = EventHub(engine: engine, consensus: consensus, capacity: settings.eventRingEventsMax)
+        self.dashboard = DashboardFiles.shared
     }
 
-    /// Closes the connections used to forward requests to the leader. Call once, after the
-    /// HTTP server stopped.
+    /// Ends the event streams and closes the connections used to forward requests to the
+    /// leader. Call once, after the HTTP server stopped.
     public func shutdown() async {
+        eventHub.stop()
         await forwarder.shutdown()
     }
 
@@ -87,6 +94,14 @@ public final class APIServer: Sendable {
             return self.metrics()
         }
         router.get("/v1/health", use: guarded(.read) { _, _, _ in await self.health() })
+        router.get("/v1/stats", use: guarded(.read) { request, _, _ in try await self.stats(request) })
+        router.get("/v1/events", use: guarded(.read) { request, _, _ in try self.events(request) })
+        // The dashboard's static files hold no data (it asks the API, with a token): open.
+        // The router treats `/ui` and `/ui/` alike: `/ui` is redirected so relative URLs resolve.
+        router.get("/ui", use: { request, _ in
+            request.uri.path.hasSuffix("/") ? try self.dashboard.response(for: "") : self.dashboard.redirectToDirectory(request)
+        })
+        router.get("/ui/:file", use: { _, context in try self.dashboard.response(for: context.parameters.get("file") ?? "") })
         router.get("/v1/cluster", use: guarded(.read) { request, _, _ in try await self.cluster(request) })
         router.post("/v1/cluster/members", use: guarded(.admin) { request, _, caller in try await self.addMember(request, caller) })
         router.post("/v1/cluster/members/:member/promote", use: guarded(.admin) { request, context, caller in

@@ -50,6 +50,20 @@ public struct APISettings: Sendable, Hashable {
     /// Default nil.
     public var forwardTLS: ForwardingTLS? = nil
 
+    /// Events `GET /v1/events` keeps for clients that reconnect with `Last-Event-ID` (one
+    /// ring per node, shared by every stream). A client further behind gets a `reset` event
+    /// (refetch), and a stream that falls this far behind is ended with a `dropped` event.
+    /// Default 10,000 (10 s at 1,000 transitions/s; ~3 MB).
+    public var eventRingEventsMax = 10_000
+    /// Idle time after which a stream sends a `: heartbeat` comment, so proxies keep it open.
+    /// Default 15 s.
+    public var eventsHeartbeatSeconds: Double = 15
+    /// A stream writes what arrived at most this often, in one write: fewer, larger writes
+    /// under load. Default 100 ms.
+    public var eventsFlushMillis = 100
+    /// Most events one write of a stream carries (its buffer's bound). Default 1,000.
+    public var eventsWriteEventsMax = 1_000
+
     /// Longest instance or request id (the engine's rule: `[A-Za-z0-9._:-]{1,128}`).
     public static let idLengthMax = 128
     /// Longest workflow name in a path (the workflow loader's rule).

@@ -115,6 +115,23 @@ enum Views {
         }, total: total).json
     }
 
+    /// `GET /v1/stats`: each workflow's counts by state, every state of its latest version
+    /// listed (0 when empty), sorted by name.
+    static func stats(node: UInt64, appliedIndex: UInt64, counts: [String: [String: Int]],
+                      workflows: [WorkflowSummary]) -> JSONValue {
+        var total = 0
+        let list = workflows.sorted { $0.name < $1.name }.map { summary in
+            let definition = summary.latest.definition
+            var states = counts[summary.name] ?? [:]
+            for state in definition.states where states[state.name] == nil { states[state.name] = 0 }
+            let sum = states.values.reduce(0, +)
+            total += sum
+            let finished = states.reduce(0) { $0 + (definition.isFinal($1.key) ? $1.value : 0) }
+            return WorkflowStats(name: summary.name, version: summary.latest.version, total: sum, finished: finished, states: states)
+        }
+        return StatsInfo(node: node, appliedIndex: appliedIndex, total: total, workflows: list).json
+    }
+
     static func registered(_ registered: WorkflowRegistered) -> JSONValue {
         WorkflowApplied(name: registered.name, version: registered.version, hash: registered.hash,
                         created: registered.created, index: registered.index).json

@@ -111,9 +111,9 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { $0.instance(id: id) }
     }
 
-    public func instances(workflow: String? = nil, state inState: String? = nil, final: Bool? = nil, after cursor: UInt64? = nil,
-                          limit: Int = 100) -> InstancePage {
-        state.withLock { $0.instances(workflow: workflow, state: inState, final: final, after: cursor, limit: limit) }
+    public func instances(workflow: String? = nil, state inState: String? = nil, final: Bool? = nil, idPrefix: String? = nil,
+                          after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
+        state.withLock { $0.instances(workflow: workflow, state: inState, final: final, idPrefix: idPrefix, after: cursor, limit: limit) }
     }
 
     public func history(of id: String) -> InstanceHistory? {
@@ -155,6 +155,11 @@ public final class ReplicatedEngine: Sendable {
 
     public func instanceCounts() -> [String: [String: Int]] {
         state.withLock { $0.instanceCounts() }
+    }
+
+    /// `instanceCounts()` with the applied index they are as of, read together.
+    public func instanceCountsWithIndex() -> (counts: [String: [String: Int]], appliedIndex: UInt64) {
+        state.withLock { ($0.instanceCounts(), $0.appliedIndex) }
     }
 
     /// Every trigger of every workflow's latest version, by workflow then name.

@@ -15,6 +15,7 @@ final class AuthRouteTests: XCTestCase {
     /// that authentication and authorization ran first.
     static let routes: [(method: HTTPRequest.Method, path: String, body: String?, role: TokenRole)] = [
         (.get, "/v1/health", nil, .read),
+        (.get, "/v1/stats", nil, .read),
         (.get, "/v1/cluster?local=true", nil, .read),
         (.get, "/v1/workflows", nil, .read),
         (.get, "/v1/workflows/cookbook", nil, .read),

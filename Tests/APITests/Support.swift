@@ -36,7 +36,12 @@ struct Fixture {
 
     /// Runs `body` against a live server on a free loopback port.
     func live(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await application.test(.live, body)
+        do {
+            try await application.test(.live, body)
+        } catch {
+            await api.shutdown()   // also on failure: a client left open traps in its deinit
+            throw error
+        }
         await api.shutdown()
     }
 }

@@ -12,7 +12,8 @@ extension EngineState {
         instances[id]
     }
 
-    /// Instances in start order, optionally only those of `workflow` and/or in `state`.
+    /// Instances in start order, optionally only those of `workflow`, in `state`, and/or whose
+    /// id starts with `idPrefix`.
     ///
     /// Paging: pass the previous page's `nextCursor` as `after` (the start index of the
     /// last instance returned; the order never changes, as instances are only appended).
@@ -23,8 +24,8 @@ extension EngineState {
     /// var page = state.instances(workflow: "order", state: "paid", limit: 100)
     /// while let next = page.nextCursor { page = state.instances(workflow: "order", state: "paid", after: next) }
     /// ```
-    public func instances(workflow: String? = nil, state: String? = nil, final: Bool? = nil, after cursor: UInt64? = nil,
-                          limit: Int = 100) -> InstancePage {
+    public func instances(workflow: String? = nil, state: String? = nil, final: Bool? = nil, idPrefix: String? = nil,
+                          after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
         let limit = min(max(limit, 1), EngineLimits.pageSizeMax)
         var position = 0
         if let cursor {
@@ -47,6 +48,7 @@ extension EngineState {
             if let workflow, instance.workflow != workflow { continue }
             if let state, instance.state != state { continue }
             if let final, instance.isFinal != final { continue }
+            if let idPrefix, !instance.id.hasPrefix(idPrefix) { continue }
             found.append(instance)
         }
         let next = position < order.count ? order[position - 1].createdIndex : nil

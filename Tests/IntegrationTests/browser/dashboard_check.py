@@ -1,0 +1,172 @@
+"""Drives the dashboard in headless Chromium (Selenium + chromedriver) against a running
+cluster; DashboardBrowserTests starts the cluster and runs this script.
+
+Usage: dashboard_check.py CONFIG_JSON
+  CONFIG_JSON: {"url": page node's base URL, "leader": id, "leader_pid": pid, "binary": orchestrator,
+                "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`}
+           or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
+Prints one line per step; exits 1 with the reason on the first failure.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+config = json.loads(sys.argv[1])
+base = config["url"]
+shots = config["screenshots"]
+
+
+def fail(message):
+    print("FAIL: " + message, flush=True)
+    try:
+        driver.save_screenshot(os.path.join(shots, "failure.png"))
+        print("page text at failure:\n" + driver.find_element(By.TAG_NAME, "body").text[:3000], flush=True)
+        print("console: " + json.dumps(driver.get_log("browser"))[:3000], flush=True)
+    except Exception as error:  # the browser itself may be gone
+        print("could not capture the failure: %s" % error, flush=True)
+    sys.exit(1)
+
+
+def wait_for(what, condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # elements come and go while the view re-renders
+            last_error = error
+        time.sleep(0.05)
+    fail("timed out after %.1f s waiting for %s (last error: %s)" % (timeout, what, last_error))
+
+
+def text_of(selector):
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def cli(*args):
+    result = subprocess.run([config["binary"], *args, "--server", base], capture_output=True, text=True, timeout=20)
+    if result.returncode != 0:
+        fail("orchestrator %s failed: %s %s" % (" ".join(args), result.stdout, result.stderr))
+    return result.stdout
+
+
+def console_errors(ignore_network_failures=False):
+    errors = []
+    for entry in driver.get_log("browser"):
+        if entry.get("level") != "SEVERE":
+            continue
+        # While the leader is down a request may get 503 (no leader) or fail to connect: the
+        # page shows that itself. Script errors are never ignored.
+        if ignore_network_failures and entry.get("source") == "network":
+            continue
+        errors.append(entry)
+    return errors
+
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1360,900", "--disable-extensions", "--no-first-run"]:
+    options.add_argument(argument)
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(15)
+
+def token_scenario():
+    """The API answers 401: the page asks for a token, keeps it for the tab, and shows the data."""
+    driver.get(base + "/ui/")
+    wait_for("the token form", lambda: driver.find_element(By.ID, "token-panel").is_displayed())
+    driver.save_screenshot(os.path.join(shots, "token.png"))
+    driver.find_element(By.ID, "token-input").send_keys(config["token"])
+    driver.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    wait_for("the overview with the token", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    wait_for("the stream to be live with the token", lambda: text_of("#stream-status") == "live")
+    if driver.execute_script("return sessionStorage.getItem('orchestrator.token')") != config["token"]:
+        fail("the token was not kept in sessionStorage")
+    if driver.find_element(By.ID, "token-panel").is_displayed():
+        fail("the token form is still shown")
+    driver.refresh()
+    wait_for("the overview after a reload (the tab keeps the token)",
+             lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    # The 401s before the token was given are network entries; script errors are not allowed.
+    errors = console_errors(ignore_network_failures=True)
+    if errors:
+        fail("script errors in the console: %s" % errors)
+    print("OK token", flush=True)
+
+
+try:
+    if "token" in config:
+        token_scenario()
+        sys.exit(0)
+    # 1. The overview shows the leader.
+    started = time.monotonic()
+    driver.get(base + "/ui/")
+    wait_for("the overview's leader card", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    wait_for("the stream to be live", lambda: text_of("#stream-status") == "live")
+    print("overview shows leader node %d after %.2f s" % (config["leader"], time.monotonic() - started), flush=True)
+    driver.save_screenshot(os.path.join(shots, "overview.png"))
+
+    # 2. A state's badge shows its count; clicking it lists exactly those instances.
+    driver.get(base + "/ui/#/workflows/cookbook")
+    for state, count in config["counts"].items():
+        wait_for("the badge of %s to say %d" % (state, count),
+                 lambda: text_of("#diagram .badge[data-state='%s'] text" % state) == str(count))
+    print("badges: %s" % config["counts"], flush=True)
+    driver.save_screenshot(os.path.join(shots, "workflow.png"))
+    driver.find_element(By.CSS_SELECTOR, "#diagram .badge[data-state='first']").click()
+    wait_for("the filtered list", lambda: "state=first" in driver.current_url
+             and len(driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")) == config["counts"]["first"])
+    states = [row.find_elements(By.TAG_NAME, "td")[3].text for row in driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")]
+    if set(states) != {"first"}:
+        fail("the list filtered to 'first' shows states %s" % states)
+    print("clicking the badge listed %d instances, all in first" % len(states), flush=True)
+    driver.save_screenshot(os.path.join(shots, "instances.png"))
+
+    # 3. A transition submitted from the CLI shows on the open page within 2 s, over SSE.
+    instance = config["instance"]
+    driver.get(base + "/ui/#/instances/" + instance)
+    wait_for("the instance page", lambda: text_of("#instance-state") == "first")
+    wait_for("the stream to be live", lambda: text_of("#stream-status") == "live")
+    time.sleep(1.2)  # past the refetch the page did when it opened, so the next one is the event's
+    submitted = time.monotonic()
+    cli("submit", instance, "second")
+    wait_for("the new state on the page", lambda: text_of("#instance-state") == "second", timeout=2.0)
+    latency = time.monotonic() - submitted
+    current = driver.find_elements(By.CSS_SELECTOR, "#diagram .state.current")
+    if [c.get_attribute("data-state") for c in current] != ["second"]:
+        fail("the diagram highlights %s, not second" % [c.get_attribute("data-state") for c in current])
+    print("CLI submit showed on the page in %.2f s (CLI included)" % latency, flush=True)
+    driver.save_screenshot(os.path.join(shots, "instance.png"))
+
+    errors = console_errors()
+    if errors:
+        fail("console errors before the failover: %s" % errors)
+
+    # 4. Killing the leader (SIGKILL) shows the new one.
+    driver.get(base + "/ui/#/")
+    wait_for("the overview again", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
+    killed = time.monotonic()
+    os.kill(config["leader_pid"], signal.SIGKILL)
+    new_leader = wait_for("a new leader on the page",
+                          lambda: (lambda t: t if t.startswith("node ") and t != "node %d" % config["leader"] else None)(
+                              text_of("[data-card=leader] .value")), timeout=15.0)
+    print("after SIGKILL of node %d the page shows %s in %.2f s" % (config["leader"], new_leader, time.monotonic() - killed),
+          flush=True)
+    time.sleep(0.5)
+    driver.save_screenshot(os.path.join(shots, "failover.png"))
+    errors = console_errors(ignore_network_failures=True)
+    if errors:
+        fail("script errors in the console: %s" % errors)
+    print("OK new_leader=%s latency=%.3f" % (new_leader.split()[1], latency), flush=True)
+finally:
+    driver.quit()
