@@ -7,12 +7,15 @@ Usage: dashboard_check.py CONFIG_JSON
            or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
 Prints one line per step; exits 1 with the reason on the first failure.
 """
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -81,6 +84,74 @@ options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(15)
 
+class PrefixProxy(BaseHTTPRequestHandler):
+    """Serves the node under /orch/ (as a reverse proxy with a path prefix does), streaming
+    answers so the event stream passes through."""
+    protocol_version = "HTTP/1.1"
+    upstream = None
+
+    def do_GET(self):
+        self.forward()
+
+    def do_POST(self):
+        self.forward()
+
+    def forward(self):
+        if not self.path.startswith("/orch/"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        upstream.request(self.command, self.path[len("/orch"):], body or None, headers)
+        response = upstream.getresponse()
+        self.send_response(response.status)
+        chunked = response.getheader("Content-Length") is None
+        for key, value in response.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection"):
+                self.send_header(key, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while True:
+                data = response.read1(65536)
+                if not data:
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                self.wfile.flush()
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def prefix_scenario():
+    """Behind a reverse proxy that adds a path prefix, the page and its stream still work."""
+    host, port = base.split("//")[1].split(":")
+    PrefixProxy.upstream = (host, int(port))
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), PrefixProxy)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    prefixed = "http://127.0.0.1:%d/orch/ui" % proxy.server_address[1]
+    driver.get(prefixed)
+    wait_for("the redirect to the directory", lambda: driver.current_url.startswith(prefixed + "/"))
+    instance = config["instance"]
+    driver.get(prefixed + "/#/instances/" + instance)
+    wait_for("the instance page behind the prefix", lambda: text_of("#instance-state") == "second")
+    wait_for("the stream to be live behind the prefix", lambda: text_of("#stream-status") == "live")
+    time.sleep(1.2)
+    cli("submit", instance, "third")
+    wait_for("the new state over the proxied stream", lambda: text_of("#instance-state") == "third", timeout=3.0)
+    print("behind the path prefix /orch/ the page and its stream work", flush=True)
+    proxy.shutdown()
+
+
 def token_scenario():
     """The API answers 401: the page asks for a token, keeps it for the tab, and shows the data."""
     driver.get(base + "/ui/")
@@ -148,11 +219,14 @@ try:
     print("CLI submit showed on the page in %.2f s (CLI included)" % latency, flush=True)
     driver.save_screenshot(os.path.join(shots, "instance.png"))
 
+    # 4. Behind a reverse proxy with a path prefix.
+    prefix_scenario()
+
     errors = console_errors()
     if errors:
         fail("console errors before the failover: %s" % errors)
 
-    # 4. Killing the leader (SIGKILL) shows the new one.
+    # 5. Killing the leader (SIGKILL) shows the new one.
     driver.get(base + "/ui/#/")
     wait_for("the overview again", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
     killed = time.monotonic()
