@@ -55,6 +55,14 @@ def text_of(selector):
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
 
+def click(selector):
+    """Clicks the element, again if the view re-rendered under it (a refetch replaces it)."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait_for("a click on " + selector, attempt)
+
+
 def cli(*args):
     result = subprocess.run([config["binary"], *args, "--server", base], capture_output=True, text=True, timeout=20)
     if result.returncode != 0:
@@ -158,7 +166,7 @@ def token_scenario():
     wait_for("the token form", lambda: driver.find_element(By.ID, "token-panel").is_displayed())
     driver.save_screenshot(os.path.join(shots, "token.png"))
     driver.find_element(By.ID, "token-input").send_keys(config["token"])
-    driver.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    click("#token-form button")
     wait_for("the overview with the token", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
     wait_for("the stream to be live with the token", lambda: text_of("#stream-status") == "live")
     if driver.execute_script("return sessionStorage.getItem('orchestrator.token')") != config["token"]:
@@ -187,6 +195,14 @@ try:
     print("overview shows leader node %d after %.2f s" % (config["leader"], time.monotonic() - started), flush=True)
     driver.save_screenshot(os.path.join(shots, "overview.png"))
 
+    # Data is text: a workflow description full of markup shows as itself, nothing is injected.
+    driver.get(base + "/ui/#/workflows")
+    markup = "<img src=x id=injected onerror=alert(1)><b>bold</b>"
+    wait_for("the workflow list", lambda: markup in text_of("main table"))
+    if driver.find_elements(By.ID, "injected") or driver.find_elements(By.CSS_SELECTOR, "main b"):
+        fail("markup in a description became elements")
+    print("markup in data shows as text", flush=True)
+
     # 2. A state's badge shows its count; clicking it lists exactly those instances.
     driver.get(base + "/ui/#/workflows/cookbook")
     for state, count in config["counts"].items():
@@ -194,10 +210,11 @@ try:
                  lambda: text_of("#diagram .badge[data-state='%s'] text" % state) == str(count))
     print("badges: %s" % config["counts"], flush=True)
     driver.save_screenshot(os.path.join(shots, "workflow.png"))
-    driver.find_element(By.CSS_SELECTOR, "#diagram .badge[data-state='first']").click()
+    click("#diagram .badge[data-state='first']")
     wait_for("the filtered list", lambda: "state=first" in driver.current_url
              and len(driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")) == config["counts"]["first"])
-    states = [row.find_elements(By.TAG_NAME, "td")[3].text for row in driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")]
+    states = wait_for("the listed states", lambda: [row.find_elements(By.TAG_NAME, "td")[3].text
+                                                    for row in driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")])
     if set(states) != {"first"}:
         fail("the list filtered to 'first' shows states %s" % states)
     print("clicking the badge listed %d instances, all in first" % len(states), flush=True)
@@ -213,9 +230,10 @@ try:
     cli("submit", instance, "second")
     wait_for("the new state on the page", lambda: text_of("#instance-state") == "second", timeout=2.0)
     latency = time.monotonic() - submitted
-    current = driver.find_elements(By.CSS_SELECTOR, "#diagram .state.current")
-    if [c.get_attribute("data-state") for c in current] != ["second"]:
-        fail("the diagram highlights %s, not second" % [c.get_attribute("data-state") for c in current])
+    current = wait_for("the highlighted state", lambda: [c.get_attribute("data-state")
+                                                         for c in driver.find_elements(By.CSS_SELECTOR, "#diagram .state.current")])
+    if current != ["second"]:
+        fail("the diagram highlights %s, not second" % current)
     print("CLI submit showed on the page in %.2f s (CLI included)" % latency, flush=True)
     driver.save_screenshot(os.path.join(shots, "instance.png"))
 
