@@ -151,11 +151,11 @@ def prefix_scenario():
     wait_for("the redirect to the directory", lambda: driver.current_url.startswith(prefixed + "/"))
     instance = config["instance"]
     driver.get(prefixed + "/#/instances/" + instance)
-    wait_for("the instance page behind the prefix", lambda: text_of("#instance-state") == "second")
+    wait_for("the instance page behind the prefix", lambda: text_of("#instance-state") == "third")
     wait_for("the stream to be live behind the prefix", lambda: text_of("#stream-status") == "live")
     time.sleep(1.2)
-    cli("submit", instance, "third")
-    wait_for("the new state over the proxied stream", lambda: text_of("#instance-state") == "third", timeout=3.0)
+    cli("submit", instance, "first")
+    wait_for("the new state over the proxied stream", lambda: text_of("#instance-state") == "first", timeout=3.0)
     print("behind the path prefix /orch/ the page and its stream work", flush=True)
     proxy.shutdown()
 
@@ -236,6 +236,18 @@ try:
         fail("the diagram highlights %s, not second" % current)
     print("CLI submit showed on the page in %.2f s (CLI included)" % latency, flush=True)
     driver.save_screenshot(os.path.join(shots, "instance.png"))
+
+    # Paused, the page neither reads the stream nor refetches; resumed, it catches up.
+    click("#live-toggle")
+    wait_for("the paused state", lambda: text_of("#stream-status") == "paused")
+    cli("submit", instance, "third")
+    time.sleep(1.5)
+    if text_of("#instance-state") != "second":
+        fail("a paused page changed: %s" % text_of("#instance-state"))
+    click("#live-toggle")
+    wait_for("the page to catch up after resuming", lambda: text_of("#instance-state") == "third", timeout=3.0)
+    wait_for("the stream to be live again", lambda: text_of("#stream-status") == "live")
+    print("paused, the page stood still; resumed, it caught up", flush=True)
 
     # 4. Behind a reverse proxy with a path prefix.
     prefix_scenario()
