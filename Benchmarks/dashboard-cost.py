@@ -5,7 +5,9 @@ Starts `orchestrator dev --nodes 3`, seeds N instances of the cookbook workflow,
 `orchestrator bench --rate R` against the leader several times, alternately without and
 with a dashboard open (the overview page in headless Chromium, served by a follower), and
 reports the CPU time (utime + stime, /proc/PID/stat) every `serve` process used per run,
-and the page's own event-loop lag (the longest a 100 ms timer fired late).
+and the page's own event-loop lag (the longest a 100 ms timer fired late). `--arms` adds
+runs with K emulated dashboards (the page's requests without a browser), whose extra cost
+bounds one dashboard's from above when one is too small to see in the machine's noise.
 
   /usr/bin/python3 Benchmarks/dashboard-cost.py --binary .build/release/orchestrator \
       --instances 10000 --rate 1000 --duration 30 --rounds 2
@@ -34,6 +36,10 @@ parser.add_argument("--duration", type=float, default=30)
 parser.add_argument("--rounds", type=int, default=2)
 parser.add_argument("--base-port", type=int, default=29500)
 parser.add_argument("--page", default="#/", help="the dashboard view to keep open")
+parser.add_argument("--arms", default="none,browser",
+                    help="what each round runs, in order: none (no dashboard), browser (one page in headless Chromium), "
+                         "emulated:K (K clients that do what the overview page does: one event stream each, and the "
+                         "overview's 4 reads once a second)")
 args = parser.parse_args()
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -149,33 +155,60 @@ try:
         time.sleep(3)
         return d
 
+    def emulated(count, stop):
+        """`count` clients doing the overview page's requests: a stream each, read and
+        discarded, and the 4 reads once a second."""
+        def stream():
+            connection = http.client.HTTPConnection("127.0.0.1", page_port, timeout=30)
+            connection.request("GET", "/v1/events")
+            response = connection.getresponse()
+            while not stop.is_set():
+                if not response.read1(65536):
+                    break
+            connection.close()
+
+        def reads():
+            connection = http.client.HTTPConnection("127.0.0.1", page_port, timeout=30)
+            while not stop.is_set():
+                for path in ("/v1/health", "/v1/cluster", "/v1/stats?stale=true", "/v1/dispatches?state=failed&stale=true"):
+                    connection.request("GET", path)
+                    connection.getresponse().read()
+                stop.wait(1.0)
+        threads = [threading.Thread(target=f, daemon=True) for _ in range(count) for f in (stream, reads)]
+        for t in threads:
+            t.start()
+        return threads
+
     rows = []
     for round_ in range(args.rounds):
-        for with_page in (False, True):
-            if with_page:
+        for arm in args.arms.split(","):
+            stop = threading.Event()
+            if arm == "browser":
                 driver = open_dashboard()
+            elif arm.startswith("emulated:"):
+                emulated(int(arm.split(":")[1]), stop)
+                time.sleep(2)
             report, cpu = bench()
-            lag = None
-            if with_page:
-                lag = driver.execute_script("return window.__lag")
-                live = driver.find_element("id", "stream-status").text
+            row = {"round": round_ + 1, "arm": arm}
+            if arm == "browser":
+                row["page_max_timer_lag_ms"] = round(driver.execute_script("return window.__lag"), 1)
+                row["page_stream"] = driver.find_element("id", "stream-status").text
                 driver.quit()
                 driver = None
+            stop.set()
             total = sum(cpu.values())
-            row = {"round": round_ + 1, "dashboard": with_page, "transitions_per_s": round(report["transitions"] / report["elapsed_seconds"]),
-                   "p99_ms": round(report["p99_us"] / 1000, 1), "errors": report.get("errors"),
-                   "cpu_cores_total": round(total, 3), "cpu_cores_page_node": round(cpu[page_port], 3),
-                   "cpu_cores_leader": round(cpu[leader_port], 3)}
-            if with_page:
-                row["page_max_timer_lag_ms"] = round(lag, 1)
-                row["page_stream"] = live
+            row.update({"transitions_per_s": round(report["transitions"] / report["elapsed_seconds"]),
+                        "p99_ms": round(report["p99_us"] / 1000, 1), "errors": report.get("errors"),
+                        "cpu_cores_total": round(total, 3), "cpu_cores_page_node": round(cpu[page_port], 3),
+                        "cpu_cores_leader": round(cpu[leader_port], 3)})
             rows.append(row)
             print(json.dumps(row), flush=True)
-            time.sleep(2)
+            time.sleep(3)
     for key in ("cpu_cores_total", "cpu_cores_page_node"):
-        without = [r[key] for r in rows if not r["dashboard"]]
-        with_ = [r[key] for r in rows if r["dashboard"]]
-        print("%s: without %s, with %s; mean difference %+.3f cores" % (key, without, with_,
-              sum(with_) / len(with_) - sum(without) / len(without)), flush=True)
+        means = {}
+        for arm in args.arms.split(","):
+            values = [r[key] for r in rows if r["arm"] == arm]
+            means[arm] = sum(values) / len(values)
+        print("%s mean by arm: %s" % (key, {arm: round(v, 3) for arm, v in means.items()}), flush=True)
 finally:
     cleanup()

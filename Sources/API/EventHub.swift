@@ -247,7 +247,14 @@ final class EventHub: Sendable {
 
     /// Whether an effect is shown on the stream (timers and cron slots are not: they change
     /// nothing a dashboard shows until the transition they cause).
-    @Sendable static func isShown(_ effect: Effect) -> Bool { change(effect) != nil }
+    /// Called under the engine's lock for every effect applied, so it only looks at the case.
+    @Sendable static func isShown(_ effect: Effect) -> Bool {
+        switch effect {
+        case .cronFired, .timerArmed, .timerCancelled: false
+        case .workflowRegistered, .instanceStarted, .instanceMoved, .instanceFinished, .instancePurged, .dispatchRecorded,
+             .dispatchRetryScheduled, .dispatchFinished: true
+        }
+    }
 
     /// The wire form of an effect, nil for those not shown.
     static func change(_ effect: Effect) -> EventChange? {

@@ -17,9 +17,18 @@ final class DashboardBrowserTests: XCTestCase {
 
         let cluster = try ProcessCluster(count: 3)
         defer { cluster.stop() }
+        // Markup in data must show as text (the page never parses data as HTML).
+        try cluster.addWorkflow(file: "markup.yaml", """
+            workflow: markup
+            description: "<img src=x id=injected onerror=alert(1)><b>bold</b>"
+            initial: a
+            states: { a: {}, b: { final: true } }
+            transitions: { go: { from: a, to: b } }
+            """)
         try cluster.startAll()
         let leader = try await cluster.waitForLeader()
         try await cluster.waitForWorkflow(on: leader)
+        try await cluster.waitForWorkflow(on: leader, name: "markup")
         // The page is served by a follower, so it outlives the leader it watches.
         let page = [1, 2, 3].first { $0 != leader }!
         let server = cluster.nodes[page]!.url

@@ -18,6 +18,7 @@
     interest: null,        // (change) => whether the current view shows it
     feed: [],              // recent changes, newest first
     node: null,
+    leaderSeen: null,      // "leader/term" of the last leader event
   };
 
   // ---- small DOM helpers (text only) ----
@@ -176,7 +177,10 @@
       state.feed.length = Math.min(state.feed.length, 50);
       if (relevant) scheduleRefresh();
     } else if (event === "leader") {
-      scheduleRefresh();
+      // Every stream opens with the current view; only a change is worth a refetch.
+      const seen = `${payload.leader}/${payload.term}`;
+      if (state.leaderSeen !== null && state.leaderSeen !== seen) scheduleRefresh();
+      state.leaderSeen = seen;
     } else if (event === "reset") {
       scheduleRefresh();
     } else if (event === "dropped") {

@@ -7,12 +7,15 @@ Usage: dashboard_check.py CONFIG_JSON
            or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
 Prints one line per step; exits 1 with the reason on the first failure.
 """
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -52,6 +55,14 @@ def text_of(selector):
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
 
+def click(selector):
+    """Clicks the element, again if the view re-rendered under it (a refetch replaces it)."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait_for("a click on " + selector, attempt)
+
+
 def cli(*args):
     result = subprocess.run([config["binary"], *args, "--server", base], capture_output=True, text=True, timeout=20)
     if result.returncode != 0:
@@ -81,13 +92,81 @@ options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(15)
 
+class PrefixProxy(BaseHTTPRequestHandler):
+    """Serves the node under /orch/ (as a reverse proxy with a path prefix does), streaming
+    answers so the event stream passes through."""
+    protocol_version = "HTTP/1.1"
+    upstream = None
+
+    def do_GET(self):
+        self.forward()
+
+    def do_POST(self):
+        self.forward()
+
+    def forward(self):
+        if not self.path.startswith("/orch/"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        upstream.request(self.command, self.path[len("/orch"):], body or None, headers)
+        response = upstream.getresponse()
+        self.send_response(response.status)
+        chunked = response.getheader("Content-Length") is None
+        for key, value in response.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection"):
+                self.send_header(key, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while True:
+                data = response.read1(65536)
+                if not data:
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                self.wfile.flush()
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def prefix_scenario():
+    """Behind a reverse proxy that adds a path prefix, the page and its stream still work."""
+    host, port = base.split("//")[1].split(":")
+    PrefixProxy.upstream = (host, int(port))
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), PrefixProxy)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    prefixed = "http://127.0.0.1:%d/orch/ui" % proxy.server_address[1]
+    driver.get(prefixed)
+    wait_for("the redirect to the directory", lambda: driver.current_url.startswith(prefixed + "/"))
+    instance = config["instance"]
+    driver.get(prefixed + "/#/instances/" + instance)
+    wait_for("the instance page behind the prefix", lambda: text_of("#instance-state") == "third")
+    wait_for("the stream to be live behind the prefix", lambda: text_of("#stream-status") == "live")
+    time.sleep(1.2)
+    cli("submit", instance, "first")
+    wait_for("the new state over the proxied stream", lambda: text_of("#instance-state") == "first", timeout=3.0)
+    print("behind the path prefix /orch/ the page and its stream work", flush=True)
+    proxy.shutdown()
+
+
 def token_scenario():
     """The API answers 401: the page asks for a token, keeps it for the tab, and shows the data."""
     driver.get(base + "/ui/")
     wait_for("the token form", lambda: driver.find_element(By.ID, "token-panel").is_displayed())
     driver.save_screenshot(os.path.join(shots, "token.png"))
     driver.find_element(By.ID, "token-input").send_keys(config["token"])
-    driver.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    click("#token-form button")
     wait_for("the overview with the token", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
     wait_for("the stream to be live with the token", lambda: text_of("#stream-status") == "live")
     if driver.execute_script("return sessionStorage.getItem('orchestrator.token')") != config["token"]:
@@ -116,6 +195,14 @@ try:
     print("overview shows leader node %d after %.2f s" % (config["leader"], time.monotonic() - started), flush=True)
     driver.save_screenshot(os.path.join(shots, "overview.png"))
 
+    # Data is text: a workflow description full of markup shows as itself, nothing is injected.
+    driver.get(base + "/ui/#/workflows")
+    markup = "<img src=x id=injected onerror=alert(1)><b>bold</b>"
+    wait_for("the workflow list", lambda: markup in text_of("main table"))
+    if driver.find_elements(By.ID, "injected") or driver.find_elements(By.CSS_SELECTOR, "main b"):
+        fail("markup in a description became elements")
+    print("markup in data shows as text", flush=True)
+
     # 2. A state's badge shows its count; clicking it lists exactly those instances.
     driver.get(base + "/ui/#/workflows/cookbook")
     for state, count in config["counts"].items():
@@ -123,10 +210,11 @@ try:
                  lambda: text_of("#diagram .badge[data-state='%s'] text" % state) == str(count))
     print("badges: %s" % config["counts"], flush=True)
     driver.save_screenshot(os.path.join(shots, "workflow.png"))
-    driver.find_element(By.CSS_SELECTOR, "#diagram .badge[data-state='first']").click()
+    click("#diagram .badge[data-state='first']")
     wait_for("the filtered list", lambda: "state=first" in driver.current_url
              and len(driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")) == config["counts"]["first"])
-    states = [row.find_elements(By.TAG_NAME, "td")[3].text for row in driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")]
+    states = wait_for("the listed states", lambda: [row.find_elements(By.TAG_NAME, "td")[3].text
+                                                    for row in driver.find_elements(By.CSS_SELECTOR, "#instance-table tbody tr")])
     if set(states) != {"first"}:
         fail("the list filtered to 'first' shows states %s" % states)
     print("clicking the badge listed %d instances, all in first" % len(states), flush=True)
@@ -142,17 +230,33 @@ try:
     cli("submit", instance, "second")
     wait_for("the new state on the page", lambda: text_of("#instance-state") == "second", timeout=2.0)
     latency = time.monotonic() - submitted
-    current = driver.find_elements(By.CSS_SELECTOR, "#diagram .state.current")
-    if [c.get_attribute("data-state") for c in current] != ["second"]:
-        fail("the diagram highlights %s, not second" % [c.get_attribute("data-state") for c in current])
+    current = wait_for("the highlighted state", lambda: [c.get_attribute("data-state")
+                                                         for c in driver.find_elements(By.CSS_SELECTOR, "#diagram .state.current")])
+    if current != ["second"]:
+        fail("the diagram highlights %s, not second" % current)
     print("CLI submit showed on the page in %.2f s (CLI included)" % latency, flush=True)
     driver.save_screenshot(os.path.join(shots, "instance.png"))
+
+    # Paused, the page neither reads the stream nor refetches; resumed, it catches up.
+    click("#live-toggle")
+    wait_for("the paused state", lambda: text_of("#stream-status") == "paused")
+    cli("submit", instance, "third")
+    time.sleep(1.5)
+    if text_of("#instance-state") != "second":
+        fail("a paused page changed: %s" % text_of("#instance-state"))
+    click("#live-toggle")
+    wait_for("the page to catch up after resuming", lambda: text_of("#instance-state") == "third", timeout=3.0)
+    wait_for("the stream to be live again", lambda: text_of("#stream-status") == "live")
+    print("paused, the page stood still; resumed, it caught up", flush=True)
+
+    # 4. Behind a reverse proxy with a path prefix.
+    prefix_scenario()
 
     errors = console_errors()
     if errors:
         fail("console errors before the failover: %s" % errors)
 
-    # 4. Killing the leader (SIGKILL) shows the new one.
+    # 5. Killing the leader (SIGKILL) shows the new one.
     driver.get(base + "/ui/#/")
     wait_for("the overview again", lambda: text_of("[data-card=leader] .value") == "node %d" % config["leader"])
     killed = time.monotonic()
