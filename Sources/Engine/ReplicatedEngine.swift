@@ -16,18 +16,23 @@ import Workflow
 /// ```
 public final class ReplicatedEngine: Sendable {
     private let state: Mutex<EngineState>
+    /// `EngineState.authenticationEnabled`, kept beside the state so the API's per-request
+    /// check takes no lock (it only ever turns true, when a token is created or restored).
+    private let tokensHeld: Atomic<Bool>
     /// Every applied entry's effects, with index and term, in log order.
     public let effects: EffectStream
 
     /// An empty engine with `settings` (identical on every replica).
     public init(settings: EngineSettings = EngineSettings(), effects: EffectStream = EffectStream()) {
         state = Mutex(EngineState(settings: settings))
+        tokensHeld = Atomic(false)
         self.effects = effects
     }
 
     /// An engine holding `initial`.
     public init(state initial: EngineState, effects: EffectStream = EffectStream()) {
         state = Mutex(initial)
+        tokensHeld = Atomic(initial.authenticationEnabled)
         self.effects = effects
     }
 
@@ -41,6 +46,7 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { state in
             let applied = state.apply(index: index, bytes: bytes)
             if !applied.effects.isEmpty { effects.publish(CommittedEffects(index: index, term: term, effects: applied.effects)) }
+            if case .tokenChanged = applied.outcome { tokensHeld.store(state.authenticationEnabled, ordering: .releasing) }
             return applied
         }
     }
@@ -51,6 +57,7 @@ public final class ReplicatedEngine: Sendable {
         state.withLock { state in
             let applied = state.apply(index: index, command: command)
             if !applied.effects.isEmpty { effects.publish(CommittedEffects(index: index, term: term, effects: applied.effects)) }
+            if case .tokenChanged = applied.outcome { tokensHeld.store(state.authenticationEnabled, ordering: .releasing) }
             return applied
         }
     }
@@ -80,7 +87,10 @@ public final class ReplicatedEngine: Sendable {
     public func restore(_ bytes: [UInt8]) throws(SnapshotError) {
         let settings = self.settings
         let restored = try EngineState(restoring: bytes, settings: settings)
-        state.withLock { $0 = restored }
+        state.withLock { state in
+            state = restored
+            tokensHeld.store(restored.authenticationEnabled, ordering: .releasing)
+        }
     }
 
     /// A copy of the current state, for several queries that must see one point in time.
@@ -93,7 +103,7 @@ public final class ReplicatedEngine: Sendable {
     // MARK: Queries (see the `EngineState` methods of the same names)
 
     /// Whether the cluster holds a token, so every request must present one.
-    public var authenticationEnabled: Bool { state.withLock { $0.authenticationEnabled } }
+    public var authenticationEnabled: Bool { tokensHeld.load(ordering: .acquiring) }
 
     public func token(id: String) -> TokenRecord? {
         state.withLock { $0.token(id: id) }

@@ -3,6 +3,21 @@ import XCTest
 import Workflow
 
 final class ReplicatedEngineTests: XCTestCase {
+    func testAuthenticationTurnsOnWithTheFirstTokenAndSurvivesARestore() throws {
+        let engine = ReplicatedEngine()
+        XCTAssertFalse(engine.authenticationEnabled)
+        _ = engine.apply(index: 1, term: 1, command: .createToken(CreateToken(
+            id: "aaaaaaaaaaaa", role: .read, name: "x", digest: [UInt8](repeating: 1, count: 32), proposedAtMillis: 1)))
+        XCTAssertFalse(engine.authenticationEnabled, "a refused first token (not admin) turns nothing on")
+        _ = engine.apply(index: 2, term: 1, command: .createToken(CreateToken(
+            id: "aaaaaaaaaaaa", role: .admin, name: "x", digest: [UInt8](repeating: 1, count: 32), proposedAtMillis: 2)))
+        XCTAssertTrue(engine.authenticationEnabled)
+        let restored = ReplicatedEngine()
+        try restored.restore(engine.snapshot().bytes)
+        XCTAssertTrue(restored.authenticationEnabled)
+        XCTAssertTrue(ReplicatedEngine(state: engine.current()).authenticationEnabled)
+    }
+
     func testLocalConsensusStampsIndexesAndApplies() async throws {
         let engine = ReplicatedEngine()
         let consensus = LocalConsensus(engine: engine, clock: ManualClock(nowMillis: 1_000))
