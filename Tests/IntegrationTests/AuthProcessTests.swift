@@ -106,7 +106,7 @@ final class AuthProcessTests: XCTestCase {
         process.executableURL = ProcessCluster.binary
         process.arguments = base + ["--insecure"]
         let log = scratch.appendingPathComponent("insecure.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
