@@ -3,7 +3,7 @@ cluster; DashboardBrowserTests starts the cluster and runs this script.
 
 Usage: dashboard_check.py CONFIG_JSON
   CONFIG_JSON: {"url": page node's base URL, "leader": id, "leader_pid": pid, "binary": orchestrator,
-                "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`, "total": instances,
+                "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`, "total": instances seeded,
                 "trigger": {workflow, name, cron, timezone, next_fire (a regex), instance (with an armed timeout)}}
            or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
 Prints one line per step; exits 1 with the reason on the first failure.
@@ -224,16 +224,24 @@ try:
     if not text_of("#timeout-count").endswith("of 1 armed"):
         fail("the timeout count reads %r" % text_of("#timeout-count"))
     driver.save_screenshot(os.path.join(shots, "schedules.png"))
+    # Live: a second instance arms a second timeout; the open view shows it from the stream.
+    wait_for("the stream to be live on the schedules view", lambda: text_of("#stream-status") == "live")
+    cli("start", trigger["workflow"], "--id", trigger["instance"] + "-live")
+    wait_for("the new timeout on the open view",
+             lambda: text_of("#timeout-count").endswith("of 2 armed")
+             and driver.find_elements(By.CSS_SELECTOR, "#timeout-table a[href='#/instances/%s-live']" % trigger["instance"]),
+             timeout=3.0)
     click(timeout_link)
     wait_for("the instance page from the timeout's link", lambda: text_of("#instance-state") == "waiting")
-    print("schedules: trigger %s next fires at %s; the timeout links to its instance" % (trigger["name"], row[5]), flush=True)
+    print("schedules: trigger %s next fires at %s; a new timeout showed live; the timeout links to its instance"
+          % (trigger["name"], row[5]), flush=True)
     errors = console_errors()
     if errors:
         fail("console errors on the schedules view: %s" % errors)
 
     # The instances filter's "updated since": a time after every update lists none; one
     # before them all lists every instance.
-    for since, expected in [("2099-01-01T00:00:00Z", "0 shown"), ("2000-01-01T01:00:00+01:00", "%d shown" % config["total"])]:
+    for since, expected in [("2099-01-01T00:00:00Z", "0 shown"), ("2000-01-01T01:00:00+01:00", "%d shown" % (config["total"] + 1))]:
         driver.get(base + "/ui/#/instances")
         field = wait_for("the updated-since field", lambda: driver.find_element(By.CSS_SELECTOR, "#filters input[name=since]"))
         field.send_keys(since)
