@@ -1,5 +1,6 @@
 import Engine
 import Hummingbird
+import JSON
 import Workflow
 
 /// `/v1/instances` routes.
@@ -106,12 +107,22 @@ extension APIServer {
         return JSONResponse.make(Views.history(id: id, page, tokenName: { self.engine.token(id: $0)?.name }))
     }
 
-    /// `GET /v1/instances?workflow=&state=&finished=&id_prefix=&limit=&cursor=[&stale=true]` → `{instances, next_cursor}`.
+    /// `GET /v1/instances?workflow=&state=&finished=&id_prefix=&updated_since=&limit=&cursor=[&stale=true]`
+    /// → `{instances, next_cursor}`.
     func listInstances(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        for key in query.map(\.key) where !["workflow", "state", "finished", "id_prefix", "limit", "cursor", "stale"].contains(key) {
+        let known: [Substring] = ["workflow", "state", "finished", "id_prefix", "updated_since", "limit", "cursor", "stale"]
+        for key in query.map(\.key) where !known.contains(key) {
             throw APIError.invalidField(String(key),
-                                        "unknown query parameter; use workflow, state, finished, id_prefix, limit, cursor or stale")
+                                        "unknown query parameter; use workflow, state, finished, id_prefix, updated_since, limit, cursor or stale")
+        }
+        var updatedSince: Int64?
+        if let text = query["updated_since"], !text.isEmpty {
+            guard let millis = Timestamp.parseRFC3339(String(text)) else {
+                throw APIError.invalidField("updated_since",
+                                            "must be an RFC 3339 time such as 2026-12-04T16:00:00Z or 2026-12-04T17:00:00+01:00, not '\(text)'")
+            }
+            updatedSince = millis
         }
         var idPrefix: String?
         if let text = query["id_prefix"], !text.isEmpty {
@@ -135,7 +146,8 @@ extension APIServer {
         let workflow = query["workflow"].map(String.init)
         let state = query["state"].map(String.init)
         try await readBarrier(request)
-        let page = engine.instances(workflow: workflow, state: state, final: finished, idPrefix: idPrefix, after: cursor, limit: limit)
+        let page = engine.instances(workflow: workflow, state: state, final: finished, idPrefix: idPrefix,
+                                  updatedSinceMillis: updatedSince, after: cursor, limit: limit)
         return JSONResponse.make(Views.instanceList(page, retention: retentionLookup()))
     }
 

@@ -122,8 +122,11 @@ public final class ReplicatedEngine: Sendable {
     }
 
     public func instances(workflow: String? = nil, state inState: String? = nil, final: Bool? = nil, idPrefix: String? = nil,
-                          after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
-        state.withLock { $0.instances(workflow: workflow, state: inState, final: final, idPrefix: idPrefix, after: cursor, limit: limit) }
+                          updatedSinceMillis: Int64? = nil, after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
+        state.withLock {
+            $0.instances(workflow: workflow, state: inState, final: final, idPrefix: idPrefix, updatedSinceMillis: updatedSinceMillis,
+                         after: cursor, limit: limit)
+        }
     }
 
     public func history(of id: String) -> InstanceHistory? {

@@ -49,6 +49,45 @@ final class EventRouteTests: XCTestCase {
         }
     }
 
+    /// `updated_since` keeps instances updated at or after the time (Z or an offset); a
+    /// time that is not RFC 3339 is a 400 naming the parameter.
+    func testInstanceListFiltersByUpdatedSince() async throws {
+        let fixture = Fixture()
+        try await fixture.test { client in
+            try await client.register("cookbook", Definitions.cookbook)
+            fixture.consensus.clock.set(millis: 1_800_000_000_000)            // 2027-01-15T08:00:00.000Z
+            try await client.start("cookbook", id: "old")
+            try await client.start("cookbook", id: "moved")
+            fixture.consensus.clock.set(millis: 1_800_000_060_000)            // a minute later
+            try await client.start("cookbook", id: "new")
+            let moved = try await client.call(.post, "/v1/instances/moved/transitions", #"{"to":"second"}"#)
+            XCTAssertEqual(moved.status, .ok, moved.text)
+            func ids(_ query: String) async throws -> [String?] {
+                let page = try await client.call(.get, "/v1/instances?" + query)
+                XCTAssertEqual(page.status, .ok, page.text)
+                return page["instances"]?.arrayValue?.map { $0.objectValue?["id"]?.stringValue } ?? []
+            }
+            let all = try await ids("updated_since=2027-01-15T08:00:00Z")
+            XCTAssertEqual(all, ["old", "moved", "new"])
+            let atTheMinute = try await ids("updated_since=2027-01-15T08:01:00.000Z")
+            XCTAssertEqual(atTheMinute, ["moved", "new"])                    // at or after
+            let offset = try await ids("updated_since=2027-01-15T09:01:00%2B01:00")
+            XCTAssertEqual(offset, ["moved", "new"])
+            let rawPlus = try await ids("updated_since=2027-01-15T09:01:00+01:00")   // '+' unescaped in the query
+            XCTAssertEqual(rawPlus, ["moved", "new"])
+            let later = try await ids("updated_since=2027-01-15T08:01:00.001Z")     // one ms past the last update
+            XCTAssertEqual(later, [])
+            let combined = try await ids("updated_since=2027-01-15T07:30:00-00:30&state=second")
+            XCTAssertEqual(combined, ["moved"])
+            for text in ["yesterday", "2027-01-15", "2027-02-30T00:00:00Z"] {
+                let bad = try await client.call(.get, "/v1/instances?updated_since=" + text)
+                XCTAssertEqual(bad.status, .badRequest, bad.text)
+                XCTAssertEqual(bad.code, "invalid_argument")
+                XCTAssertTrue(bad.text.contains("updated_since"), bad.text)
+            }
+        }
+    }
+
     /// A client reads some events, goes away while more are applied, and comes back with
     /// `Last-Event-ID`: between the two connections it sees every entry once, in order.
     func testResumingWithLastEventIDMissesNothing() async throws {

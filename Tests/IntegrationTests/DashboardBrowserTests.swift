@@ -25,10 +25,22 @@ final class DashboardBrowserTests: XCTestCase {
             states: { a: {}, b: { final: true } }
             transitions: { go: { from: a, to: b } }
             """)
+        // A nightly cron trigger (a transition, so it starts nothing) and a state timeout.
+        try cluster.addWorkflow(file: "nightly.yaml", """
+            workflow: nightly
+            initial: waiting
+            states:
+              waiting: { timeout: { after: 6h, transition: expire } }
+              done: { final: true }
+            transitions: { expire: { from: waiting, to: done } }
+            triggers:
+              - { name: sweep, cron: "0 3 * * *", timezone: Europe/Berlin, transition: expire, where: { state: waiting } }
+            """)
         try cluster.startAll()
         let leader = try await cluster.waitForLeader()
         try await cluster.waitForWorkflow(on: leader)
         try await cluster.waitForWorkflow(on: leader, name: "markup")
+        try await cluster.waitForWorkflow(on: leader, name: "nightly")
         // The page is served by a follower, so it outlives the leader it watches.
         let page = [1, 2, 3].first { $0 != leader }!
         let server = cluster.nodes[page]!.url
@@ -38,6 +50,8 @@ final class DashboardBrowserTests: XCTestCase {
             let started = try cluster.cli(["start", "cookbook", "--id", id, "--server", server])
             XCTAssertEqual(started.status, 0, started.stderr)
         }
+        let nightly = try cluster.cli(["start", "nightly", "--id", "n1", "--server", server])
+        XCTAssertEqual(nightly.status, 0, nightly.stderr)
         for (id, transitions) in [("w3", ["second"]), ("w4", ["second"]), ("w5", ["second", "third"])] {
             for transition in transitions {
                 let moved = try cluster.cli(["submit", id, transition, "--server", server])
@@ -48,13 +62,15 @@ final class DashboardBrowserTests: XCTestCase {
         let config: [String: Any] = [
             "url": server, "leader": leader, "leader_pid": Int(cluster.nodes[leader]!.process!.processIdentifier),
             "binary": ProcessCluster.binary.path, "screenshots": screenshots.path,
-            "counts": ["first": 2, "second": 2, "third": 1], "instance": "w1",
+            "counts": ["first": 2, "second": 2, "third": 1], "instance": "w1", "total": 6,
+            "trigger": ["workflow": "nightly", "name": "sweep", "cron": "0 3 * * *", "timezone": "Europe/Berlin",
+                        "next_fire": #"\d{4}-\d\d-\d\dT03:00:00(\.000)?\+0[12]:00"#, "instance": "n1"],
         ]
         let (status, output) = try Self.runCheck(python, config)
         print(output)
         XCTAssertEqual(status, 0, "the browser check failed:\n\(output)\n\(cluster.logTails(lines: 15))")
         XCTAssertTrue(output.contains("OK new_leader="), output)
-        for name in ["overview", "workflow", "instances", "instance", "failover"] {
+        for name in ["overview", "schedules", "workflow", "instances", "instance", "failover"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: screenshots.appendingPathComponent("\(name).png").path),
                           "screenshot \(name).png")
         }

@@ -289,18 +289,21 @@
   async function instances(params) {
     const [list, workflowList] = await Promise.all([
       api("instances" + query({ workflow: params.workflow, state: params.state, id_prefix: params.prefix,
-        cursor: params.cursor, limit: params.limit || 50, stale: "true" })),
+        updated_since: params.since, cursor: params.cursor, limit: params.limit || 50, stale: "true" })),
       api("workflows")]);
     const form = h("form", { class: "filters", id: "filters" },
       h("label", {}, "Workflow", h("select", { name: "workflow" }, h("option", { value: "" }, "any"),
         list && workflowList.workflows.map((w) => h("option", { value: w.name, selected: w.name === params.workflow }, w.name)))),
       h("label", {}, "State", h("input", { name: "state", value: params.state || "", size: 12 })),
       h("label", {}, "Id prefix", h("input", { name: "prefix", value: params.prefix || "", size: 12 })),
+      h("label", { title: "RFC 3339, e.g. 2026-12-04T16:00:00Z or 2026-12-04T17:00:00+01:00" }, "Updated since",
+        h("input", { name: "since", value: params.since || "", size: 22, placeholder: "2026-12-04T16:00:00Z" })),
       h("button", { type: "submit", class: "primary" }, "Filter"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const data = new FormData(form);
-      location.hash = "#/instances" + query({ workflow: data.get("workflow"), state: data.get("state"), prefix: data.get("prefix") });
+      location.hash = "#/instances" + query({ workflow: data.get("workflow"), state: data.get("state"), prefix: data.get("prefix"),
+        since: data.get("since").trim() });
     });
     const rows = list.instances.map((i) => [link("#/instances/" + encodeURIComponent(i.id), i.id), i.workflow, String(i.version),
       i.state, String(i.revision), i.updated_at]);
@@ -404,6 +407,51 @@
       h("p", { class: "muted" }, "Transferring leadership needs an admin token when tokens are on."));
   }
 
+  // Cron triggers, the armed state timeouts due first, and hook runs (running, pending, failed).
+  async function schedules() {
+    const [triggers, timeouts, dispatches] = await Promise.all([
+      api("triggers?stale=true"), api("timeouts?limit=50&stale=true"), api("dispatches?stale=true")]);
+    const instanceLink = (id) => link("#/instances/" + encodeURIComponent(id), id);
+    const triggerTable = triggers.triggers.length
+      ? table(["Workflow", "Trigger", "Schedule", "Zone", "Action", "Next fire", "Last slot", "Last instance", "Fired", "Skipped", "Missed"],
+        triggers.triggers.map((t) => [link("#/workflows/" + encodeURIComponent(t.workflow), t.workflow), t.name, t.cron, t.timezone,
+          t.action === "start" ? "start an instance" : `${t.transition}` + (t.where ? ` where state is ${t.where}` : ""),
+          t.next_fire_at || "none", t.last_slot_at || "never", t.last_instance ? instanceLink(t.last_instance) : "",
+          String(t.fired), String(t.skipped), String(t.missed)]), { numeric: [8, 9, 10], sortable: true })
+      : h("p", { class: "muted" }, "No workflow has a cron trigger.");
+    if (triggers.triggers.length) triggerTable.id = "trigger-table";
+    const timeoutTable = timeouts.timeouts.length
+      ? table(["Instance", "Workflow", "State", "Due", "Transition"], timeouts.timeouts.map((t) =>
+        [instanceLink(t.instance), t.workflow, t.state, t.due_at, t.transition]))
+      : h("p", { class: "muted" }, "No state timeout is armed.");
+    if (timeouts.timeouts.length) timeoutTable.id = "timeout-table";
+    const byState = (name) => dispatches.dispatches.filter((d) => d.state === name);
+    const running = byState("running"), pending = byState("pending");
+    const failed = byState("failed").slice(-20).reverse();
+    const hookTable = (rows, headers, cells, id, empty) => {
+      if (!rows.length) return h("p", { class: "muted" }, empty);
+      const node = table(headers, rows.map(cells));
+      node.id = id;
+      return node;
+    };
+    show(h("h1", {}, "Schedules"),
+      h("div", { class: "cards" }, card("Cron triggers", triggers.triggers.length, "triggers"),
+        card("Armed timeouts", timeouts.total, "timeouts"), card("Hooks running", running.length, "running"),
+        card("Hooks pending", pending.length, "pending")),
+      h("h2", {}, "Cron triggers"), triggerTable,
+      h("h2", {}, "State timeouts due first"),
+      h("p", { class: "muted", id: "timeout-count" }, `${timeouts.timeouts.length} shown of ${timeouts.total} armed`), timeoutTable,
+      h("h2", {}, "Hook runs"),
+      h("h3", {}, "Running"), hookTable(running, ["Dispatch", "Instance", "Plugin", "Stage", "Transition", "Attempt"],
+        (d) => [d.id, instanceLink(d.instance), d.plugin, d.stage, d.transition, String(d.attempt)], "dispatch-running", "None running."),
+      h("h3", {}, "Pending"), hookTable(pending, ["Dispatch", "Instance", "Plugin", "Stage", "Transition", "Due", "Attempt"],
+        (d) => [d.id, instanceLink(d.instance), d.plugin, d.stage, d.transition, d.due_at || "", String(d.attempt)],
+        "dispatch-pending", "None pending."),
+      h("h3", {}, "Recently failed"), hookTable(failed, ["Dispatch", "Instance", "Plugin", "Stage", "Transition", "Attempt", "Result"],
+        (d) => [d.id, instanceLink(d.instance), d.plugin, d.stage, d.transition, String(d.attempt), d.result || ""],
+        "dispatch-failed", "No failed hooks."));
+  }
+
   // ---- routing (#/path?query) ----
   function route() {
     const [path, search] = (location.hash.slice(1) || "/").split("?");
@@ -422,6 +470,8 @@
       state.interest = (c) => c.instance === parts[1] || c.type === "workflow_registered";
     } else if (section === "instances") {
       state.render = () => instances(params);
+    } else if (section === "schedules") {
+      state.render = schedules;
     } else if (section === "cluster") {
       state.render = clusterView;
     } else {

@@ -12,8 +12,8 @@ extension EngineState {
         instances[id]
     }
 
-    /// Instances in start order, optionally only those of `workflow`, in `state`, and/or whose
-    /// id starts with `idPrefix`.
+    /// Instances in start order, optionally only those of `workflow`, in `state`, whose id
+    /// starts with `idPrefix`, and/or last updated at or after `updatedSinceMillis`.
     ///
     /// Paging: pass the previous page's `nextCursor` as `after` (the start index of the
     /// last instance returned; the order never changes, as instances are only appended).
@@ -25,7 +25,7 @@ extension EngineState {
     /// while let next = page.nextCursor { page = state.instances(workflow: "order", state: "paid", after: next) }
     /// ```
     public func instances(workflow: String? = nil, state: String? = nil, final: Bool? = nil, idPrefix: String? = nil,
-                          after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
+                          updatedSinceMillis: Int64? = nil, after cursor: UInt64? = nil, limit: Int = 100) -> InstancePage {
         let limit = min(max(limit, 1), EngineLimits.pageSizeMax)
         var position = 0
         if let cursor {
@@ -49,6 +49,7 @@ extension EngineState {
             if let state, instance.state != state { continue }
             if let final, instance.isFinal != final { continue }
             if let idPrefix, !instance.id.hasPrefix(idPrefix) { continue }
+            if let updatedSinceMillis, instance.updatedAtMillis < updatedSinceMillis { continue }
             found.append(instance)
         }
         let next = position < order.count ? order[position - 1].createdIndex : nil

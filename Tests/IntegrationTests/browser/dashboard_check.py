@@ -3,13 +3,15 @@ cluster; DashboardBrowserTests starts the cluster and runs this script.
 
 Usage: dashboard_check.py CONFIG_JSON
   CONFIG_JSON: {"url": page node's base URL, "leader": id, "leader_pid": pid, "binary": orchestrator,
-                "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`}
+                "screenshots": dir, "counts": {"first": 2, ...}, "instance": id in `first`, "total": instances seeded,
+                "trigger": {workflow, name, cron, timezone, next_fire (a regex), instance (with an armed timeout)}}
            or, for a cluster that needs tokens: {"url", "leader", "screenshots", "token"}
 Prints one line per step; exits 1 with the reason on the first failure.
 """
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -202,6 +204,51 @@ try:
     if driver.find_elements(By.ID, "injected") or driver.find_elements(By.CSS_SELECTOR, "main b"):
         fail("markup in a description became elements")
     print("markup in data shows as text", flush=True)
+
+    # Schedules: the seeded workflow's cron trigger with its next fire time (in its zone, with
+    # the offset), and the armed state timeout of its instance, linked to the instance page.
+    driver.get(base + "/ui/#/schedules")
+    trigger = config["trigger"]
+    row = wait_for("the trigger %s/%s in the schedules view" % (trigger["workflow"], trigger["name"]),
+                   lambda: [[cell.text for cell in tr.find_elements(By.TAG_NAME, "td")]
+                            for tr in driver.find_elements(By.CSS_SELECTOR, "#trigger-table tbody tr")
+                            if tr.find_elements(By.TAG_NAME, "td")[1].text == trigger["name"]])[0]
+    if row[0] != trigger["workflow"] or row[2] != trigger["cron"] or row[3] != trigger["timezone"]:
+        fail("the trigger row reads %s" % row)
+    if not re.fullmatch(trigger["next_fire"], row[5]):
+        fail("the trigger's next fire time is %r, not like %s" % (row[5], trigger["next_fire"]))
+    if row[8] != "0":
+        fail("the trigger shows %s fired" % row[8])
+    timeout_link = "#timeout-table a[href='#/instances/%s']" % trigger["instance"]
+    wait_for("the armed timeout of %s" % trigger["instance"], lambda: driver.find_element(By.CSS_SELECTOR, timeout_link))
+    if not text_of("#timeout-count").endswith("of 1 armed"):
+        fail("the timeout count reads %r" % text_of("#timeout-count"))
+    driver.save_screenshot(os.path.join(shots, "schedules.png"))
+    # Live: a second instance arms a second timeout; the open view shows it from the stream.
+    wait_for("the stream to be live on the schedules view", lambda: text_of("#stream-status") == "live")
+    cli("start", trigger["workflow"], "--id", trigger["instance"] + "-live")
+    wait_for("the new timeout on the open view",
+             lambda: text_of("#timeout-count").endswith("of 2 armed")
+             and driver.find_elements(By.CSS_SELECTOR, "#timeout-table a[href='#/instances/%s-live']" % trigger["instance"]),
+             timeout=3.0)
+    click(timeout_link)
+    wait_for("the instance page from the timeout's link", lambda: text_of("#instance-state") == "waiting")
+    print("schedules: trigger %s next fires at %s; a new timeout showed live; the timeout links to its instance"
+          % (trigger["name"], row[5]), flush=True)
+    errors = console_errors()
+    if errors:
+        fail("console errors on the schedules view: %s" % errors)
+
+    # The instances filter's "updated since": a time after every update lists none; one
+    # before them all lists every instance.
+    for since, expected in [("2099-01-01T00:00:00Z", "0 shown"), ("2000-01-01T01:00:00+01:00", "%d shown" % (config["total"] + 1))]:
+        driver.get(base + "/ui/#/instances")
+        field = wait_for("the updated-since field", lambda: driver.find_element(By.CSS_SELECTOR, "#filters input[name=since]"))
+        field.send_keys(since)
+        click("#filters button[type=submit]")
+        wait_for("%s updated since %s" % (expected, since),
+                 lambda: "since=" in driver.current_url and text_of("#shown-count") == expected)
+    print("updated since filters the instance list", flush=True)
 
     # 2. A state's badge shows its count; clicking it lists exactly those instances.
     driver.get(base + "/ui/#/workflows/cookbook")
