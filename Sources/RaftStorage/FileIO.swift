@@ -32,6 +32,13 @@ final class FileDescriptor {
         }
     }
 
+    /// Hands the descriptor over to the caller, who closes it; this object no longer will.
+    func release() -> Int32 {
+        precondition(isOpen, "releasing a closed file descriptor")
+        isOpen = false
+        return fd
+    }
+
     func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         var done = 0
         while done < bytes.count {

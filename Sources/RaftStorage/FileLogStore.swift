@@ -45,6 +45,9 @@ public final class FileLogStore: RaftLogStore {
     var encoder = BatchEncoder()
     var poisonCause: String?
     let lock: DirectoryLock
+    /// Deletes compacted segments and snapshots past retention on its own thread, so
+    /// `compact` and `adoptSnapshotFile` never wait for an unlink or a directory sync.
+    let reclaimer: FileReclaimer
     /// Read-ahead buffer for entries read from disk.
     var readSeq: UInt64 = .max
     var readOffset: UInt64 = 0
@@ -60,6 +63,7 @@ public final class FileLogStore: RaftLogStore {
         self.options = options
         self.lock = lock
         self.cache = EntryCache(bytesMax: options.cacheBytesMax)
+        self.reclaimer = FileReclaimer(directory: directory)
     }
 
     /// Opens (creating if needed) the store in `directory` and recovers it: torn tails are
@@ -81,6 +85,9 @@ public final class FileLogStore: RaftLogStore {
     /// Releases the files and the directory lock. Nothing needs flushing: every save was
     /// already synced, so closing and crashing are the same to the data.
     public func close() {
+        // Deletions still queued finish first: a store opened on this directory next must
+        // not see files vanish under it.
+        reclaimer.waitUntilIdle()
         if unsyncedTail, let active = segments.last {
             // A clean stop keeps the last unsynced commit index too.
             try? sync(active.file)
@@ -93,6 +100,7 @@ public final class FileLogStore: RaftLogStore {
     }
 
     deinit {
+        reclaimer.waitUntilIdle()
         for segment in segments { segment.file.close() }
         lock.release()
     }
@@ -104,6 +112,10 @@ public final class FileLogStore: RaftLogStore {
     func path(_ name: String) -> String { FileSystem.join(directory, name) }
 
     func checkUsable() throws {
+        if poisonCause == nil, let failure = reclaimer.failure {
+            // A compaction record's sync or a deletion failed on the reclaimer's thread.
+            poisonCause = "deleting compacted files: \(failure)"
+        }
         if let poisonCause { throw StorageError.poisoned(cause: poisonCause) }
     }
 
@@ -339,6 +351,12 @@ public final class FileLogStore: RaftLogStore {
 
     // MARK: - Compaction
 
+    /// Writes a compaction record (not synced here) and forgets entries up to `index`;
+    /// sealed segments that hold nothing live any more are handed to the reclaimer, which
+    /// syncs the record and then deletes them, oldest first, one durable deletion at a time
+    /// (docs/storage.md, "Compaction"). Nothing here waits for the disk: a crash before the
+    /// record is durable recovers the log from the previous compaction point, which the
+    /// snapshot covers just as well, with every segment still there.
     public func compact(upTo index: UInt64) throws {
         try checkUsable()
         if index < firstIndex { return }
@@ -350,18 +368,22 @@ public final class FileLogStore: RaftLogStore {
             encoder.finish()
             let segment = activeSegment
             try write(encoder.bytes, to: segment, at: segment.size)
-            try sync(segment.file)
             segment.size += UInt64(encoder.bytes.count)
+            // The next sync of this segment (a save, a segment roll, close) covers it.
+            unsyncedTail = true
             dropInMemory(upTo: index, term: term)
-            // Delete sealed segments whose live entries are all compacted, oldest first,
-            // each deletion made durable before the next so a crash never leaves a hole
-            // in the sequence.
+            var obsolete: [String] = []
             while segments.count > 1, !segments[0].hasLiveEntries || segments[0].liveLast <= index {
-                let segment = segments.removeFirst()
-                segment.file.close()
-                try FileSystem.remove(path(segment.name))
-                try syncDirectory()
+                let old = segments.removeFirst()
+                old.file.close()
+                obsolete.append(path(old.name))
             }
+            guard !obsolete.isEmpty else { return }
+            // A file description of its own, not a `dup`: an fdatasync error is reported once
+            // per open file description, so the reclaimer's sync must not consume one that
+            // the owner's next sync of the segment has to see.
+            let record = try FileDescriptor(path: path(segment.name), flags: O_RDONLY)
+            reclaimer.submit(.segments(recordFile: record.release(), segments: obsolete))
         }
     }
 
@@ -409,9 +431,10 @@ public final class FileLogStore: RaftLogStore {
         try mutating {
             syncCount += 2
             snapshots.append((prepared.metadata, prepared.name))
+            // Older snapshots are deleted off the caller's thread (a big file's unlink takes
+            // milliseconds); recovery accepts one still there after a crash.
             while snapshots.count > options.snapshotsRetained {
-                let old = snapshots.removeFirst()
-                try FileSystem.remove(path(old.name))
+                reclaimer.submit(.file(path(snapshots.removeFirst().name)))
             }
         }
         return true

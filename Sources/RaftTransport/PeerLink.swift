@@ -58,12 +58,24 @@ struct FrameQueue {
 }
 
 /// The outbound side of one peer: a bounded queue of encoded frames and the one TCP
-/// connection that carries them, re-established with capped exponential backoff.
+/// connection that carries them, dialled again while the peer cannot be reached.
 ///
 /// `send` (any thread) appends to the queue under the mutex and, if the connection can take
 /// bytes, schedules one `drain` on the link's event loop. `drain` moves frames to the channel
 /// while it is writable and flushes once. All connection changes happen on `eventLoop`;
 /// the mutex only guards the fields both sides touch, never across I/O.
+///
+/// **Dialling.** While there is no accepted connection, a new dial starts every backoff
+/// delay (at most `reconnectBackoffMax`), and once the newest dial in flight is
+/// `reconnectBackoffMax` old, whether it has failed yet or not: a dial into a partition that
+/// drops packets hangs until its timeout, and a heal that comes meanwhile is noticed by the
+/// next dial rather than after that timeout plus a backoff. At most ``dialsInFlightMax``
+/// dials are in flight; the oldest makes room. The first dial the
+/// peer accepts becomes the connection; older dials are closed, and so are newer ones that
+/// have not sent their handshake yet. A newer dial whose handshake is out may still be
+/// accepted by the peer, which keeps the newest connection from a node (newest wins,
+/// `TCPTransport.admit`) and closes the older one: so, when it is accepted, the link moves to
+/// it too; when it times out it is closed and the connection stays.
 final class PeerLink: Sendable {
     let peerID: NodeID
     let eventLoop: any EventLoop
@@ -75,26 +87,43 @@ final class PeerLink: Sendable {
     /// the membership.
     private let sendFailures: Counter
 
-    private enum Connection {
-        /// Not started, or stopped.
-        case idle
-        /// TCP connect in flight.
-        case connecting(generation: UInt64)
-        /// Handshake written; waiting for the peer's accept (or refusal) until `timeout` fires.
-        case handshaking(generation: UInt64, channel: any Channel, timeout: Scheduled<Void>)
-        /// Accepted: messages flow.
-        case connected(generation: UInt64, channel: any Channel, since: NIODeadline)
-        case backingOff(Scheduled<Void>)
+    /// Dials in flight at once, per peer. With dials `reconnectBackoffMax` apart at most and
+    /// each living up to two `connectTimeout`s (connect, then the handshake's answer), the
+    /// oldest one is closed to make room only when dials hang, as they do in a partition.
+    static let dialsInFlightMax = 4
+
+    /// One dial: the TCP connect, then the handshake until the peer answers it.
+    private struct Dial {
+        let generation: UInt64
+        let startedAt: NIODeadline
+        /// Set once TCP is up and the handshake was written (nil: still connecting).
+        var channel: (any Channel)?
+        /// Closes `channel` when the peer has not answered the handshake in time.
+        var timeout: Scheduled<Void>?
+    }
+
+    /// The accepted connection messages flow on.
+    private struct Connected {
+        let generation: UInt64
+        let channel: any Channel
+        let since: NIODeadline
     }
 
     private struct State {
         var address: PeerAddress
         var queue = FrameQueue()
-        var connection = Connection.idle
+        /// The connection the peer accepted (nil: none now).
+        var connected: Connected?
+        /// Dials in flight, oldest first.
+        var dials: [Dial] = []
+        /// The next dial, scheduled while there is no connection.
+        var nextDial: Scheduled<Void>?
         var generation: UInt64 = 0
-        /// Consecutive failures, for the backoff exponent.
+        /// Dials started since the last healthy connection: the backoff exponent.
         var failures = 0
         var refused = false
+        /// A failed dial was logged at info since the last connection (the rest go to debug).
+        var reportedUnreachable = false
         var everConnected = false
         var drainScheduled = false
         var stopped = false
@@ -105,6 +134,8 @@ final class PeerLink: Sendable {
         var unansweredSince: NIODeadline?
         var watchdog: RepeatedTask?
         var random: SplitMix64
+
+        func dialIndex(_ generation: UInt64) -> Int? { dials.firstIndex { $0.generation == generation } }
     }
 
     init(peerID: NodeID, address: PeerAddress, eventLoop: any EventLoop, context: LinkContext) {
@@ -161,8 +192,8 @@ final class PeerLink: Sendable {
 
     /// Sets `drainScheduled` if a drain would make progress now and none is pending.
     private static func claimDrain(_ state: inout State) -> Bool {
-        guard !state.drainScheduled, !state.queue.isEmpty,
-              case .connected(_, let channel, _) = state.connection, channel.isWritable else { return false }
+        guard !state.drainScheduled, !state.queue.isEmpty, let connected = state.connected,
+              connected.channel.isWritable else { return false }
         state.drainScheduled = true
         return true
     }
@@ -173,34 +204,15 @@ final class PeerLink: Sendable {
     }
 
     /// Points the link at a new address: the current connection (if any) is closed and the
-    /// next attempt dials the new address.
+    /// next dial goes to the new address.
     func updateAddress(_ address: PeerAddress) {
-        let change = state.withLock { state -> (channel: (any Channel)?, connectNow: Bool)? in
-            guard state.address != address else { return nil }
-            state.address = address
-            state.failures = 0
-            switch state.connection {
-            case .connected(_, let channel, _), .handshaking(_, let channel, _):
-                return (channel, false)  // its closing reconnects, to the new address
-            case .connecting:
-                // The attempt in flight dials the old address: orphan it (its result no longer
-                // matches the state and is closed) and dial again.
-                state.connection = .idle
-                return (nil, true)
-            case .idle, .backingOff:
-                return (nil, false)  // the next attempt uses the new address
-            }
-        }
-        guard let change else { return }
-        logger.info("peer address changed to \(address)")
-        change.channel?.close(promise: nil)
-        if change.connectNow { eventLoop.execute { self.connect() } }
+        eventLoop.execute { self.changeAddress(to: address) }
     }
 
-    /// Starts connecting. Call once.
+    /// Starts dialling. Call once.
     func start() {
         eventLoop.execute {
-            self.connect()
+            self.dial()
             self.startWatchdog()
         }
     }
@@ -208,6 +220,63 @@ final class PeerLink: Sendable {
     /// A message from this peer arrived (on its connection to us): the path works.
     func heard() {
         state.withLock { $0.unansweredSince = nil }
+    }
+
+    /// Stops for good: drops the queue, cancels the dials, closes the connection.
+    /// The returned future completes when the connection's channel is closed.
+    func stop() -> EventLoopFuture<Void> {
+        let (channel, dials, scheduled, dropped) = state.withLock { state -> ((any Channel)?, [Dial], [Scheduled<Void>], Int) in
+            state.stopped = true
+            state.watchdog?.cancel()
+            state.watchdog = nil
+            let dropped = state.queue.removeAll()
+            let scheduled = [state.nextDial].compactMap { $0 }
+            defer {
+                state.connected = nil
+                state.dials = []
+                state.nextDial = nil
+            }
+            return (state.connected?.channel, state.dials, scheduled, dropped)
+        }
+        countDropped(dropped)
+        for task in scheduled { task.cancel() }
+        for dial in dials {
+            // A connect still in flight finds its dial gone and closes its channel.
+            dial.timeout?.cancel()
+            dial.channel?.close(promise: nil)
+        }
+        guard let channel else { return eventLoop.makeSucceededVoidFuture() }
+        return channel.close().recover { _ in }
+    }
+
+    // MARK: - On the event loop
+
+    private func changeAddress(to address: PeerAddress) {
+        eventLoop.preconditionInEventLoop()
+        let change = state.withLock { state -> (closing: [any Channel], dialNow: Bool)? in
+            guard !state.stopped, state.address != address else { return nil }
+            state.address = address
+            state.failures = 0
+            // Dials in flight go to the old address: drop them (a connect still in flight
+            // finds its dial gone and closes its channel).
+            var closing = state.dials.compactMap { dial -> (any Channel)? in
+                dial.timeout?.cancel()
+                return dial.channel
+            }
+            state.dials = []
+            // The connection's closing dials again, to the new address; without one, dial now.
+            if let connected = state.connected {
+                closing.append(connected.channel)
+                return (closing, false)
+            }
+            state.nextDial?.cancel()
+            state.nextDial = nil
+            return (closing, true)
+        }
+        guard let (closing, dialNow) = change else { return }
+        logger.info("peer address changed to \(address)")
+        for channel in closing { channel.close(promise: nil) }
+        if dialNow { dial() }
     }
 
     private func startWatchdog() {
@@ -228,55 +297,51 @@ final class PeerLink: Sendable {
     private func checkAlive(timeout: TimeAmount) {
         eventLoop.preconditionInEventLoop()
         let dead = state.withLock { state -> (any Channel)? in
-            guard case .connected(_, let channel, _) = state.connection, let since = state.unansweredSince,
+            guard let connected = state.connected, let since = state.unansweredSince,
                   NIODeadline.now() - since >= timeout else { return nil }
             state.unansweredSince = nil
-            return channel
+            return connected.channel
         }
         guard let dead else { return }
         context.counters.deadConnections.add(1)
         logger.warning("closing outbound connection: nothing heard from the peer for \(timeout.nanoseconds / 1_000_000) ms after writing to it")
-        dead.close(promise: nil)  // channelInactive schedules the reconnect
+        dead.close(promise: nil)  // channelInactive dials again
     }
 
-    /// Stops for good: drops the queue, cancels a pending reconnect, closes the connection.
-    /// The returned future completes when the channel is closed.
-    func stop() -> EventLoopFuture<Void> {
-        let (channel, scheduled, dropped) = state.withLock { state -> ((any Channel)?, Scheduled<Void>?, Int) in
-            state.stopped = true
-            state.watchdog?.cancel()
-            state.watchdog = nil
-            let dropped = state.queue.removeAll()
-            defer { state.connection = .idle }
-            switch state.connection {
-            case .connected(_, let channel, _): return (channel, nil, dropped)
-            case .handshaking(_, let channel, let timeout): return (channel, timeout, dropped)
-            case .backingOff(let scheduled): return (nil, scheduled, dropped)
-            case .idle, .connecting: return (nil, nil, dropped)
-            }
-        }
-        countDropped(dropped)
-        scheduled?.cancel()
-        guard let channel else { return eventLoop.makeSucceededVoidFuture() }
-        return channel.close().recover { _ in }
-    }
-
-    // MARK: - On the event loop
-
-    private func connect() {
+    /// Starts a dial (unless connected or stopped) and schedules the next one a backoff delay
+    /// later, which an accepted connection cancels. A dial still in flight is given until it
+    /// is `reconnectBackoffMax` old before another starts beside it (a healthy peer that is
+    /// merely slow to answer is dialled once: a second dial it accepted would replace the
+    /// first, and what was written on the first would be lost). The oldest dial in flight is
+    /// closed when ``dialsInFlightMax`` are.
+    private func dial() {
         eventLoop.preconditionInEventLoop()
-        let attempt = state.withLock { state -> (UInt64, PeerAddress)? in
-            guard !state.stopped else { return nil }
-            switch state.connection {
-            case .idle, .backingOff: break
-            case .connecting, .handshaking, .connected: return nil
+        let options = context.options
+        let started = state.withLock { state -> (generation: UInt64, address: PeerAddress, evicted: (any Channel)?)? in
+            state.nextDial = nil
+            guard !state.stopped, state.connected == nil else { return nil }
+            let now = NIODeadline.now()
+            if let newest = state.dials.last, now - newest.startedAt < options.reconnectBackoffMax.timeAmount {
+                let hangingAt = newest.startedAt + options.reconnectBackoffMax.timeAmount
+                state.nextDial = eventLoop.scheduleTask(deadline: hangingAt) { self.dial() }
+                return nil
+            }
+            var evicted: (any Channel)?
+            if state.dials.count >= Self.dialsInFlightMax {
+                let oldest = state.dials.removeFirst()
+                oldest.timeout?.cancel()
+                evicted = oldest.channel  // nil: its connect, when it completes, finds it gone
             }
             state.generation += 1
-            state.connection = .connecting(generation: state.generation)
-            return (state.generation, state.address)
+            state.failures += 1
+            state.dials.append(Dial(generation: state.generation, startedAt: now))
+            var delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
+            if state.refused { delay = max(delay, options.reconnectAfterRefusal.timeAmount) }
+            state.nextDial = eventLoop.scheduleTask(in: delay) { self.dial() }
+            return (state.generation, state.address, evicted)
         }
-        guard let (generation, address) = attempt else { return }
-        let options = context.options
+        guard let (generation, address, evicted) = started else { return }
+        evicted?.close(promise: nil)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -307,15 +372,21 @@ final class PeerLink: Sendable {
     }
 
     /// TCP is up: send the handshake and wait for the peer's answer. Messages are written only
-    /// after it accepts, so a refused connection loses none (they stay queued).
+    /// after it accepts, so a refused connection loses none (they stay queued). A dial that
+    /// was dropped meanwhile, or that comes up after another dial was accepted (its handshake
+    /// not sent, so the peer cannot have taken it), is closed.
     private func tcpConnected(_ channel: any Channel, generation: UInt64, address: PeerAddress) {
         eventLoop.preconditionInEventLoop()
         // The peer answers a handshake at once; waiting longer than a dial gains nothing.
         let timeoutAmount = handshakeWait
         let current = state.withLock { state -> Bool in
-            guard !state.stopped, case .connecting(generation) = state.connection else { return false }
-            let timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
-            state.connection = .handshaking(generation: generation, channel: channel, timeout: timeout)
+            guard !state.stopped, let k = state.dialIndex(generation) else { return false }
+            guard state.connected == nil else {
+                state.dials.remove(at: k)
+                return false
+            }
+            state.dials[k].channel = channel
+            state.dials[k].timeout = eventLoop.scheduleTask(in: timeoutAmount.timeAmount) { self.handshakeTimedOut(generation: generation) }
             return true
         }
         guard current else {
@@ -329,40 +400,67 @@ final class PeerLink: Sendable {
     }
 
     /// The peer accepted the handshake on the connection of `generation`. Returns false if
-    /// that is a protocol error (then the caller closes the connection).
+    /// the connection is not to be used (then the caller closes it).
     func accepted(generation: UInt64, by node: NodeID) -> Bool {
         eventLoop.preconditionInEventLoop()
         guard node == peerID else {
             logger.warning("closing outbound connection: accepted by node \(node), expected node \(peerID)")
             return false
         }
-        let accepted = state.withLock { state -> (reconnect: Bool, address: PeerAddress)? in
-            guard case .handshaking(generation, let channel, let timeout) = state.connection else { return nil }
-            timeout.cancel()
-            state.connection = .connected(generation: generation, channel: channel, since: .now())
+        let accepted = state.withLock { state -> (reconnect: Bool, replaced: Bool, address: PeerAddress, closing: [any Channel])? in
+            guard let k = state.dialIndex(generation), let channel = state.dials[k].channel else { return nil }
+            let dial = state.dials.remove(at: k)
+            dial.timeout?.cancel()
+            // An older dial answered after a newer one was accepted: the peer keeps the newest.
+            if let connected = state.connected, connected.generation > generation { return nil }
+            var closing: [any Channel] = []
+            if let previous = state.connected { closing.append(previous.channel) }
+            // Older dials are not needed any more, nor newer ones still connecting (their
+            // handshake is not out). Newer ones whose handshake is out stay: if the peer took
+            // one, it closes this connection in its favour, and so will we when it answers.
+            state.dials.removeAll { other in
+                if other.generation > generation && other.channel != nil { return false }
+                other.timeout?.cancel()
+                if let channel = other.channel { closing.append(channel) }
+                return true
+            }
+            state.nextDial?.cancel()
+            state.nextDial = nil
+            let replaced = state.connected != nil
+            state.connected = Connected(generation: generation, channel: channel, since: .now())
             state.refused = false
+            state.reportedUnreachable = false
             state.unansweredSince = nil
             defer { state.everConnected = true }
-            return (state.everConnected, state.address)
+            return (state.everConnected, replaced, state.address, closing)
         }
         guard let accepted else { return false }
+        for channel in accepted.closing { channel.close(promise: nil) }
         context.counters.connectionsEstablished.add(1)
         if accepted.reconnect { context.counters.reconnects.add(1) }
-        logger.info("connected to peer at \(accepted.address)")
+        if accepted.replaced {
+            logger.debug("peer accepted a newer dial: moved to that connection")
+        } else {
+            logger.info("connected to peer at \(accepted.address)")
+        }
         drain()
         return true
     }
 
     private func handshakeTimedOut(generation: UInt64) {
-        let found = state.withLock { state -> (channel: any Channel, failures: Int)? in
-            guard case .handshaking(generation, let channel, _) = state.connection else { return nil }
-            return (channel, state.failures)
+        eventLoop.preconditionInEventLoop()
+        let found = state.withLock { state -> (channel: any Channel, report: Bool)? in
+            guard let k = state.dialIndex(generation), let channel = state.dials[k].channel else { return nil }
+            state.dials.remove(at: k)
+            let report = state.connected == nil && !state.reportedUnreachable
+            if report { state.reportedUnreachable = true }
+            return (channel, report)
         }
-        guard let (channel, failures) = found else { return }
-        // The first in a row at warning, the redials of a partition (several a second) at debug.
-        logger.log(level: failures == 0 ? .warning : .debug,
+        guard let (channel, report) = found else { return }
+        // The first in a row at warning, the dials of a partition (several a second) at debug.
+        logger.log(level: report ? .warning : .debug,
                    "closing outbound connection: no answer to the handshake within \(handshakeWait)")
-        channel.close(promise: nil)  // channelInactive schedules the reconnect
+        channel.close(promise: nil)
     }
 
     /// How long a dialed connection may take to be accepted: `connectTimeout` (or
@@ -379,7 +477,7 @@ final class PeerLink: Sendable {
         eventLoop.preconditionInEventLoop()
         context.counters.tlsRefused.add(1)
         let address = state.withLock { state -> PeerAddress in
-            if case .handshaking(generation, _, _) = state.connection { state.refused = true }
+            if state.dialIndex(generation) != nil { state.refused = true }
             return state.address
         }
         logger.warning("closing outbound connection: the peer at \(address) presented a TLS certificate for \(NodeIdentity.describe(certified)), not node \(peerID) (a wrong address, or a certificate issued for another node)")
@@ -391,67 +489,70 @@ final class PeerLink: Sendable {
         eventLoop.preconditionInEventLoop()
         context.counters.tlsRefused.add(1)
         let address = state.withLock { state -> PeerAddress in
-            switch state.connection {
-            case .handshaking(generation, _, _), .connected(generation, _, _): state.refused = true
-            default: break
-            }
+            if state.dialIndex(generation) != nil || state.connected?.generation == generation { state.refused = true }
             return state.address
         }
         logger.warning("closing outbound connection to the peer at \(address): TLS failed: \(problem)")
     }
 
     private func connectFailed(generation: UInt64, address: PeerAddress, error: any Error) {
-        context.counters.connectFailures.add(1)
+        eventLoop.preconditionInEventLoop()
         // The peer is unreachable: what is queued for it will be stale by the time it is back
         // (Raft re-sends what a returning follower needs, from where it really is), so drop it
         // rather than replay minutes of old appends into a restarted node.
-        let stale = state.withLock { $0.queue.removeAll() }
-        countDropped(stale)
-        guard let (delay, failures) = scheduleReconnect(generation: generation) else { return }
+        let outcome = state.withLock { state -> (stale: Int, report: Bool)? in
+            guard let k = state.dialIndex(generation) else { return nil }
+            state.dials.remove(at: k)
+            guard state.connected == nil else { return (0, false) }
+            let report = !state.reportedUnreachable
+            state.reportedUnreachable = true
+            return (state.queue.removeAll(), report)
+        }
+        guard let outcome else { return }
+        context.counters.connectFailures.add(1)
+        countDropped(outcome.stale)
         // The first failure in a row at info, the retries at debug: a peer that is down stays quiet.
-        logger.log(level: failures == 1 ? .info : .debug,
-                   "cannot connect to peer at \(address): \(error); retrying in \(delay.nanoseconds / 1_000_000) ms")
+        logger.log(level: outcome.report ? .info : .debug,
+                   "cannot connect to peer at \(address): \(error); dialling again every \(context.options.reconnectBackoffMax.timeAmount.nanoseconds / 1_000_000) ms at most")
     }
 
-    /// The outbound connection of `generation` closed.
+    /// The outbound connection of `generation` closed: a dial the peer closed or refused
+    /// (forgotten; the next dial is scheduled already, later after a refusal), or the
+    /// connection itself (dialled again after a short delay).
     func connectionClosed(generation: UInt64) {
         eventLoop.preconditionInEventLoop()
-        if let (delay, _) = scheduleReconnect(generation: generation) {
-            logger.info("connection to peer lost: reconnecting in \(delay.nanoseconds / 1_000_000) ms")
+        let options = context.options
+        let lost = state.withLock { state -> TimeAmount? in
+            guard !state.stopped else { return nil }
+            if let k = state.dialIndex(generation) {
+                state.dials.remove(at: k).timeout?.cancel()
+                if state.refused && state.connected == nil {
+                    state.nextDial?.cancel()
+                    state.nextDial = eventLoop.scheduleTask(in: options.reconnectAfterRefusal.timeAmount) { self.dial() }
+                }
+                return nil
+            }
+            guard let connected = state.connected, connected.generation == generation else { return nil }
+            state.connected = nil
+            state.drainScheduled = false
+            state.unansweredSince = nil
+            // A connection that lived longer than the longest backoff counts as healthy.
+            if NIODeadline.now() - connected.since >= options.reconnectBackoffMax.timeAmount { state.failures = 0 }
+            var delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
+            if state.refused { delay = max(delay, options.reconnectAfterRefusal.timeAmount) }
+            state.nextDial?.cancel()
+            state.nextDial = eventLoop.scheduleTask(in: delay) { self.dial() }
+            return delay
+        }
+        if let lost {
+            logger.info("connection to peer lost: dialling again in \(lost.nanoseconds / 1_000_000) ms")
         }
     }
 
-    /// The peer sent a refusal on our connection: back off the longest delay before trying again.
+    /// The peer sent a refusal on our connection: wait `reconnectAfterRefusal` before dialling again.
     func refused() {
         context.counters.refusedByPeer.add(1)
         state.withLock { $0.refused = true }
-    }
-
-    /// Returns the delay and the failures in a row, or nil if `generation` is no longer the current attempt.
-    private func scheduleReconnect(generation: UInt64) -> (TimeAmount, Int)? {
-        let options = context.options
-        return state.withLock { state -> (TimeAmount, Int)? in
-            guard !state.stopped else { return nil }
-            switch state.connection {
-            case .connecting(generation):
-                state.failures += 1
-            case .handshaking(generation, _, let timeout):
-                timeout.cancel()
-                state.failures += 1
-            case .connected(generation, _, let since):
-                // A connection that lived longer than the longest backoff counts as healthy.
-                let healthy = NIODeadline.now() - since >= options.reconnectBackoffMax.timeAmount
-                state.failures = healthy ? 0 : state.failures + 1
-            default:
-                return nil
-            }
-            if state.refused { state.failures = max(state.failures, 64) }
-            var delay = Self.backoff(failures: state.failures, options: options, random: &state.random)
-            if state.refused { delay = max(delay, options.reconnectAfterRefusal.timeAmount) }
-            state.drainScheduled = false
-            state.connection = .backingOff(eventLoop.scheduleTask(in: delay) { self.connect() })
-            return (delay, state.failures)
-        }
     }
 
     /// Capped exponential backoff with "equal jitter": a delay in [d/2, d], d = min · 2^(failures-1) ≤ max.
@@ -474,11 +575,11 @@ final class PeerLink: Sendable {
         var recoveredAfterDropping = 0
         while true {
             let batch = state.withLock { state -> [ByteBuffer] in
-                guard case .connected(_, let channel, _) = state.connection, channel.isWritable else {
+                guard let connected = state.connected, connected.channel.isWritable else {
                     state.drainScheduled = false
                     return []
                 }
-                target = channel
+                target = connected.channel
                 var batch: [ByteBuffer] = []
                 var batchBytes = 0
                 while batchBytes < batchMaxBytes, let frame = state.queue.popFirst() {
@@ -513,6 +614,9 @@ final class PeerLink: Sendable {
 
     /// Queue length, for tests.
     var queuedMessages: Int { state.withLock { $0.queue.count } }
+
+    /// Dials in flight, for tests.
+    var dialsInFlight: Int { state.withLock { $0.dials.count } }
 
     /// This node's id (the `to` of every message the peer may send back).
     var nodeID: NodeID { context.nodeID }

@@ -24,17 +24,21 @@ extension TCPTransport {
         public var incomingBufferMessages = 8192
         /// Outbound dial timeout: the TCP connect, and then again the wait for the peer's
         /// answer to our handshake. Default 250 ms: on a LAN both take well under a
-        /// millisecond, and a short attempt sends a fresh SYN instead of waiting on the
-        /// kernel's SYN retransmission (1 s, 3 s, …) when a partition heals.
+        /// millisecond. It bounds how long a dial lives, not how often one starts (see
+        /// `reconnectBackoffMax`): dials overlap while they hang.
         public var connectTimeout: Duration = .milliseconds(250)
         /// An inbound connection that has not sent its handshake by then is closed. Default 5 s.
         public var handshakeTimeout: Duration = .seconds(5)
-        /// Reconnect delay after the first failure; doubles per failure up to `reconnectBackoffMax`.
-        /// Each delay is drawn from [delay/2, delay] by a generator seeded from `jitterSeed`,
-        /// this node's id and the peer's id. Defaults 50 ms and 250 ms: a LAN peer that
-        /// comes back (restart, healed partition) is dialled again within a heartbeat or two.
+        /// Time between dials while a peer cannot be reached: `reconnectBackoffMin` after the
+        /// first, doubling per dial up to `reconnectBackoffMax`, each drawn from [delay/2, delay]
+        /// by a generator seeded from `jitterSeed`, this node's id and the peer's id. A dial
+        /// starts on time even while earlier ones still wait for their timeout (at most
+        /// `PeerLink.dialsInFlightMax` at once), so a peer that comes back (a restart, a
+        /// healed partition) is dialled within `reconnectBackoffMax`, whatever the timeouts.
+        /// Defaults 50 ms and 100 ms (etcd's rafthttp dials every 100 ms): a down peer costs
+        /// about ten refused connects a second.
         public var reconnectBackoffMin: Duration = .milliseconds(50)
-        public var reconnectBackoffMax: Duration = .milliseconds(250)
+        public var reconnectBackoffMax: Duration = .milliseconds(100)
         /// Delay before dialling again a peer that refused our handshake (wrong cluster id,
         /// not a member): a configuration problem that retrying fast will not fix. Default 2 s.
         public var reconnectAfterRefusal: Duration = .seconds(2)

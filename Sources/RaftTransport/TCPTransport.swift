@@ -375,6 +375,11 @@ public final class TCPTransport: RaftTransport {
     func queuedMessages(for peer: NodeID) -> Int {
         state.withLock { $0.links[peer] }?.queuedMessages ?? 0
     }
+
+    /// Dials to `peer` in flight (tests and diagnostics).
+    func dialsInFlight(to peer: NodeID) -> Int {
+        state.withLock { $0.links[peer] }?.dialsInFlight ?? 0
+    }
 }
 
 /// The direct receiver of ``TCPTransport/deliverDirectly(to:)``.

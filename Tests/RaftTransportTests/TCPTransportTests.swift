@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Raft
+import Synchronization
 import XCTest
 
 @testable import RaftTransport
@@ -379,6 +380,47 @@ final class TCPTransportTests: TransportTestCase {
             guard case .cannotListen = error else { return XCTFail("\(error)") }
             XCTAssertTrue(error.description.hasPrefix("cannot listen on 127.0.0.1:\(first.listenAddress!.port)"), error.description)
         }
+    }
+
+    /// A dial into a partition that drops packets hangs until its timeout (here 30 s); the
+    /// next dial does not wait for it. The peer's address first leads to a listener that
+    /// accepts connections and never answers (every handshake hangs), then the peer itself
+    /// listens there: it is reached by a later dial, long before any hanging one times out,
+    /// and never more than `dialsInFlightMax` dials hang at once.
+    func testDialsKeepComingWhileEarlierOnesHang() async throws {
+        final class Count: Sendable { let value = Atomic<Int>(0) }
+        let accepted = Count()
+        let silent = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                accepted.value.add(1, ordering: .relaxed)  // accepted, then never a byte back
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = silent.localAddress!.port!
+        let one = makeTransport(1, peers: [2: PeerAddress(host: "127.0.0.1", port: port)], options: options {
+            $0.connectTimeout = .seconds(30)
+            $0.reconnectBackoffMax = .milliseconds(50)
+        })
+        try await one.start()
+        let overlapping = await eventually { accepted.value.load(ordering: .relaxed) >= PeerLink.dialsInFlightMax + 2 }
+        XCTAssertTrue(overlapping, "dials hanging in their handshake did not hold up new ones: \(accepted.value.load(ordering: .relaxed)) accepted")
+        XCTAssertLessThanOrEqual(one.dialsInFlight(to: 2), PeerLink.dialsInFlightMax)
+
+        // The partition heals: the peer answers on that port (the hanging connections stay open).
+        try await silent.close()
+        let two = makeTransport(2, port: port, peers: [1: one.listenAddress!])
+        let inbox = Collector(two.incoming)
+        try await two.start()
+        var round: UInt64 = 0
+        let reached = await eventually(timeout: .seconds(10)) {
+            one.send([heartbeat(from: 1, to: 2, round)])
+            round += 1
+            return !inbox.messages.isEmpty
+        }
+        XCTAssertTrue(reached, "peer not reached while earlier dials hung; stats \(one.stats)")
+        let settled = await eventually { one.dialsInFlight(to: 2) == 0 }
+        XCTAssertTrue(settled, "older dials are closed once one is accepted")
     }
 
     func testBackoffDoublesToItsCapWithJitter() {
