@@ -25,6 +25,10 @@ public struct ClusterConfig: Sendable {
     /// Most entry bytes in flight to one follower (``RaftConfig/maxInflightBytes``): paces
     /// a lagging follower's catch-up by its acknowledgements. `Int.max` lifts the bound.
     public var maxInflightBytes: Int = RaftConfig(id: 1).maxInflightBytes
+    /// Whether a leader writes its log on a thread of its own while the node loop goes on
+    /// (``RaftNode/persisted(through:term:)``); nil: when the persistence has a disk
+    /// (``RaftPersistence/hasDisk``). Followers always write before they acknowledge.
+    public var leaderWritesInBackground: Bool? = nil
 
     public init(nodeID: NodeID) {
         self.nodeID = nodeID

@@ -115,6 +115,8 @@ public final class FilePersistence: RaftPersistence {
         (store as? FileLogStore)?.syncObserver = observer
     }
 
+    public var hasDisk: Bool { store is FileLogStore }
+
     private static func metadata(_ metadata: Raft.SnapshotMetadata) -> RaftStorage.SnapshotMetadata {
         RaftStorage.SnapshotMetadata(index: metadata.index, term: metadata.term,
                                      configuration: ConfigurationCodec.encode(metadata.configuration))

@@ -44,6 +44,11 @@ final class NodeLoop: @unchecked Sendable {
     private var raft: RaftNode
     private let config: ClusterConfig
     private let persistence: any RaftPersistence
+    /// Writes the leader's entries off the loop (nil: every `Ready` is persisted on the loop).
+    /// While it holds writes, the loop leaves `persistence` alone (`BackgroundLogWriter`).
+    private var writer: BackgroundLogWriter?
+    /// `persistence.snapshotWriter()`, taken once: it runs on a snapshot thread.
+    private let snapshotWrite: @Sendable (Snapshot) throws -> PreparedSnapshot
     private let transport: any RaftTransport
     private let stateMachine: any ReplicatedStateMachine
     private let statusBox: StatusBox
@@ -95,6 +100,7 @@ final class NodeLoop: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.config = config
         self.persistence = persistence
+        snapshotWrite = persistence.snapshotWriter()
         self.transport = transport
         self.stateMachine = stateMachine
         self.statusBox = statusBox
@@ -118,6 +124,12 @@ final class NodeLoop: @unchecked Sendable {
         countedApplied = raft.status.applied
         let fsync = metrics.walFsync
         persistence.observeSyncs { nanos in fsync.recordNanoseconds(Int64(truncatingIfNeeded: nanos)) }
+        if config.leaderWritesInBackground ?? persistence.hasDisk {
+            let persistNanos = metrics.persistNanos
+            writer = BackgroundLogWriter(persistence: PersistenceHandle(persistence),
+                                         observe: { persistNanos.recordNanoseconds(Int64(truncatingIfNeeded: $0)) },
+                                         completed: { [weak self] in self?.backgroundWriteCompleted() })
+        }
         self.logger[metadataKey: "term"] = "\(loggedTerm)"
         self.logger[metadataKey: "role"] = "\(raft.currentRole.rawValue)"
         updatePeers()
@@ -181,7 +193,46 @@ final class NodeLoop: @unchecked Sendable {
         receive(batch)
     }
 
+    /// From the writer's thread: a batch is durable (or failed); the loop collects it.
+    private func backgroundWriteCompleted() {
+        guard !closed.load(ordering: .relaxed) else { return }
+        eventLoop.execute {
+            guard self.running else { return }
+            let start = Self.nowNanos()
+            self.collectBackgroundWrites()
+            self.stepNanosThisTurn += Self.nowNanos() - start
+            self.scheduleAfterEvents()
+        }
+    }
+
     // MARK: On the event loop
+
+    /// Tells the core how far the writer got; stops the node if a write failed. Never
+    /// between `ready()` and `advance`.
+    private func collectBackgroundWrites() {
+        guard let writer else { return }
+        let (durable, failure) = writer.collect()
+        if let failure {
+            storageFailed(failure)
+            return
+        }
+        if let durable { raft.persisted(through: durable.index, term: durable.term) }
+    }
+
+    /// Waits until every background write is durable (or failed), so the loop may use the
+    /// persistence itself: a `Ready` that must be durable before its messages leave, a
+    /// snapshot, closing. False if a write failed: then nothing more may be written (the
+    /// caller stops the node through `collectBackgroundWrites`). The caller reports the
+    /// writes to the core with `collectBackgroundWrites` once it may call the core.
+    private func waitForBackgroundWrites() -> Bool {
+        guard let writer else { return true }
+        if writer.isBusy {
+            let start = Self.nowNanos()
+            writer.waitUntilIdle()
+            turnPersistNanos += Self.nowNanos() - start
+        }
+        return writer.failure == nil
+    }
 
     private func receive(_ event: NodeEvent) {
         guard running else { return refuse(event) }
@@ -354,18 +405,24 @@ final class NodeLoop: @unchecked Sendable {
         while running && raft.hasReady {
             let ready = raft.ready()
             if let soft = ready.softState { roleChanged(soft) }
+            if let writer, ready.mayPersistInBackground {
+                handInBackground(ready, to: writer)
+                continue
+            }
+            // Anything still being written in the background is written first, in order.
+            guard waitForBackgroundWrites() else {
+                collectBackgroundWrites()
+                return
+            }
             // Raft thesis §10.2.1: a leader may send its appends while it writes the same
             // entries to its own disk: with followers, what it appends commits only once they
             // acknowledge it, and the loop handles acknowledgements after this Ready has been
             // persisted. Messages that depend on durable state (votes, acknowledgements) wait
             // for the disk.
-            let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(Self.isLeaderTraffic)
+            let sendFirst = raft.currentRole == .leader && ready.messages.allSatisfy(\.isLeaderTraffic)
             if sendFirst && !ready.messages.isEmpty { send(ready.messages) }
-            // What a leader commits with followers' acknowledgements is durable here (they
-            // answer appends this loop sent after an earlier Ready's write) and on a quorum:
-            // apply it (and answer its proposers) before this Ready's own write, not after.
-            // Not so the entries this very Ready persists: a single-voter leader commits as it
-            // appends (`RaftNode.appendAsLeader`), so those wait for the write like any other.
+            // What a leader commits is durable on a quorum (the core counts its own log only
+            // once written): apply it (and answer its proposers) before this Ready's own write.
             let durableThrough = ready.entries.first.map { $0.index - 1 } ?? .max
             let applyFirst = sendFirst ? ready.committedEntries.prefix { $0.index <= durableThrough }.count : 0
             for entry in ready.committedEntries.prefix(applyFirst) { apply(entry) }
@@ -390,14 +447,36 @@ final class NodeLoop: @unchecked Sendable {
             if !sendFirst && !ready.messages.isEmpty { send(ready.messages) }
             if let snapshot = ready.snapshot { installSnapshot(snapshot) }
             for entry in ready.committedEntries.dropFirst(applyFirst) { apply(entry) }
-            for state in ready.readStates {
-                if let pending = pendingReads.removeValue(forKey: state.context) {
-                    confirmedReads.append((state.index, pending.continuation))
-                }
-            }
+            confirmReads(ready.readStates)
             raft.advance(ready)
+            collectBackgroundWrites()
             resolveConfirmedReads()
             maybeSnapshot()
+        }
+    }
+
+    /// A leader's `Ready` whose write may run in the background (`Ready.mayPersistInBackground`):
+    /// its appends leave and what a quorum committed is applied now, while the writer makes
+    /// its entries durable; the core counts this node's copy once the writer reports back.
+    private func handInBackground(_ ready: Ready, to writer: BackgroundLogWriter) {
+        if !ready.messages.isEmpty { send(ready.messages) }
+        if ready.needsPersistence {
+            let start = Self.nowNanos()
+            writer.submit(BackgroundLogWriter.Write(hardState: ready.hardState, entries: ready.entries, sync: ready.mustSync))
+            turnPersistNanos += Self.nowNanos() - start
+        }
+        for entry in ready.committedEntries { apply(entry) }
+        confirmReads(ready.readStates)
+        raft.advance(ready, persisted: false)
+        resolveConfirmedReads()
+        maybeSnapshot()
+    }
+
+    private func confirmReads(_ states: [ReadState]) {
+        for state in states {
+            if let pending = pendingReads.removeValue(forKey: state.context) {
+                confirmedReads.append((state.index, pending.continuation))
+            }
         }
     }
 
@@ -406,13 +485,6 @@ final class NodeLoop: @unchecked Sendable {
         transport.send(messages)
         turnSendNanos += Self.nowNanos() - start
         turnMessages += messages.count
-    }
-
-    private static func isLeaderTraffic(_ message: Message) -> Bool {
-        switch message.payload {
-        case .append, .heartbeat, .snapshotChunk, .timeoutNow, .readIndexResponse: true
-        default: false
-        }
     }
 
     private func roleChanged(_ soft: SoftState) {
@@ -513,7 +585,7 @@ final class NodeLoop: @unchecked Sendable {
         let start = Self.nowNanos()
         let source = stateMachine.snapshotSource()
         let addresses = self.addresses
-        let write = persistence.snapshotWriter()
+        let write = snapshotWrite
         snapshotInFlight = true
         appliedSinceSnapshot = 0
         snapshotWork.enter()
@@ -555,6 +627,12 @@ final class NodeLoop: @unchecked Sendable {
             // A snapshot from the leader may have replaced the log meanwhile: then this one
             // is stale. (Its file, if any, is older than the installed one; after a restart the
             // store lists it among the old snapshots that retention deletes.)
+            // The log below the snapshot is durable before the snapshot replaces it.
+            guard waitForBackgroundWrites() else {
+                collectBackgroundWrites()
+                return
+            }
+            collectBackgroundWrites()
             guard raft.canSnapshot(at: index), try persistence.adoptSnapshot(prepared) else {
                 logger.info("discarded a stale snapshot", metadata: ["index": "\(index)"])
                 return
@@ -676,7 +754,13 @@ final class NodeLoop: @unchecked Sendable {
         if snapshotWork.wait(timeout: .now() + 30) == .timedOut {
             logger.warning("closing storage while a snapshot is still being written")
         }
-        persistence.close()
+        // So must the log writer's last writes; a writer stuck on a dead disk for 30 s keeps
+        // the storage (closing it under a running write is not safe), the process goes on.
+        if let writer, !writer.waitUntilIdle(timeout: .seconds(30)) {
+            logger.error("the log writer did not finish within 30 s; leaving storage open")
+        } else {
+            persistence.close()
+        }
         publishStatus()
         shutdownContinuation?.resume()
         shutdownContinuation = nil

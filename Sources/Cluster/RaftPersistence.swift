@@ -29,6 +29,9 @@ public protocol RaftPersistence: AnyObject {
     /// fdatasync of a log file), on the thread that made it: the node's fsync latency metric.
     /// A persistence without a disk never calls it.
     func observeSyncs(_ observer: @escaping (_ nanos: UInt64) -> Void)
+    /// Whether writes wait for a disk: then a leader writes its log in the background
+    /// (``ClusterConfig/leaderWritesInBackground``). False for memory.
+    var hasDisk: Bool { get }
 }
 
 /// Keeps everything in memory: for `dev --in-memory` and tests. Restarting a node from
@@ -49,6 +52,9 @@ public struct PreparedSnapshot: Sendable {
 extension RaftPersistence {
     /// By default there is no disk, so nothing to observe.
     public func observeSyncs(_ observer: @escaping (_ nanos: UInt64) -> Void) {}
+
+    /// By default there is no disk.
+    public var hasDisk: Bool { false }
 
     /// By default the commit index is saved like any hard state.
     public func saveCommitIndex(_ hardState: HardState) throws {

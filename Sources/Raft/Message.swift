@@ -13,6 +13,16 @@ public struct Message: Sendable, Hashable {
     }
 
     /// What a message says. A `switch` over this enum is the whole wire contract.
+    /// Whether only a leader sends this, and it asserts nothing about the sender's own log
+    /// being durable (an acknowledgement or a vote does): such messages may leave while the
+    /// leader's write of the same `Ready` is still under way (Raft thesis §10.2.1).
+    public var isLeaderTraffic: Bool {
+        switch payload {
+        case .append, .heartbeat, .snapshotChunk, .timeoutNow, .readIndexResponse: true
+        default: false
+        }
+    }
+
     public enum Payload: Sendable, Hashable {
         /// Leader → follower: entries after (`prevIndex`, `prevTerm`), and the leader's commit.
         case append(Append)

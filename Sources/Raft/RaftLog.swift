@@ -1,8 +1,10 @@
 /// The node's view of the log: a compacted prefix (summarised by `snapshotIndex` and
 /// `snapshotTerm`) followed by the entries after it, all held in memory.
 ///
-/// Entries up to `stableIndex` are durable; later ones are handed to the caller in the
-/// next ``Ready``. Memory is bounded by how often the application snapshots and compacts.
+/// Entries up to `stableIndex` have been handed to the caller to persist; later ones are
+/// handed over in the next ``Ready``. Entries up to `durableIndex` the caller has confirmed
+/// durable (at once, in ``RaftNode/advance(_:)``, or later through
+/// ``RaftNode/persisted(through:term:)`` when it writes in the background). Memory is bounded by how often the application snapshots and compacts.
 struct RaftLog: Sendable {
     private(set) var snapshotIndex: LogIndex
     private(set) var snapshotTerm: Term
@@ -12,8 +14,11 @@ struct RaftLog: Sendable {
     private(set) var committed: LogIndex
     /// Highest index the application has applied (reported through `advance`).
     var applied: LogIndex
-    /// Highest index known durable.
+    /// Highest index handed to the caller to persist.
     var stableIndex: LogIndex
+    /// Highest index the caller confirmed durable; never above `stableIndex`. A leader counts
+    /// itself towards a quorum only up to here.
+    var durableIndex: LogIndex
 
     init(snapshotIndex: LogIndex, snapshotTerm: Term, entries: [Entry], committed: LogIndex) {
         for (offset, entry) in entries.enumerated() {
@@ -30,6 +35,7 @@ struct RaftLog: Sendable {
         self.committed = max(committed, snapshotIndex)
         self.applied = snapshotIndex
         self.stableIndex = last
+        self.durableIndex = last
     }
 
     var firstIndex: LogIndex { snapshotIndex + 1 }
@@ -127,6 +133,7 @@ struct RaftLog: Sendable {
         precondition(first.index > snapshotIndex && first.index <= lastIndex + 1)
         entries.removeSubrange(Int(first.index - snapshotIndex - 1)...)
         stableIndex = min(stableIndex, first.index - 1)
+        durableIndex = min(durableIndex, first.index - 1)
         entries.append(contentsOf: newEntries)
     }
 
@@ -143,6 +150,7 @@ struct RaftLog: Sendable {
         entries.removeAll()
         committed = index
         stableIndex = index
+        durableIndex = index
     }
 
     /// Forgets entries up to and including `index` (already covered by a snapshot).

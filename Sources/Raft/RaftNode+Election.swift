@@ -130,7 +130,7 @@ extension RaftNode {
         for member in configuration.members {
             var pr = Progress(next: next, inflightCapacity: config.maxInflightMessages)
             if member == id {
-                pr.match = log.lastIndex
+                pr.match = log.durableIndex
                 pr.heard()
                 pr.becomeReplicate()
             }

@@ -21,11 +21,13 @@ extension RaftNode {
         }
         var rd = Ready()
         let hs = hardState
+        var termOrVoteChanged = false
         if hs != previousHardState {
             rd.hardState = hs
-            rd.mustSync = hs.term != previousHardState.term || hs.vote != previousHardState.vote
+            termOrVoteChanged = hs.term != previousHardState.term || hs.vote != previousHardState.vote
             previousHardState = hs
         }
+        rd.mustSync = termOrVoteChanged
         let ss = softState
         if ss != previousSoftState {
             rd.softState = ss
@@ -41,24 +43,51 @@ extension RaftNode {
         messages = []
         rd.readStates = readStates
         readStates = []
+        rd.mayPersistInBackground = role == .leader && !termOrVoteChanged && rd.snapshot == nil
+            && rd.messages.allSatisfy(\.isLeaderTraffic)
         return rd
     }
 
     /// Tells the node the caller has persisted, sent and applied everything in `ready`.
-    public mutating func advance(_ ready: Ready) {
+    ///
+    /// A leader may instead hand `ready`'s entries (and a hard state that only moves the commit
+    /// index) to a background writer and send, apply and advance at once, with `persisted:
+    /// false`; it then reports the write with ``persisted(through:term:)``. Only a leader's
+    /// `Ready` whose hard state keeps the durable term and vote, without a snapshot, and whose
+    /// messages are a leader's (appends, heartbeats, snapshot chunks, `timeoutNow`, read
+    /// answers) may be handled so; everything else must be durable before its messages leave,
+    /// and after any earlier background write (docs/raft.md, "Ready contract").
+    public mutating func advance(_ ready: Ready, persisted: Bool = true) {
         if let snapshot = ready.snapshot {
+            precondition(persisted, "a snapshot must be durable before advance")
             if snapshotToPersist == snapshot { snapshotToPersist = nil }
             log.applied = max(log.applied, snapshot.metadata.index)
             log.stableIndex = max(log.stableIndex, snapshot.metadata.index)
+            log.durableIndex = max(log.durableIndex, snapshot.metadata.index)
         }
         if let last = ready.entries.last, log.matchTerm(last.index, last.term) {
             log.stableIndex = max(log.stableIndex, last.index)
+            if persisted { log.durableIndex = max(log.durableIndex, last.index) }
         }
         if let last = ready.committedEntries.last {
             precondition(last.index <= log.committed, "applied \(last.index) beyond commit \(log.committed)")
             log.applied = max(log.applied, last.index)
         }
+        if persisted { leaderEntriesDurable() }
     }
+
+    /// Reports that a background write made this node's log durable through `index`, whose
+    /// entry has `term` (see ``advance(_:persisted:)``). Ignored if the log no longer holds
+    /// that entry (it was replaced after the write was handed over). Call it between
+    /// `Ready`s, never between ``ready()`` and ``advance(_:persisted:)``.
+    public mutating func persisted(through index: LogIndex, term: Term) {
+        guard index <= log.stableIndex, log.matchTerm(index, term) else { return }
+        log.durableIndex = max(log.durableIndex, index)
+        leaderEntriesDurable()
+    }
+
+    /// The highest index of this node's log known durable.
+    public var durableIndex: LogIndex { log.durableIndex }
 
     /// The current term.
     public var currentTerm: Term { term }

@@ -19,14 +19,24 @@ extension RaftNode {
         return LogPosition(index: entry.index, term: term)
     }
 
-    /// Appends entries of the current term to the leader's own log.
+    /// Appends entries of the current term to the leader's own log. The leader counts them
+    /// towards a quorum only once they are durable here (``leaderEntriesDurable()``): a
+    /// single-voter cluster commits when its write completes, not when it appends.
     mutating func appendAsLeader(_ entries: [Entry]) {
         log.append(entries)
         for entry in entries { uncommittedBytes += entry.data.count }
-        progress[id]?.match = log.lastIndex
         progress[id]?.next = log.lastIndex + 1
-        // A single-voter cluster commits as soon as it appends.
-        maybeCommit()
+    }
+
+    /// The leader's own log is durable through `log.durableIndex`: that is its match, and
+    /// may complete a quorum (Raft thesis §10.2.1: the leader's write runs in parallel with
+    /// its followers', and counts like theirs).
+    mutating func leaderEntriesDurable() {
+        guard role == .leader, var pr = progress[id], log.durableIndex > pr.match else { return }
+        pr.match = log.durableIndex
+        progress[id] = pr
+        let membership = configuration
+        if maybeCommit() && configuration != membership { broadcastAppend() }
     }
 
     /// Sends new entries to every member that can take them.

@@ -36,7 +36,7 @@ extension RaftNode {
     public mutating func compact(through index: LogIndex) {
         precondition(index <= latestSnapshot.metadata.index,
                      "compacting through \(index) beyond the latest snapshot at \(latestSnapshot.metadata.index)")
-        precondition(index <= log.stableIndex, "compacting through \(index), which is not durable yet")
+        precondition(index <= log.durableIndex, "compacting through \(index), which is not durable yet")
         guard index > log.snapshotIndex else { return }
         log.compact(through: index)
         // Keep the configuration in force at the new start and every later one.

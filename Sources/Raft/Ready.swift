@@ -29,6 +29,14 @@ public struct Ready: Sendable, Hashable {
     /// without one — a commit index lost in a crash is learned again from the leader — as
     /// long as a later sync covers it before anything written after it (docs/raft.md).
     public var mustSync = false
+    /// Whether a leader may write this `Ready`'s entries and hard state in the background —
+    /// send its messages, apply and ``RaftNode/advance(_:persisted:)`` with `persisted: false`
+    /// at once, and report the write later with ``RaftNode/persisted(through:term:)``. True
+    /// for a leader's `Ready` without a snapshot, whose hard state keeps the term and vote
+    /// last handed over, and whose messages are all ``Message/isLeaderTraffic``. The writes
+    /// must still happen in the order the `Ready`s came, and any other `Ready` must wait for
+    /// them before its own.
+    public var mayPersistInBackground = false
 
     public init(hardState: HardState? = nil, entries: [Entry] = [], snapshot: Snapshot? = nil,
                 messages: [Message] = [], committedEntries: [Entry] = [], readStates: [ReadState] = [],

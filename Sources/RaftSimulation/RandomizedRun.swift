@@ -38,6 +38,8 @@ public enum RandomizedRun {
         raft.checkQuorum = settings.chance(mix.checkQuorumShare)
         raft.preVote = settings.chance(mix.preVoteShare)
         var options = SimulationOptions(seed: seed, raft: raft, replayCommand: replayCommand)
+        // Half the runs write leaders' logs in the background, as the cluster's nodes do.
+        options.leaderWritesInBackground = settings.chance(0.5)
         options.network = mix.network
         options.snapshotEveryEntries = mix.snapshotEveryEntries
         options.snapshotRetainEntries = 2

@@ -23,6 +23,7 @@ extension Simulation {
         nodes[index].core = nil
         nodes[index].applied = nil
         nodes[index].crashPlan = nil
+        nodes[index].backgroundWrites = []  // never written
         nodes[index].storage.loseUnsyncedWrites()
         stats.crashes += 1
         trace.record(.crash(now, id, why))

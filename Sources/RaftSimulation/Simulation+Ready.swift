@@ -8,6 +8,14 @@ extension Simulation {
         while let core = nodes[index].core, core.hasReady {
             let ready = nodes[index].core!.ready()
             stats.steps += 1
+            if ready.mayPersistInBackground && ready.needsPersistence && options.leaderWritesInBackground {
+                try handInBackground(index, ready)
+                if nodes[index].core == nil { return }
+                continue
+            }
+            // Anything written in the background goes first, in order (the node loop waits
+            // for its writer the same way).
+            let flushed = try flushBackgroundWrites(index)
             if ready.needsPersistence, nodes[index].crashPlan == .beforePersist {
                 stats.crashesBeforePersist += 1
                 crashNow(index, why: CrashPoint.beforePersist.rawValue)
@@ -31,9 +39,57 @@ extension Simulation {
             }
             try apply(index, ready)
             nodes[index].core!.advance(ready)
+            if let flushed { nodes[index].core!.persisted(through: flushed.index, term: flushed.term) }
             try takeLocalSnapshotIfDue(index)
         }
         try checkNode(index)
+    }
+
+    // MARK: Background writes
+
+    /// A leader's `Ready` handled as the node loop does with its background writer: messages
+    /// sent and committed entries applied now, the write queued, `advance` told it is not
+    /// durable yet. The write completes later (``completeBackgroundWrites(_:)``) or is lost
+    /// in a crash.
+    mutating func handInBackground(_ index: Int, _ ready: Ready) throws {
+        for message in ready.messages {
+            try checkOutgoing(message, from: index)
+            send(message)
+        }
+        if nodes[index].crashPlan == .afterSend {
+            stats.crashesAfterSend += 1
+            crashNow(index, why: CrashPoint.afterSend.rawValue + " (its write still queued)")
+            return
+        }
+        try apply(index, ready)
+        nodes[index].core!.advance(ready, persisted: false)
+        nodes[index].backgroundWrites.append(ready)
+        stats.backgroundWrites += 1
+    }
+
+    /// Makes every queued background write of node `index` durable, in order; returns the
+    /// last entry written, for ``RaftNode/persisted(through:term:)`` once the caller may call
+    /// the core.
+    mutating func flushBackgroundWrites(_ index: Int) throws -> LogPosition? {
+        var last: LogPosition?
+        while !nodes[index].backgroundWrites.isEmpty {
+            let write = nodes[index].backgroundWrites.removeFirst()
+            try persist(index, write)
+            if let entry = write.entries.last { last = LogPosition(index: entry.index, term: entry.term) }
+        }
+        return last
+    }
+
+    /// The background writer of every node with queued writes finishes them (called between
+    /// ticks, with a seeded chance, so writes lag their sends by a varying time).
+    mutating func completeBackgroundWrites() throws {
+        for index in nodes.indices where nodes[index].core != nil && !nodes[index].backgroundWrites.isEmpty {
+            guard random.chance(0.5) else { continue }
+            if let last = try flushBackgroundWrites(index) {
+                nodes[index].core!.persisted(through: last.index, term: last.term)
+            }
+            try drain(index)
+        }
     }
 
     // MARK: Persist
@@ -249,6 +305,10 @@ extension Simulation {
               state.index >= nodes[index].lastLocalSnapshot + LogIndex(every),
               state.index > nodes[index].storage.snapshot.metadata.index
         else { return }
+        // As the node loop does: the log is durable before a snapshot is adopted and compacts it.
+        if let last = try flushBackgroundWrites(index) {
+            nodes[index].core!.persisted(through: last.index, term: last.term)
+        }
         let id = nodes[index].id
         let data = state.encoded(paddingBytes: options.snapshotPaddingBytes)
         let snapshot = nodes[index].core!.createSnapshot(at: state.index, data: data)

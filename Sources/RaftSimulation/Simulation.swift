@@ -17,6 +17,11 @@ public struct SimulationOptions: Sendable {
     public var snapshotRetainEntries = 4
     /// Filler bytes in every snapshot, so snapshots need several chunks.
     public var snapshotPaddingBytes = 0
+    /// Leaders write their `Ready`s in the background when the core allows it
+    /// (``Ready/mayPersistInBackground``), as the cluster's node loop does; the writes
+    /// complete at seeded later points or are lost in a crash. False: every `Ready` is
+    /// persisted before its messages leave.
+    public var leaderWritesInBackground = false
     /// Size of each client proposal in bytes.
     public var payloadBytes = 16
     /// The command that replays this run, printed with every failure.
@@ -56,6 +61,8 @@ public struct SimulationStats: Sendable, Hashable {
     public var crashesAfterPersist = 0
     public var crashesAfterSend = 0
     public var membershipChanges = 0
+    /// Leader `Ready`s whose write was handed to the background.
+    public var backgroundWrites = 0
     public var restarts = 0
     public var elections = 0
     public var snapshotsTaken = 0
@@ -80,6 +87,8 @@ public struct SimulatedNode {
     /// Shut down for good (removed from the cluster): never restarted.
     public internal(set) var retired = false
     var crashPlan: CrashPoint?
+    /// Leader `Ready`s handed to the background writer and not yet durable, oldest first.
+    var backgroundWrites: [Ready] = []
     var lastLocalSnapshot: LogIndex = 0
     var lastRole: Role = .follower
     var lastTerm: Term = 0
@@ -257,6 +266,7 @@ public struct Simulation {
         now = boundary
         tick += 1
         trace.record(.tick(tick))
+        try completeBackgroundWrites()
         for index in nodes.indices where nodes[index].core != nil {
             nodes[index].core!.tick()
             try drain(index)

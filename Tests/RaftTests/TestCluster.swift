@@ -76,7 +76,10 @@ struct TestCluster {
     @discardableResult
     mutating func deliverRound() -> Bool {
         processReadies()
-        if inFlight.isEmpty { return false }
+        // A node may have more to hand over after `advance` (a single voter commits once its
+        // write is reported durable there).
+        let moreReady = nodes.contains { !down.contains($0.key) && $0.value.hasReady }
+        if inFlight.isEmpty && !moreReady { return false }
         let batch = inFlight
         inFlight = []
         for message in batch where !down.contains(message.to) && !down.contains(message.from)
