@@ -30,7 +30,7 @@ extension XCTestCase {
     func runRandomized(_ mix: FaultMix, voters: Int, seeds defaultCount: Int,
                        file: StaticString = #filePath, line: UInt = #line, function: String = #function) {
         let test = "\(String(describing: type(of: self)))/\(function.replacingOccurrences(of: "()", with: ""))"
-        var ticks: UInt64 = 0, elections = 0, crashes = 0, inReady = 0, changes = 0, committed = 0, lost = 0, snapshots = 0, reads = 0, recovery = 0
+        var ticks: UInt64 = 0, elections = 0, crashes = 0, inReady = 0, changes = 0, committed = 0, lost = 0, snapshots = 0, reads = 0, recovery = 0, background = 0
         let seeds = SimulationEnvironment.seeds(default: defaultCount)
         for seed in seeds {
             do {
@@ -46,12 +46,13 @@ extension XCTestCase {
                 lost += report.stats.proposalsLost
                 snapshots += report.stats.snapshotsInstalled
                 reads += report.stats.readsServed
+                background += report.stats.backgroundWrites
                 recovery = max(recovery, report.ticksToRecover)
             } catch {
                 XCTFail("\(error)", file: file, line: line)
                 return
             }
         }
-        print("\(test) [\(mix.name), \(voters) voters]: \(seeds.count) seeds, \(ticks) ticks, \(elections) elections, \(crashes) crashes (\(inReady) inside Ready handling), \(changes) membership changes, \(committed) proposals committed, \(lost) lost, \(snapshots) snapshots installed, \(reads) reads served, slowest recovery \(recovery) ticks")
+        print("\(test) [\(mix.name), \(voters) voters]: \(seeds.count) seeds, \(ticks) ticks, \(elections) elections, \(crashes) crashes (\(inReady) inside Ready handling), \(changes) membership changes, \(committed) proposals committed, \(lost) lost, \(snapshots) snapshots installed, \(reads) reads served, \(background) leader writes in the background, slowest recovery \(recovery) ticks")
     }
 }

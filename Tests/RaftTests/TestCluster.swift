@@ -11,6 +11,10 @@ struct TestCluster {
     var cut: Set<[NodeID]> = []
     var down: Set<NodeID> = []
     var configs: [NodeID: RaftConfig] = [:]
+    /// Nodes that, while leading, hold their writes back (as a background writer would) until
+    /// ``completeWrites(_:)``: the `Ready`s whose durable part is not on "disk" yet.
+    var writesHeld: Set<NodeID> = []
+    var heldWrites: [NodeID: [Ready]] = [:]
 
     init(voters: [NodeID], preVote: Bool = true, checkQuorum: Bool = true, tweak: (inout RaftConfig) -> Void = { _ in }) {
         for id in voters {
@@ -41,18 +45,16 @@ struct TestCluster {
         for id in nodes.keys.sorted() where !down.contains(id) {
             guard nodes[id]!.hasReady else { continue }
             let rd = nodes[id]!.ready()
-            var state = durable[id]!
-            if let snapshot = rd.snapshot {
-                state.snapshot = snapshot
-                state.entries.removeAll()
+            if writesHeld.contains(id) && rd.mayPersistInBackground {
+                inFlight.append(contentsOf: rd.messages)
+                applied[id]!.append(contentsOf: rd.committedEntries)
+                readStates[id, default: []].append(contentsOf: rd.readStates)
+                if rd.needsPersistence { heldWrites[id, default: []].append(rd) }
+                nodes[id]!.advance(rd, persisted: false)
+                continue
             }
-            if let first = rd.entries.first {
-                let keep = Int(first.index - state.snapshot.metadata.index - 1)
-                state.entries.removeSubrange(keep...)
-                state.entries.append(contentsOf: rd.entries)
-            }
-            if let hs = rd.hardState { state.hardState = hs }
-            durable[id] = state
+            precondition(heldWrites[id, default: []].isEmpty, "node \(id) must complete its held writes first")
+            write(rd, to: id)
             inFlight.append(contentsOf: rd.messages)
             if let snapshot = rd.snapshot {
                 applied[id] = decodeApplied(snapshot.data)
@@ -61,6 +63,30 @@ struct TestCluster {
             readStates[id, default: []].append(contentsOf: rd.readStates)
             nodes[id]!.advance(rd)
         }
+    }
+
+    /// Writes the held-back writes of `id` to its "disk" and reports them to its core.
+    mutating func completeWrites(_ id: NodeID) {
+        let writes = heldWrites.removeValue(forKey: id) ?? []
+        for rd in writes { write(rd, to: id) }
+        if let last = writes.last(where: { !$0.entries.isEmpty })?.entries.last {
+            nodes[id]!.persisted(through: last.index, term: last.term)
+        }
+    }
+
+    private mutating func write(_ rd: Ready, to id: NodeID) {
+        var state = durable[id]!
+        if let snapshot = rd.snapshot {
+            state.snapshot = snapshot
+            state.entries.removeAll()
+        }
+        if let first = rd.entries.first {
+            let keep = Int(first.index - state.snapshot.metadata.index - 1)
+            state.entries.removeSubrange(keep...)
+            state.entries.append(contentsOf: rd.entries)
+        }
+        if let hs = rd.hardState { state.hardState = hs }
+        durable[id] = state
     }
 
     /// Delivers messages and processes readies until the cluster is quiet.
