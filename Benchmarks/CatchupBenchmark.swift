@@ -28,6 +28,9 @@ import Workflow
 /// `snapshot restore` seeds a data directory), and every entry is an engine transition of a
 /// random instance. With `--snapshot-every`, the follower then catches up from a snapshot
 /// of that whole state (tens of MB at 100,000 instances) rather than from a counter's few bytes.
+///
+/// `--leader-writes loop` makes the leader write its log on its node loop, as before
+/// background leader writes (`ClusterConfig.leaderWritesInBackground`); default `background`.
 func runCatchupBenchmark(_ arguments: [String]) throws {
     var entries = 100_000
     var entryBytes = 128
@@ -36,6 +39,7 @@ func runCatchupBenchmark(_ arguments: [String]) throws {
     var snapshotEvery = 10_000_000
     var engineInstances = 0
     var historyEntries = 10
+    var leaderWritesInBackground = true
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("orch-bench-catchup-\(getpid())").path
     var index = 0
     while index < arguments.count {
@@ -50,9 +54,12 @@ func runCatchupBenchmark(_ arguments: [String]) throws {
         case "--engine-instances": engineInstances = Int(value) ?? engineInstances
         case "--history": historyEntries = Int(value) ?? historyEntries
         case "--dir": directory = value
+        case "--leader-writes":
+            guard value == "background" || value == "loop" else { throw BenchmarkUsage("--leader-writes takes background or loop, not '\(value)'") }
+            leaderWritesInBackground = value == "background"
         default:
             throw BenchmarkUsage("unknown option \(flag) (known: --entries 100000 --entry-bytes 128 --proposers 16 "
-                                 + "--max-inflight-bytes 4194304 (0: unbounded) --snapshot-every N --engine-instances N --history 10 --dir PATH)")
+                                 + "--max-inflight-bytes 4194304 (0: unbounded) --snapshot-every N --engine-instances N --history 10 --leader-writes background|loop --dir PATH)")
         }
         index += 2
     }
@@ -64,15 +71,17 @@ func runCatchupBenchmark(_ arguments: [String]) throws {
     let what = engineInstances > 0 ? "engine transitions (state: \(engineInstances) instances, \(historyEntries) history entries each)"
         : "entries of \(entryBytes) B"
     print("catchup: 3 nodes in one process, WAL with fsync, TCP loopback; \(entries) \(what) committed while a follower is down,"
-          + " then it restarts under \(proposers) proposers; maxInflightBytes \(budget); snapshot every \(snapshotEvery) entries")
+          + " then it restarts under \(proposers) proposers; maxInflightBytes \(budget); snapshot every \(snapshotEvery) entries;"
+          + " leader writes \(leaderWritesInBackground ? "in the background" : "on the node loop")")
     print("command: swift run -c release orchestrator-bench catchup --entries \(entries) --entry-bytes \(entryBytes) --proposers \(proposers)"
           + " --max-inflight-bytes \(maxInflightBytes == Int.max ? 0 : maxInflightBytes) --snapshot-every \(snapshotEvery)"
-          + (engineInstances > 0 ? " --engine-instances \(engineInstances) --history \(historyEntries)" : ""))
+          + (engineInstances > 0 ? " --engine-instances \(engineInstances) --history \(historyEntries)" : "")
+          + " --leader-writes \(leaderWritesInBackground ? "background" : "loop")")
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<String?>(nil)
     let setup = CatchupSetup(directory: directory, entries: entries, entryBytes: entryBytes, proposers: proposers,
                              maxInflightBytes: maxInflightBytes, snapshotEvery: snapshotEvery, engineInstances: engineInstances,
-                             historyEntries: historyEntries)
+                             historyEntries: historyEntries, leaderWritesInBackground: leaderWritesInBackground)
     Task.detached {
         do {
             try await catchupBenchmark(setup)
@@ -95,6 +104,7 @@ private struct CatchupSetup: Sendable {
     var snapshotEvery: Int
     var engineInstances: Int
     var historyEntries: Int
+    var leaderWritesInBackground: Bool
 }
 
 /// The engine as a node's state machine, as `serve` runs it (Server's `EngineStateMachine`,
@@ -239,6 +249,7 @@ private func catchupNode(id: NodeID, setup: CatchupSetup, transport: TCPTranspor
     config.snapshotEveryEntries = setup.snapshotEvery
     config.requestTimeoutMillis = 30_000
     config.maxInflightBytes = setup.maxInflightBytes
+    config.leaderWritesInBackground = setup.leaderWritesInBackground
     let machine: any ReplicatedStateMachine = setup.engineInstances > 0 ? EngineMachine() : CountingMachine()
     let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
                                stateMachine: machine, addresses: addresses, eventLoop: loop)

@@ -20,6 +20,7 @@ func runClusterBenchmark(_ arguments: [String]) throws {
     var seconds = 5.0
     var entryBytes = 128
     var processes = false
+    var leaderWritesInBackground = true
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("orch-bench-cluster-\(getpid())").path
     var index = 0
     while index < arguments.count {
@@ -35,16 +36,20 @@ func runClusterBenchmark(_ arguments: [String]) throws {
         case "--seconds": seconds = Double(value) ?? seconds
         case "--entry-bytes": entryBytes = Int(value) ?? entryBytes
         case "--dir": directory = value
-        default: throw BenchmarkUsage("unknown option \(flag) (known: --proposers 1,16,256 --seconds 5 --entry-bytes 128 --dir PATH --processes)")
+        case "--leader-writes":
+            guard value == "background" || value == "loop" else { throw BenchmarkUsage("--leader-writes takes background or loop, not '\(value)'") }
+            leaderWritesInBackground = value == "background"
+        default: throw BenchmarkUsage("unknown option \(flag) (known: --proposers 1,16,256 --seconds 5 --entry-bytes 128 --dir PATH --processes --leader-writes background|loop)")
         }
         index += 2
     }
+    if processes && !leaderWritesInBackground { throw BenchmarkUsage("--leader-writes loop is for the in-process layout (without --processes)") }
     guard !proposerCounts.isEmpty, proposerCounts.allSatisfy({ $0 >= 1 }), seconds > 0, entryBytes >= 1 else {
         throw BenchmarkUsage("--proposers needs positive counts, --seconds and --entry-bytes positive values")
     }
     let layout = processes ? "3 processes" : "3 nodes in one process"
     print("cluster: \(layout), WAL with fsync, TCP loopback, \(entryBytes)-byte entries, \(seconds) s per level")
-    print("command: swift run -c release orchestrator-bench cluster --proposers \(proposerCounts.map(String.init).joined(separator: ",")) --seconds \(Int(seconds)) --entry-bytes \(entryBytes)\(processes ? " --processes" : "")")
+    print("command: swift run -c release orchestrator-bench cluster --proposers \(proposerCounts.map(String.init).joined(separator: ",")) --seconds \(Int(seconds)) --entry-bytes \(entryBytes)\(processes ? " --processes" : "") --leader-writes \(leaderWritesInBackground ? "background" : "loop")")
     let syncRate = rawSyncRate(directory: directory)
     let roundTrip = loopbackRoundTripMicros()
     print("raw fdatasync (4 KiB pwrite + fdatasync) on \(directory): \(Int(syncRate)) /s (\(String(format: "%.0f", 1e6 / max(syncRate, 1))) µs each)")
@@ -52,7 +57,8 @@ func runClusterBenchmark(_ arguments: [String]) throws {
                  roundTrip, 2 * (1e6 / max(syncRate, 1) + roundTrip) / 1000))
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<String?>(nil)
-    let run = BenchRun(directory: directory, proposerCounts: proposerCounts, seconds: seconds, entryBytes: entryBytes)
+    let run = BenchRun(directory: directory, proposerCounts: proposerCounts, seconds: seconds, entryBytes: entryBytes,
+                       leaderWritesInBackground: leaderWritesInBackground)
     Task.detached {
         do {
             if processes {
@@ -75,6 +81,8 @@ struct BenchRun: Sendable {
     var proposerCounts: [Int]
     var seconds: Double
     var entryBytes: Int
+    /// `ClusterConfig.leaderWritesInBackground` of the in-process nodes.
+    var leaderWritesInBackground = true
 }
 
 struct BenchmarkUsage: Error, CustomStringConvertible {
@@ -94,7 +102,9 @@ final class CountingMachine: ReplicatedStateMachine {
 }
 
 private func clusterBenchmark(_ run: BenchRun) async throws {
-    let cluster = try await LoopbackCluster.start(directory: run.directory) { _ in CountingMachine() }
+    let cluster = try await LoopbackCluster.start(directory: run.directory, leaderWritesInBackground: run.leaderWritesInBackground) { _ in
+        CountingMachine()
+    }
     let leader = try await cluster.leader()
     print("proposers  entries/s  p50 ms  p99 ms  p99.9 ms  max ms  errors  CPU µs/entry (3 nodes + proposers)")
     for proposers in run.proposerCounts {
@@ -116,7 +126,7 @@ struct LoopbackCluster: Sendable {
     /// Starts the nodes (an empty `directory` is created; an old one is removed first);
     /// `stateMachine` builds each node's replicated state machine. `tickMillis` 50 makes the
     /// first election quick; `serve` ticks every 100 ms (election after 10 ticks either way).
-    static func start(directory: String, tickMillis: Int = 50,
+    static func start(directory: String, tickMillis: Int = 50, leaderWritesInBackground: Bool = true,
                       stateMachine: (NodeID) -> any ReplicatedStateMachine) async throws -> LoopbackCluster {
         try? FileManager.default.removeItem(atPath: directory)
         let ids: [NodeID] = [1, 2, 3]
@@ -135,7 +145,8 @@ struct LoopbackCluster: Sendable {
         var nodes: [ClusterNode] = []
         for id in ids {
             nodes.append(try benchNode(id: id, directory: directory, transport: transports[id]!, addresses: addresses, electionTicks: 10,
-                                       eventLoop: loops[id]!, tickMillis: tickMillis, stateMachine: stateMachine(id)))
+                                       eventLoop: loops[id]!, tickMillis: tickMillis, stateMachine: stateMachine(id),
+                                       leaderWritesInBackground: leaderWritesInBackground))
         }
         return LoopbackCluster(nodes: nodes)
     }
@@ -158,7 +169,8 @@ struct LoopbackCluster: Sendable {
 /// state machine unless told otherwise, a short tick so the first election is quick.
 private func benchNode(id: NodeID, directory: String, transport: TCPTransport, addresses: [NodeID: MemberAddress],
                        electionTicks: Int, eventLoop: (any EventLoop)?, tickMillis: Int = 50,
-                       stateMachine: any ReplicatedStateMachine = CountingMachine()) throws -> ClusterNode {
+                       stateMachine: any ReplicatedStateMachine = CountingMachine(),
+                       leaderWritesInBackground: Bool = true) throws -> ClusterNode {
     try FileManager.default.createDirectory(atPath: "\(directory)/node-\(id)", withIntermediateDirectories: true)
     let store = try FileLogStore.open(directory: "\(directory)/node-\(id)")
     let persistence = try FilePersistence(store: store)
@@ -168,6 +180,7 @@ private func benchNode(id: NodeID, directory: String, transport: TCPTransport, a
     config.electionTicks = electionTicks
     config.snapshotEveryEntries = 100_000
     config.requestTimeoutMillis = 10_000
+    config.leaderWritesInBackground = leaderWritesInBackground
     let node = try ClusterNode(config: config, persistence: persistence, transport: transport,
                                stateMachine: stateMachine, addresses: addresses, eventLoop: eventLoop)
     node.start()
