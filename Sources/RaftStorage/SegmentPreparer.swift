@@ -38,6 +38,7 @@ final class SegmentPreparer {
         let path: String
         fileprivate let outcome = Mutex<Result<Prepared, StorageError>?>(nil)
         fileprivate let cancelled = Atomic<Bool>(false)
+        fileprivate let ownerWaiting = Atomic<Bool>(false)
 
         init(path: String) { self.path = path }
 
@@ -45,6 +46,8 @@ final class SegmentPreparer {
         /// at its next step and removes its file.
         var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
         var isFinished: Bool { outcome.withLock { $0 != nil } }
+        /// The store rolled before the file was ready and waits for it in ``SegmentPreparer/take()``.
+        var isOwnerWaiting: Bool { ownerWaiting.load(ordering: .acquiring) }
     }
 
     let directory: String
@@ -65,6 +68,9 @@ final class SegmentPreparer {
     /// A preparation was started and not taken yet (in flight, ready or failed).
     var isPending: Bool { current != nil }
 
+    /// The preparation started and not taken yet, for tests to watch.
+    var pending: Preparation? { current }
+
     /// Starts preparing the next file. At most one is pending.
     func start() {
         precondition(current == nil, "a segment file is already being prepared")
@@ -83,6 +89,7 @@ final class SegmentPreparer {
     func take() -> (outcome: Result<Prepared, StorageError>, waited: Bool)? {
         guard let preparation = current else { return nil }
         let waited = !preparation.isFinished
+        if waited { preparation.ownerWaiting.store(true, ordering: .releasing) }
         finishThread()
         current = nil
         return (preparation.outcome.withLock { $0 }!, waited)
