@@ -5,8 +5,9 @@ import Synchronization
 
 /// Creates the next segment file of a ``FileLogStore`` ahead of time, on a thread of its
 /// own, so a segment roll on the owner's thread (a node loop) is a `rename` and the writes
-/// and syncs a save makes anyway — not a `posix_fallocate` of 64 MiB and its sync, which
-/// took node-loop turns to 60–168 ms (docs/performance.md).
+/// and syncs a save makes anyway — not a `posix_fallocate` of 64 MiB and the sync that
+/// makes it durable, whose cost depends on the file system and how busy it is
+/// (docs/performance.md, "The segment roll, off the loop").
 ///
 /// At most one file is prepared at a time, under the fixed name ``fileName`` in the
 /// store's directory: created, preallocated to `segmentBytes` (when the options ask for
