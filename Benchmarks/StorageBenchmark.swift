@@ -13,12 +13,15 @@ import Glibc
 //    sequential write rate (1 MiB writes, one fdatasync at the end);
 // 2. FileLogStore.save at batch sizes 1, 16, 256, 4096 of 128-byte entries;
 // 3. recovery (open) of a log of N MB (default 1024), warm page cache and cold
-//    (pages dropped with posix_fadvise(DONTNEED)).
+//    (pages dropped with posix_fadvise(DONTNEED));
+// 4. `--only roll`: the latency of the saves that start a new 64 MiB segment, against the
+//    others (saves of 64 entries of 1 KiB, --roll-mb of log).
 
 private struct StorageBenchmarkOptions {
     var directory = "/tmp/orchestrator-storage-bench-\(getpid())"
     var quick = false
     var recoveryMB = 1024
+    var rollMB = 512
     var keep = false
     /// Run only these parts (raw, append, recovery); all when empty.
     var only: Set<String> = []
@@ -40,6 +43,9 @@ private struct StorageBenchmarkOptions {
                 guard let value = rest.popFirst().flatMap({ Int($0) }), value > 0 else { throw BenchUsage("--recovery-mb needs a positive number") }
                 recoveryMB = value
                 recoverySet = true
+            case "--roll-mb":
+                guard let value = rest.popFirst().flatMap({ Int($0) }), value > 0 else { throw BenchUsage("--roll-mb needs a positive number") }
+                rollMB = value
             case "--help", "-h":
                 throw BenchUsage("")
             default: throw BenchUsage("unknown option \(argument)")
@@ -58,7 +64,8 @@ struct BenchUsage: Error, CustomStringConvertible {
             + "  --dir PATH        where to write (default /tmp/orchestrator-storage-bench-<pid>; must be the disk you care about)\n"
             + "  --quick           shorter runs and a 128 MB recovery log\n"
             + "  --recovery-mb N   size of the log for the recovery measurement (default 1024)\n"
-            + "  --only PART       run only raw, append or recovery (repeatable)\n"
+            + "  --only PART       run only raw, append, recovery or roll (repeatable; roll runs only when named)\n"
+            + "  --roll-mb N       log written by the roll measurement (default 512: 7 segment rolls)\n"
             + "  --keep            leave the files behind"
     }
 }
@@ -152,7 +159,7 @@ private func makeEntries(from first: UInt64, count: Int, payload: [UInt8]) -> [S
 }
 
 /// Appends batches of 128-byte entries for about `duration` seconds.
-private func appendRate(directory: String, batch: Int, duration: Double) throws -> (saves: Double, entries: Double, megabytes: Double, p99Ms: Double, cpuMicrosPerSave: Double) {
+private func appendRate(directory: String, batch: Int, duration: Double) throws -> (saves: Double, entries: Double, megabytes: Double, p99Ms: Double, maxMs: Double, cpuMicrosPerSave: Double) {
     let path = directory + "/append-\(batch)"
     removeTree(path)
     let store = try FileLogStore.open(directory: path)
@@ -180,7 +187,34 @@ private func appendRate(directory: String, batch: Int, duration: Double) throws 
     let total = seconds(clock.now - start)
     latencies.sort()
     let entries = Double(saves * batch)
-    return (Double(saves) / total, entries / total, entries * 128 / total / 1e6, percentile(latencies, 0.99), cpu / Double(saves) * 1e6)
+    return (Double(saves) / total, entries / total, entries * 128 / total / 1e6, percentile(latencies, 0.99), latencies.last!, cpu / Double(saves) * 1e6)
+}
+
+/// Saves of 64 entries of 1 KiB (a node's batch under load) into default 64 MiB segments
+/// until about `megabytes` MB are written; the saves that started a new segment (a new
+/// `.wal` file appeared) are timed apart from the others.
+private func rollLatency(directory: String, megabytes: Int) throws -> (rolls: [Double], others: [Double]) {
+    let path = directory + "/roll"
+    removeTree(path)
+    let store = try FileLogStore.open(directory: path)
+    defer { store.close(); removeTree(path) }
+    func segmentFiles() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".wal") }.count }
+    var template = makeEntries(from: 1, count: 64, payload: [UInt8](repeating: 0x33, count: 1024))
+    var next: UInt64 = 1
+    var segments = segmentFiles()
+    var rolls: [Double] = [], others: [Double] = []
+    let clock = ContinuousClock()
+    while next * 1056 < UInt64(megabytes) * 1_000_000 {
+        for k in template.indices { template[k].index = next + UInt64(k) }
+        let t0 = clock.now
+        try store.save(hardState: StoredHardState(term: 1, vote: 1, commit: next - 1), entries: template)
+        let ms = seconds(clock.now - t0) * 1000
+        next += UInt64(template.count)
+        let now = segmentFiles()
+        if now != segments { rolls.append(ms) } else { others.append(ms) }
+        segments = now
+    }
+    return (rolls, others.sorted())
 }
 
 /// Writes a log of about `megabytes` MB, then times `open` warm and cold.
@@ -249,7 +283,7 @@ func runStorageBenchmark(_ arguments: [String]) throws {
     let batchBytes = 4096 * 160
     var rawSmall: [Double] = [], walSmall: [Double] = [], rawBig: [Double] = [], walBig: [Double] = []
     var rawBigCPU: [Double] = []
-    var results: [Int: (saves: Double, entries: Double, megabytes: Double, p99Ms: Double, cpuMicrosPerSave: Double)] = [:]
+    var results: [Int: (saves: Double, entries: Double, megabytes: Double, p99Ms: Double, maxMs: Double, cpuMicrosPerSave: Double)] = [:]
     var sequential: Double? = nil
     if wanted("raw") || wanted("append") {
         sequential = try sequentialWriteRate(directory: options.directory, megabytes: options.quick ? 128 : 512)
@@ -272,12 +306,20 @@ func runStorageBenchmark(_ arguments: [String]) throws {
     }
     if wanted("append") {
         print("appends of 128-byte entries (one save = one fdatasync, with a hard state), last round for 1 and 4096:")
-        print("  batch      saves/s    entries/s   payload MB/s   p99 ms   CPU us/save")
+        print("  batch      saves/s    entries/s   payload MB/s   p99 ms   max ms   CPU us/save")
         for batch in [1, 16, 256, 4096] {
             let r = try results[batch] ?? appendRate(directory: options.directory, batch: batch, duration: options.quick ? 1 : 3)
             results[batch] = r
-            print(String(format: "  %5d   %10.0f   %10.0f   %12.1f   %6.2f   %11.0f", batch, r.saves, r.entries, r.megabytes, r.p99Ms, r.cpuMicrosPerSave))
+            print(String(format: "  %5d   %10.0f   %10.0f   %12.1f   %6.2f   %6.2f   %11.0f", batch, r.saves, r.entries, r.megabytes, r.p99Ms, r.maxMs, r.cpuMicrosPerSave))
         }
+    }
+
+    if options.only.contains("roll") {
+        let r = try rollLatency(directory: options.directory, megabytes: options.rollMB)
+        print(String(format: "segment rolls (64 x 1 KiB entries per save, 64 MiB segments, %d MB): %d rolls, save ms: %@",
+                     options.rollMB, r.rolls.count, r.rolls.map { String(format: "%.1f", $0) }.joined(separator: " ")))
+        print(String(format: "  other saves: %d, p50 %.2f ms, p99 %.2f ms, max %.1f ms", r.others.count,
+                     percentile(r.others, 0.5), percentile(r.others, 0.99), r.others.last ?? 0))
     }
 
     var recoveryMBs: (warm: Double, cold: Double, cpu: Double)? = nil

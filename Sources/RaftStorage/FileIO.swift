@@ -23,6 +23,13 @@ final class FileDescriptor {
         self.path = path
     }
 
+    /// Takes over `fd`, an open descriptor of the file now at `path` (closed by this object).
+    init(adopting fd: Int32, path: String) {
+        precondition(fd >= 0, "adopting an invalid file descriptor")
+        self.fd = fd
+        self.path = path
+    }
+
     deinit { close() }
 
     func close() {

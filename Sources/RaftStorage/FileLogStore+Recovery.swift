@@ -33,6 +33,9 @@ extension FileLogStore {
         let names = try FileSystem.list(directory)
         for name in names where name.hasSuffix(".tmp") {
             try FileSystem.remove(path(name))
+            // A segment file prepared ahead of a roll that never came is there after every
+            // crash; it never held a record, so that is not worth a warning.
+            if name == SegmentPreparer.fileName { continue }
             recoveryWarnings.append(StorageWarning(file: path(name), offset: nil, message: "removed an unfinished temporary file"))
         }
         try recoverSnapshots(names)

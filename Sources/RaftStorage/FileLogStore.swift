@@ -48,6 +48,14 @@ public final class FileLogStore: RaftLogStore {
     /// Deletes compacted segments and snapshots past retention on its own thread, so
     /// `compact` and `adoptSnapshotFile` never wait for an unlink or a directory sync.
     let reclaimer: FileReclaimer
+    /// Creates the next segment file ahead of time on its own thread, so a roll takes it
+    /// with a `rename` instead of a `posix_fallocate` and its sync (docs/storage.md,
+    /// "Segment roll"). Started once recovery is done.
+    let preparer: SegmentPreparer
+    /// Segments made from a prepared file (every roll after `open`, unless it failed).
+    var segmentsFromPreparedFiles = 0
+    /// Of those, rolls that had to wait for the preparation to finish.
+    var rollsWaitingForPreparation = 0
     /// Read-ahead buffer for entries read from disk.
     var readSeq: UInt64 = .max
     var readOffset: UInt64 = 0
@@ -64,6 +72,8 @@ public final class FileLogStore: RaftLogStore {
         self.lock = lock
         self.cache = EntryCache(bytesMax: options.cacheBytesMax)
         self.reclaimer = FileReclaimer(directory: directory)
+        self.preparer = SegmentPreparer(
+            directory: directory, preallocateBytes: options.preallocateSegments ? UInt64(options.segmentBytes) : 0)
     }
 
     /// Opens (creating if needed) the store in `directory` and recovers it: torn tails are
@@ -79,6 +89,7 @@ public final class FileLogStore: RaftLogStore {
             store.close()
             throw error
         }
+        store.preparer.start()
         return store
     }
 
@@ -88,6 +99,9 @@ public final class FileLogStore: RaftLogStore {
         // Deletions still queued finish first: a store opened on this directory next must
         // not see files vanish under it.
         reclaimer.waitUntilIdle()
+        // A preparation in flight finishes its current step; its file is removed (recovery
+        // would remove it too).
+        preparer.cancel()
         if unsyncedTail, let active = segments.last {
             // A clean stop keeps the last unsynced commit index too.
             try? sync(active.file)
@@ -101,6 +115,7 @@ public final class FileLogStore: RaftLogStore {
 
     deinit {
         reclaimer.waitUntilIdle()
+        preparer.cancel()
         for segment in segments { segment.file.close() }
         lock.release()
     }
@@ -232,6 +247,10 @@ public final class FileLogStore: RaftLogStore {
     /// Creates the next segment with `contents` (header, segment-start record, maybe a
     /// batch), makes it durable (file and directory) and makes it the active one. The
     /// previous active segment is sealed: its preallocated tail is cut off.
+    ///
+    /// After `open` the file is the one the preparer made ready (waiting for it if it is
+    /// still being made), renamed to the segment's name; then the next one is started.
+    /// During recovery (no preparation yet) it is created here.
     @discardableResult
     func createSegment(seq: UInt64, firstIndex: UInt64, contents: [UInt8]) throws -> Segment {
         // An unsynced write at the end of the active segment must be durable before any
@@ -245,10 +264,27 @@ public final class FileLogStore: RaftLogStore {
             previous.allocated = previous.size
         }
         let name = WALFormat.segmentFileName(seq: seq, firstIndex: firstIndex)
-        let file = try FileDescriptor(path: path(name), flags: O_RDWR | O_CREAT | O_EXCL)
+        let file: FileDescriptor
         var allocated: UInt64 = 0
-        if options.preallocateSegments, try file.preallocate(size: UInt64(options.segmentBytes)) {
-            allocated = UInt64(options.segmentBytes)
+        let fromPreparer = preparer.isPending
+        if let taken = preparer.take() {
+            let prepared = try taken.outcome.get()
+            let temporary = FileDescriptor(adopting: prepared.fd, path: prepared.path)
+            // Renamed before the write: the data sync below then commits the new name with
+            // the file's first records (one journal commit on ext4), and the directory sync
+            // after it finds little left to do. The name must be durable before this save
+            // returns — recovery removes a file still under the temporary name — hence that
+            // directory sync (docs/storage.md, "Segment roll").
+            try FileSystem.rename(prepared.path, to: path(name))
+            file = FileDescriptor(adopting: temporary.release(), path: path(name))
+            allocated = prepared.allocatedBytes
+            segmentsFromPreparedFiles += 1
+            if taken.waited { rollsWaitingForPreparation += 1 }
+        } else {
+            file = try FileDescriptor(path: path(name), flags: O_RDWR | O_CREAT | O_EXCL)
+            if options.preallocateSegments, try file.preallocate(size: UInt64(options.segmentBytes)) {
+                allocated = UInt64(options.segmentBytes)
+            }
         }
         let segment = Segment(seq: seq, firstIndex: firstIndex, name: name, file: file, size: 0, allocated: allocated)
         segments.append(segment)
@@ -257,6 +293,8 @@ public final class FileLogStore: RaftLogStore {
         try syncDirectory()
         segment.size = UInt64(contents.count)
         segment.allocated = max(segment.allocated, segment.size)
+        // The next file is made while this segment fills.
+        if fromPreparer { preparer.start() }
         return segment
     }
 

@@ -64,10 +64,7 @@ final class FileReclaimer: Sendable {
             return true
         }
         guard start else { return }
-        if !Self.detachThread({
-            Self.lowerThreadPriority()
-            self.work()
-        }) {
+        if !BackgroundThread.detach({ self.work() }) {
             work()  // no thread to be had: do it here rather than never
         }
     }
@@ -119,33 +116,5 @@ final class FileReclaimer: Sendable {
             try beforeDeleting.withLock { $0 }?(path)
             try FileSystem.remove(path)
         }
-    }
-
-    /// Runs `body` on a new detached thread (this target uses no Foundation). Returns false
-    /// when no thread could be created.
-    private static func detachThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-        final class Box {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        let box = Unmanaged.passRetained(Box(body))
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box.toOpaque())
-        guard created == 0 else {
-            box.release()
-            return false
-        }
-        pthread_detach(thread)
-        return true
-    }
-
-    /// Background work should not take the CPU from the loop that owns the store.
-    private static func lowerThreadPriority() {
-        #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // who 0: this thread only, on Linux
-        #endif
     }
 }
