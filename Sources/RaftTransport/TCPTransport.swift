@@ -399,7 +399,15 @@ final class MessageInbox: Sendable {
     /// slower without bound.)
     private let receiver = Mutex<MessageReceiver?>(nil)
     /// Told the sender of every delivered batch (the transport notes its link heard from it).
-    private let onHeard = Mutex<(@Sendable (NodeID) -> Void)?>(nil)
+    /// Boxed for the same reason as `receiver`: a bare closure in the `Mutex` gained one
+    /// reabstraction thunk per delivery (after a day at idle a tick's heartbeat answers cost
+    /// the node loop ~10 ms walking the chain).
+    private let onHeard = Mutex<HeardCallback?>(nil)
+
+    private final class HeardCallback: Sendable {
+        let call: @Sendable (NodeID) -> Void
+        init(_ call: @escaping @Sendable (NodeID) -> Void) { self.call = call }
+    }
 
     init(continuation: AsyncStream<Message>.Continuation, counters: TransportCounters) {
         self.continuation = continuation
@@ -411,14 +419,14 @@ final class MessageInbox: Sendable {
     }
 
     func setOnHeard(_ onHeard: @escaping @Sendable (NodeID) -> Void) {
-        self.onHeard.withLock { $0 = onHeard }
+        self.onHeard.withLock { $0 = HeardCallback(onHeard) }
     }
 
     func deliver(_ messages: [Message]) {
         guard !messages.isEmpty else { return }
         counters.messagesReceived.add(messages.count)
         // The peer hears us: our connection to it is alive (see `Options.deadPeerTimeout`).
-        onHeard.withLock { $0 }?(messages[0].from)
+        onHeard.withLock { $0 }?.call(messages[0].from)
         if let receiver = receiver.withLock({ $0 }) {
             receiver.receive(messages)
             return
