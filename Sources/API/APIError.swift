@@ -48,10 +48,15 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
     var body: JSONValue { Views.error(code: code, message: message, details: details) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(status: status, body, headers: headers)
+    }
+
+    /// The answer's headers beside the body's: `Retry-After`, `WWW-Authenticate`.
+    var headers: HTTPFields {
         var headers = HTTPFields()
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="orchestrator""# }
-        return JSONResponse.make(status: status, body, headers: headers)
+        return headers
     }
 
     // MARK: Common errors
@@ -141,10 +146,15 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
 /// Responses with a JSON body.
 enum JSONResponse {
     static func make(status: HTTPResponse.Status = .ok, _ body: JSONValue, headers: HTTPFields = HTTPFields()) -> Response {
-        var bytes = JSONWriter.bytes(body)
-        bytes.append(0x0A)
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes(body))))
+    }
+
+    /// The body's bytes: the JSON text and a newline.
+    static func bytes(_ body: JSONValue) -> [UInt8] {
+        var bytes = JSONWriter.bytes(body)
+        bytes.append(0x0A)
+        return bytes
     }
 }

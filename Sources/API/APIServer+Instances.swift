@@ -45,9 +45,25 @@ extension APIServer {
 
     /// `POST /v1/instances/{id}/transitions` `{transition?, to?, expect?, data?, request_id?}`
     /// → 200 `{id, transition, from, to, state, revision, index}`.
+    ///
+    /// On the leader the same request is usually answered by `TransitionFastPath` before it
+    /// reaches the router; both take the same steps: `transitionRequest`, then
+    /// `transitionAnswer`.
     func transition(_ request: Request, _ context: BasicRequestContext, _ caller: Caller) async throws -> Response {
         let id = try Self.pathID(context)
         let body = try await readBody(request)
+        let command = try transitionRequest(instance: id, body: body, headerRequestID: request.headers[Forwarder.requestIDHeader],
+                                            caller: caller)
+        if let leader = forwardTarget(request) {
+            return try await forwarder.forward(request, body: body, to: leader, requestID: command.requestID,
+                                               node: consensus.health().node)
+        }
+        return JSONResponse.make(try transitionAnswer(await propose(.transition(command)).outcome))
+    }
+
+    /// The transition a request body asks for (`instance` is the path's id, already checked),
+    /// or the 400 that names the field at fault.
+    func transitionRequest(instance: String, body: [UInt8], headerRequestID: String?, caller: Caller) throws -> TransitionRequest {
         let fields = try Self.object(body)
         try fields.onlyFields(["transition", "to", "expect", "data", "request_id"])
         let name = try fields.string("transition")
@@ -62,20 +78,17 @@ extension APIServer {
         }
         let expect = try fields.string("expect")
         let data = try fields.object("data")
-        let requestID = try requestID(body: fields.string("request_id"), request: request)
-        if let leader = forwardTarget(request) {
-            return try await forwarder.forward(request, body: body, to: leader, requestID: requestID, node: consensus.health().node)
-        }
-        let command = Command.transition(TransitionRequest(instance: id, name: name, to: to, expect: expect, dataPatch: data,
-                                                           requestID: requestID, actor: caller.tokenID))
-        let outcome = try await propose(command).outcome
+        let requestID = try requestID(body: fields.string("request_id"), header: headerRequestID)
+        return TransitionRequest(instance: instance, name: name, to: to, expect: expect, dataPatch: data,
+                                 requestID: requestID, actor: caller.tokenID)
+    }
+
+    /// The 200 body for a committed transition, or the error its outcome means.
+    func transitionAnswer(_ outcome: Outcome) throws(APIError) -> JSONValue {
         switch outcome {
-        case .transitioned(let moved):
-            return JSONResponse.make(Views.transitioned(moved))
-        case .rejected(let rejection):
-            throw APIError.rejected(rejection)
-        default:
-            throw unexpected(outcome)
+        case .transitioned(let moved): return Views.transitioned(moved)
+        case .rejected(let rejection): throw APIError.rejected(rejection)
+        default: throw unexpected(outcome)
         }
     }
 

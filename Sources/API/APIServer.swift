@@ -183,8 +183,13 @@ public final class APIServer: Sendable {
 
     /// The request id: the body's `request_id`, else the `X-Request-Id` header (set by a
     /// forwarding follower or a client), else a fresh one.
-    func requestID(body: String?, request: Request) throws -> String {
-        let id = body ?? request.headers[Forwarder.requestIDHeader] ?? ("r-" + UUID().uuidString.lowercased())
+    func requestID(body: String?, request: Request) throws(APIError) -> String {
+        try requestID(body: body, header: request.headers[Forwarder.requestIDHeader])
+    }
+
+    /// ``requestID(body:request:)`` given the header's value.
+    func requestID(body: String?, header: String?) throws(APIError) -> String {
+        let id = body ?? header ?? ("r-" + UUID().uuidString.lowercased())
         guard EngineLimits.isValidID(id) else {
             throw APIError.invalidField("request_id", Self.idRule(id))
         }
@@ -205,12 +210,18 @@ public final class APIServer: Sendable {
         do {
             return try await consensus.propose(command)
         } catch {
-            if case .outcomeUnknown = error {
-                logger.warning("proposal outcome unknown", metadata: ["request_id": .string(command.requestID ?? "-"),
-                                                                     "error": .string(error.description)])
-            }
-            throw APIError.consensus(error, requestID: command.requestID)
+            throw proposalFailed(command, error)
         }
+    }
+
+    /// The answer for a proposal that failed (an unknown outcome is logged: an operator
+    /// may need to know which request id to look for).
+    func proposalFailed(_ command: Command, _ error: ConsensusError) -> APIError {
+        if case .outcomeUnknown = error {
+            logger.warning("proposal outcome unknown", metadata: ["request_id": .string(command.requestID ?? "-"),
+                                                                 "error": .string(error.description)])
+        }
+        return APIError.consensus(error, requestID: command.requestID)
     }
 
     /// Waits for a linearizable read point unless `?stale=true`.
@@ -234,8 +245,12 @@ public final class APIServer: Sendable {
     }
 
     /// A path id checked against `[A-Za-z0-9._:-]{1,128}`.
-    static func pathID(_ context: BasicRequestContext, _ name: String = "id") throws -> String {
-        let id = context.parameters.get(name) ?? ""
+    static func pathID(_ context: BasicRequestContext, _ name: String = "id") throws(APIError) -> String {
+        try checkedID(context.parameters.get(name) ?? "", name)
+    }
+
+    /// `id` when it is a valid id, else the 400 naming `name`.
+    static func checkedID(_ id: String, _ name: String = "id") throws(APIError) -> String {
         guard EngineLimits.isValidID(id) else { throw APIError.invalidField(name, idRule(id)) }
         return id
     }

@@ -36,8 +36,13 @@ struct Authenticator: Sendable {
     /// The caller of `request`, if it may do what `required` allows: 401 without a usable
     /// token, 403 when the token's role is too small.
     func authorize(_ request: Request, _ required: TokenRole) throws(APIError) -> Caller {
+        try authorize(request.headers, required)
+    }
+
+    /// ``authorize(_:_:)`` given the request's headers.
+    func authorize(_ headers: HTTPFields, _ required: TokenRole) throws(APIError) -> Caller {
         guard requireTokens || engine.authenticationEnabled else { return .anonymous }
-        guard let header = request.headers[.authorization] else {
+        guard let header = headers[.authorization] else {
             throw Self.unauthenticated("this request needs an API token: send 'Authorization: Bearer orch_…' "
                 + "(the CLI reads ORCHESTRATOR_TOKEN or --token-file)")
         }

@@ -109,11 +109,26 @@ public final class ClusterNode: Sendable {
     /// `.deposed`, `.dropped`, `.tooLarge`, `.shuttingDown` (all definitely not applied), or
     /// `.timedOut`, `.interrupted`, `.storageFailed` (the outcome is unknown).
     public func propose(_ command: [UInt8], fencedOn term: Term? = nil) async throws -> Proposed {
-        guard command.count <= commandBytesMax else { throw ClusterError.tooLarge(bytes: command.count, max: commandBytesMax) }
-        return try await withCheckedThrowingContinuation { continuation in
-            if !loop.post(.propose(Envelope.command(command).encoded, fence: term, continuation)) {
-                continuation.resume(throwing: ClusterError.shuttingDown)
-            }
+        try await withCheckedThrowingContinuation { continuation in
+            propose(command, fencedOn: term, reply: .continuation(continuation))
+        }
+    }
+
+    /// ``propose(_:fencedOn:)`` for a caller that is not a task: `completion` gets the same
+    /// result, called exactly once — on the node loop's thread once the proposal was taken
+    /// (so it must be short and never block), or on the caller's thread when it was refused
+    /// before reaching the loop (too large, shutting down).
+    public func propose(_ command: [UInt8], fencedOn term: Term? = nil,
+                        completion: @escaping @Sendable (Result<Proposed, any Error>) -> Void) {
+        propose(command, fencedOn: term, reply: .callback(completion))
+    }
+
+    private func propose(_ command: [UInt8], fencedOn term: Term?, reply: ProposalReply) {
+        guard command.count <= commandBytesMax else {
+            return reply.resume(throwing: ClusterError.tooLarge(bytes: command.count, max: commandBytesMax))
+        }
+        if !loop.post(.propose(Envelope.command(command).encoded, fence: term, reply)) {
+            reply.resume(throwing: ClusterError.shuttingDown)
         }
     }
 
@@ -148,7 +163,7 @@ public final class ClusterNode: Sendable {
         announced[node] = address
         for (member, memberAddress) in announced.sorted(by: { $0.key < $1.key }) {
             _ = try await withCheckedThrowingContinuation { continuation in
-                if !loop.post(.propose(Envelope.address(member, memberAddress).encoded, fence: nil, continuation)) {
+                if !loop.post(.propose(Envelope.address(member, memberAddress).encoded, fence: nil, .continuation(continuation))) {
                     continuation.resume(throwing: ClusterError.shuttingDown)
                 }
             }
@@ -159,7 +174,7 @@ public final class ClusterNode: Sendable {
     /// Proposes one membership change; returns once it is committed (and so in force).
     public func changeMembership(_ change: ConfigChange) async throws {
         _ = try await withCheckedThrowingContinuation { continuation in
-            if !loop.post(.membership(change, continuation)) { continuation.resume(throwing: ClusterError.shuttingDown) }
+            if !loop.post(.membership(change, .continuation(continuation))) { continuation.resume(throwing: ClusterError.shuttingDown) }
         }
     }
 

@@ -86,7 +86,7 @@ final class NodeLoop: @unchecked Sendable {
     struct PendingProposal {
         var term: Term
         var deadline: UInt64
-        var continuation: CheckedContinuation<Proposed, any Error>
+        var reply: ProposalReply
     }
 
     struct PendingRead {
@@ -319,26 +319,26 @@ final class NodeLoop: @unchecked Sendable {
 
     private func handle(_ event: NodeEvent) {
         switch event {
-        case .propose(let data, let fence, let continuation):
+        case .propose(let data, let fence, let reply):
             if let fence, raft.currentRole != .leader || raft.currentTerm != fence {
-                continuation.resume(throwing: ClusterError.deposed(term: fence, currentTerm: raft.currentTerm))
+                reply.resume(throwing: ClusterError.deposed(term: fence, currentTerm: raft.currentTerm))
                 return
             }
             do {
                 let position = try raft.propose(data)
                 metrics.proposals.increment()
                 pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
-                                                                   continuation: continuation)
+                                                                   reply: reply)
             } catch {
-                refuseProposal(continuation, error)
+                refuseProposal(reply, error)
             }
-        case .membership(let change, let continuation):
+        case .membership(let change, let reply):
             do {
                 let position = try raft.proposeConfigChange(change)
                 pendingProposals[position.index] = PendingProposal(term: position.term, deadline: Self.nowNanos() + requestTimeoutNanos,
-                                                                   continuation: continuation)
+                                                                   reply: reply)
             } catch {
-                refuseProposal(continuation, error)
+                refuseProposal(reply, error)
             }
         case .read(let continuation):
             guard raft.currentLeader != 0 else {
@@ -376,17 +376,17 @@ final class NodeLoop: @unchecked Sendable {
 
     /// A proposal the core refused to append. `notLeader` is routing, not failure (the API
     /// forwards the write to the leader), so only the other refusals count as failed.
-    private func refuseProposal(_ continuation: CheckedContinuation<Proposed, any Error>, _ error: ProposalError) {
+    private func refuseProposal(_ reply: ProposalReply, _ error: ProposalError) {
         let clusterError = Self.clusterError(error)
         if case .notLeader = clusterError {} else { metrics.proposalsFailed.increment() }
-        continuation.resume(throwing: clusterError)
+        reply.resume(throwing: clusterError)
     }
 
     /// A proposal taken by this node that will not be answered with its outcome (dropped by a
     /// leader change, timed out, lost to a snapshot, interrupted by a stop).
     private func failProposal(_ pending: PendingProposal, _ error: ClusterError) {
         metrics.proposalsFailed.increment()
-        pending.continuation.resume(throwing: error)
+        pending.reply.resume(throwing: error)
     }
 
     private static func clusterError(_ error: ProposalError) -> ClusterError {
@@ -536,7 +536,7 @@ final class NodeLoop: @unchecked Sendable {
         appliedSinceSnapshot += 1
         if let pending = pendingProposals.removeValue(forKey: entry.index) {
             if pending.term == entry.term {
-                pending.continuation.resume(returning: Proposed(index: entry.index, result: result))
+                pending.reply.resume(returning: Proposed(index: entry.index, result: result))
             } else {
                 failProposal(pending, .dropped)
             }

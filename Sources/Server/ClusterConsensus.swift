@@ -29,12 +29,28 @@ final class ClusterConsensus: Consensus {
         } catch {
             throw proposalError(error)
         }
+        return try committed(proposed).get()
+    }
+
+    /// No task in between: the node loop calls `completion` as it applies the entry.
+    func propose(_ command: Command, completion: @escaping @Sendable (Result<Committed, ConsensusError>) -> Void) {
+        let bytes = command.stamped(atMillis: clock.nowMillis).encoded()
+        node.propose(bytes, fencedOn: nil) { [self] result in
+            switch result {
+            case .success(let proposed): completion(committed(proposed))
+            case .failure(let error): completion(.failure(proposalError(error)))
+            }
+        }
+    }
+
+    /// The engine's answer in what the loop handed back.
+    private func committed(_ proposed: Proposed) -> Result<Committed, ConsensusError> {
         guard let applied = proposed.result as? Applied else {
             // The entry at this index was applied, but not by the engine: cannot happen for a
             // command envelope; reported as unknown rather than trapping.
-            throw .outcomeUnknown(reason: "index \(proposed.index) was applied without an engine outcome")
+            return .failure(.outcomeUnknown(reason: "index \(proposed.index) was applied without an engine outcome"))
         }
-        return Committed(index: proposed.index, outcome: applied.outcome)
+        return .success(Committed(index: proposed.index, outcome: applied.outcome))
     }
 
     func readBarrier() async throws(ConsensusError) {

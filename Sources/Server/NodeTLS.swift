@@ -50,11 +50,13 @@ struct NodeTLS: Sendable {
     /// The API's server: HTTP/1.1 under the listener's limits (`limiter`), plain or HTTPS
     /// through Hummingbird's `TLSChannel` with a configuration that presents the current
     /// certificate on every handshake (the head deadline then covers the handshake too).
-    func serverBuilder(limiter: HTTPConnectionLimiter) -> HTTPServerBuilder {
-        guard let api else { return .limitedHTTP1(limiter) }
+    func serverBuilder(limiter: HTTPConnectionLimiter, api server: APIServer) -> HTTPServerBuilder {
+        // Each connection gets its own transition fast path behind the HTTP codec.
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: server.fastPathHandlers())
+        guard let api else { return .limitedHTTP1(limiter, configuration: http) }
         let configuration = api.serverConfiguration(clientCA: apiClientCA)
         return HTTPServerBuilder { responder in
-            PlainHTTPRefusingChannel(base: try TLSChannel(LimitedHTTP1Channel(responder: responder, limiter: limiter),
+            PlainHTTPRefusingChannel(base: try TLSChannel(LimitedHTTP1Channel(responder: responder, limiter: limiter, configuration: http),
                                                           tlsConfiguration: configuration))
         }
     }

@@ -157,7 +157,7 @@ public final class OrchestratorServer: Sendable {
         // The listener's timeouts and connection limit (API/HTTPConnectionLimiter.swift).
         let limiter = HTTPConnectionLimiter(limits: config.httpLimits, node: config.nodeID, listener: "\(config.apiAddress)",
                                             logger: logger)
-        let app = Application(router: api.buildRouter(), server: tls.serverBuilder(limiter: limiter),
+        let app = Application(router: api.buildRouter(), server: tls.serverBuilder(limiter: limiter, api: api),
                               configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
                                                    serverName: "orchestrator"),
                               logger: logger)

@@ -34,6 +34,13 @@ public protocol Consensus: Sendable {
     /// With `fencedOn`, only while this node leads in that term.
     func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed
 
+    /// `propose(_:fencedOn:)` with no fence, for a caller that is not a task (the HTTP API's
+    /// transition fast path answers from its connection's event loop): `completion` gets the
+    /// same result, exactly once, on whichever thread learns it — the consensus loop's, in
+    /// `ClusterConsensus` — so it must be short and never block. The default runs the async
+    /// `propose` in a task.
+    func propose(_ command: Command, completion: @escaping @Sendable (Result<Committed, ConsensusError>) -> Void)
+
     /// Waits until a read on this node reflects every write committed before the call.
     func readBarrier() async throws(ConsensusError)
 
@@ -73,6 +80,16 @@ extension Consensus {
     /// Proposes `command` with no term fence (what the API does for clients).
     public func propose(_ command: Command) async throws(ConsensusError) -> Committed {
         try await propose(command, fencedOn: nil)
+    }
+
+    public func propose(_ command: Command, completion: @escaping @Sendable (Result<Committed, ConsensusError>) -> Void) {
+        Task {
+            do throws(ConsensusError) {
+                completion(.success(try await propose(command, fencedOn: nil)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
     }
 
     /// True while this node believes it leads.
