@@ -188,8 +188,13 @@ final class TransitionFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// After an answer: the requests that waited, a read that was held, a shutdown request.
     private func resume(context: ChannelHandlerContext) {
         if case .proposing = state { return }
-        while !waiting.isEmpty {
-            take(waiting.removeFirst(), context: context)
+        if !waiting.isEmpty {
+            while !waiting.isEmpty {
+                take(waiting.removeFirst(), context: context)
+                if case .proposing = state { break }
+            }
+            // What the router was handed is delivered to it at the end of a read.
+            context.fireChannelReadComplete()
             if case .proposing = state { return }
         }
         if readRequested, active {

@@ -24,9 +24,14 @@ struct Fixture {
                         clock: clock ?? consensus.clock)
     }
 
-    var application: some ApplicationProtocol {
-        Application(router: api.buildRouter())
+    /// The application as `serve` runs it: the router, and on live sockets the transition
+    /// fast path behind the HTTP codec (`fastPath: false` leaves every request to the router).
+    func application(fastPath: Bool = true) -> some ApplicationProtocol {
+        Application(router: api.buildRouter(),
+                    server: .http1(configuration: .init(additionalChannelHandlers: fastPath ? api.fastPathHandlers() : [])))
     }
+
+    var application: some ApplicationProtocol { application() }
 
     /// Runs `body` against the router in-process (no sockets).
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -35,9 +40,9 @@ struct Fixture {
     }
 
     /// Runs `body` against a live server on a free loopback port.
-    func live(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func live(fastPath: Bool = true, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         do {
-            try await application.test(.live, body)
+            try await application(fastPath: fastPath).test(.live, body)
         } catch {
             await api.shutdown()   // also on failure: a client left open traps in its deinit
             throw error

@@ -80,6 +80,24 @@ final class TwinConsensus: Consensus {
     }
 
     func propose(_ command: Command, fencedOn term: UInt64?) async throws(ConsensusError) -> Committed {
+        try apply(command)
+    }
+
+    /// How many proposals came with a completion (the HTTP fast path) rather than from a task.
+    var completionProposals: Int { completions.load(ordering: .relaxed) }
+    private let completions = Atomic(0)
+
+    /// Answers at once, on the caller's thread (the connection's event loop, for the fast path).
+    func propose(_ command: Command, completion: @escaping @Sendable (Result<Committed, ConsensusError>) -> Void) {
+        completions.add(1, ordering: .relaxed)
+        do throws(ConsensusError) {
+            completion(.success(try apply(command)))
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    private func apply(_ command: Command) throws(ConsensusError) -> Committed {
         let now = clock.nowMillis
         return try state.withLock { (state) throws(ConsensusError) -> Committed in
             switch state.behaviour {
