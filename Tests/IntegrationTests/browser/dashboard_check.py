@@ -65,6 +65,20 @@ def click(selector):
     wait_for("a click on " + selector, attempt)
 
 
+def type_and_submit(field_selector, text, submit_selector, url_part):
+    """Types into a form field and submits it, again if the view re-rendered under it (a
+    refetch replaces the form, and with it the element or what was typed)."""
+    def attempt():
+        field = driver.find_element(By.CSS_SELECTOR, field_selector)
+        field.clear()
+        field.send_keys(text)
+        if field.get_attribute("value") != text:
+            return False
+        driver.find_element(By.CSS_SELECTOR, submit_selector).click()
+        return url_part in driver.current_url
+    wait_for("%s submitted with %s" % (field_selector, text), attempt)
+
+
 def cli(*args):
     result = subprocess.run([config["binary"], *args, "--server", base], capture_output=True, text=True, timeout=20)
     if result.returncode != 0:
@@ -243,9 +257,7 @@ try:
     # before them all lists every instance.
     for since, expected in [("2099-01-01T00:00:00Z", "0 shown"), ("2000-01-01T01:00:00+01:00", "%d shown" % (config["total"] + 1))]:
         driver.get(base + "/ui/#/instances")
-        field = wait_for("the updated-since field", lambda: driver.find_element(By.CSS_SELECTOR, "#filters input[name=since]"))
-        field.send_keys(since)
-        click("#filters button[type=submit]")
+        type_and_submit("#filters input[name=since]", since, "#filters button[type=submit]", "since=")
         wait_for("%s updated since %s" % (expected, since),
                  lambda: "since=" in driver.current_url and text_of("#shown-count") == expected)
     print("updated since filters the instance list", flush=True)
