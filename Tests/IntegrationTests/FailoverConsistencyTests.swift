@@ -65,16 +65,8 @@ final class FailoverConsistencyTests: XCTestCase {
             var histories: [[String]] = []
             var entriesOnLeader: [[String: Any]] = []
             for id in [1, 2, 3] {
-                // Every page: a busy submitter can make more transitions than one page holds.
-                var entries: [[String: Any]] = []
-                var after: Int?
-                repeat {
-                    let query = after.map { "&after=\($0)" } ?? ""
-                    let (status, body) = try await cluster.request("GET", id, "/v1/instances/\(instance)/history?stale=true\(query)")
-                    XCTAssertEqual(status, 200)
-                    entries += body["entries"] as? [[String: Any]] ?? []
-                    after = body["next_after"] as? Int
-                } while after != nil
+                let entries = try await cluster.history(of: instance, on: id) ?? []
+                XCTAssertFalse(entries.isEmpty, "node \(id): history of \(instance)")
                 histories.append(entries.map { "\($0["index"] ?? "")|\($0["request_id"] ?? "")|\($0["to"] ?? "")" })
                 if id == leader { entriesOnLeader = entries }
             }

@@ -109,16 +109,8 @@ final class MembershipProcessTests: XCTestCase {
             var histories: [Int: [String]] = [:]
             var requestIDs: [String] = []
             for id in remaining {
-                // Every page: a busy submitter makes more transitions than one page holds.
-                var entries: [[String: Any]] = []
-                var after: Int?
-                repeat {
-                    let query = after.map { "&after=\($0)" } ?? ""
-                    let (status, body) = try await cluster.request("GET", id, "/v1/instances/\(instance)/history?stale=true\(query)")
-                    XCTAssertEqual(status, 200, "node \(id): \(body)")
-                    entries += body["entries"] as? [[String: Any]] ?? []
-                    after = body["next_after"] as? Int
-                } while after != nil
+                let entries = try await cluster.history(of: instance, on: id) ?? []
+                XCTAssertFalse(entries.isEmpty, "node \(id): history of \(instance)")
                 histories[id] = entries.map { "\($0["index"] ?? "")|\($0["request_id"] ?? "")|\($0["to"] ?? "")" }
                 if id == transferred { requestIDs = entries.compactMap { $0["request_id"] as? String } }
             }

@@ -248,6 +248,21 @@ final class ProcessCluster: @unchecked Sendable {
         try yaml.write(to: workflows.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    /// Every entry of an instance's history on node `id` (`?stale=true`, each page in turn
+    /// through `next_after`: a busy instance has more than one page); nil when a page is not 200.
+    func history(of instance: String, on id: Int) async throws -> [[String: Any]]? {
+        var entries: [[String: Any]] = []
+        var after: Int?
+        repeat {
+            let query = after.map { "&after=\($0)" } ?? ""
+            let (status, body) = try await request("GET", id, "/v1/instances/\(instance)/history?stale=true\(query)")
+            guard status == 200 else { return nil }
+            entries += body["entries"] as? [[String: Any]] ?? []
+            after = body["next_after"] as? Int
+        } while after != nil
+        return entries
+    }
+
     /// One HTTP request; the body is a JSON object (or nil).
     func request(_ method: String, _ id: Int, _ path: String, _ body: [String: Any]? = nil,
                  timeout: Double = 10) async throws -> (Int, [String: Any]) {
