@@ -58,6 +58,10 @@ final class NodeLoop: @unchecked Sendable {
 
     private var addresses: [NodeID: MemberAddress]
     private var pendingProposals: [LogIndex: PendingProposal] = [:]
+    /// Proposals held for `config.proposalBatchDelayMicros` to share an append round, in
+    /// arrival order, and the task that releases them (see ``holdForBatch(_:)``).
+    private var heldProposals: [NodeEvent] = []
+    private var heldRelease: Scheduled<Void>?
     private var pendingReads: [UInt64: PendingRead] = [:]
     /// Reads confirmed by a quorum, waiting for the local apply to reach their index.
     private var confirmedReads: [(index: LogIndex, continuation: CheckedContinuation<LogIndex, any Error>)] = []
@@ -236,8 +240,36 @@ final class NodeLoop: @unchecked Sendable {
 
     private func receive(_ event: NodeEvent) {
         guard running else { return refuse(event) }
+        if holdForBatch(event) { return }
         let start = Self.nowNanos()
         handle(event)
+        stepNanosThisTurn += Self.nowNanos() - start
+        scheduleAfterEvents()
+    }
+
+    /// Holds `event` back if it is a proposal to a leader that has proposals in flight (or
+    /// already holds some) and a batch delay is set; the first one held arms the release.
+    /// What is held is proposed, in order, when the delay ends — so every proposal that
+    /// arrives within it leaves in one append round (`ClusterConfig.proposalBatchDelayMicros`).
+    private func holdForBatch(_ event: NodeEvent) -> Bool {
+        guard config.proposalBatchDelayMicros > 0, case .propose = event, raft.currentRole == .leader,
+              !pendingProposals.isEmpty || !heldProposals.isEmpty else { return false }
+        heldProposals.append(event)
+        if heldRelease == nil {
+            heldRelease = eventLoop.scheduleTask(in: .microseconds(Int64(config.proposalBatchDelayMicros))) {
+                self.heldRelease = nil
+                self.releaseHeldProposals()
+            }
+        }
+        return true
+    }
+
+    private func releaseHeldProposals() {
+        guard running, !heldProposals.isEmpty else { return }
+        let held = heldProposals
+        heldProposals = []
+        let start = Self.nowNanos()
+        for event in held { handle(event) }
         stepNanosThisTurn += Self.nowNanos() - start
         scheduleAfterEvents()
     }
@@ -736,6 +768,13 @@ final class NodeLoop: @unchecked Sendable {
         confirmedReads = []
         pendingTransfer?.continuation.resume(throwing: error)
         pendingTransfer = nil
+        // Held proposals were never appended: they definitely did not apply.
+        heldRelease?.cancel()
+        heldRelease = nil
+        for event in heldProposals {
+            if case .propose(_, _, let reply) = event { reply.resume(throwing: error) }
+        }
+        heldProposals = []
     }
 
     /// Stops for good (shutdown or a storage failure): no more ticks, every pending

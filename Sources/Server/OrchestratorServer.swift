@@ -32,6 +32,8 @@ public final class OrchestratorServer: Sendable {
     let registry: PrometheusCollectorRegistry
     /// The API's HTTPS and Raft's mutual TLS, when configured (NodeTLS.swift).
     let tls: NodeTLS
+    /// The HTTP API's event loops; the node loop runs on the first.
+    let httpLoops: MultiThreadedEventLoopGroup
 
     /// Opens storage and builds every part. Errors are one-line ``ConfigError``s.
     /// - Parameter transport: the transport to use; by default a TCP transport on `config.raftAddress`.
@@ -81,10 +83,14 @@ public final class OrchestratorServer: Sendable {
         engine = ReplicatedEngine()
         let engineMetrics = EngineMetrics(node: config.nodeID, engine: engine)
         let peers = config.initialAddresses.filter { $0.key != config.nodeID }.mapValues(\.raft)
-        // The node loop and its Raft connections share one event-loop thread: a message goes
-        // from the socket into the core and an answer back out without a thread hand-off.
-        // (The HTTP API runs on the default event loops.) Lives as long as the process.
-        let raftLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        // The node loop, its Raft connections and the HTTP API share one event-loop thread
+        // (the first of `httpThreads`): a message goes from the socket into the core and an
+        // answer back out without a thread hand-off, and so does a transition from its
+        // request to its answer (docs/performance.md, "One thread per transition"). Lives
+        // as long as the process.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: config.httpThreads)
+        httpLoops = loops
+        let raftLoop = loops.next()
         var transportOptions = TCPTransport.Options()
         transportOptions.eventLoopGroup = raftLoop
         transportOptions.peerTLS = tls.peer
@@ -160,6 +166,7 @@ public final class OrchestratorServer: Sendable {
         let app = Application(router: api.buildRouter(), server: tls.serverBuilder(limiter: limiter, api: api),
                               configuration: .init(address: .hostname(config.apiAddress.host, port: config.apiAddress.port),
                                                    serverName: "orchestrator"),
+                              eventLoopGroupProvider: .shared(httpLoops),
                               logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: NodeService(node: node, api: api)),
@@ -177,6 +184,9 @@ public final class OrchestratorServer: Sendable {
         logger.info("serving", metadata: ["api": "\(config.apiScheme)://\(config.apiAddress)", "raft": "\(config.raftAddress)",
                                           "raft_tls": "\(tls.peer == nil ? "off" : "mutual")",
                                           "data": "\(config.inMemory ? "memory" : config.dataDirectory)"])
+        if config.batchDelayMicros > 0 {
+            logger.info("while leading, transitions that arrive with others in flight are held up to \(ServerConfig.spellBatchDelay(config.batchDelayMicros)) to share an append round (--batch-delay)")
+        }
         do {
             try await group.run()
         } catch {

@@ -32,6 +32,13 @@ public struct ServerConfig: Sendable, Equatable {
     public var requestTimeoutMillis = 5_000
     /// How long finished instances of workflows without `retention` are kept; nil: for good.
     public var defaultRetentionMillis: Int64?
+    /// How long the leader holds a proposal that arrives while others are in flight, to
+    /// batch it with what follows (`--batch-delay`; ``ClusterConfig/proposalBatchDelayMicros``).
+    public var batchDelayMicros = 0
+    /// Event-loop threads serving the HTTP API; the first is the node loop's own thread, so
+    /// with 1 (the default) a transition is read, proposed, answered and written on one
+    /// thread (`--http-threads`; docs/performance.md, "One thread per transition").
+    public var httpThreads = 1
     /// A file holding the bootstrap admin token (made when missing); implies `requireToken`.
     public var bootstrapTokenFile: String?
     /// Require an API token on every request (but the probes) from the start, also before
@@ -61,6 +68,36 @@ public struct ServerConfig: Sendable, Equatable {
             throw ConfigError("\(place): retention '\(text)' is not a duration such as 7d, 12h or 30m")
         }
         return duration.milliseconds
+    }
+
+    /// The longest `--batch-delay`.
+    public static let batchDelayMicrosMax = 20_000
+    /// The most `--http-threads`.
+    public static let httpThreadsMax = 256
+
+    /// Reads a batch delay such as `2ms`, `500us` or `0` (`--batch-delay`, `batch_delay`).
+    public static func parseBatchDelay(_ text: String, at place: String = "--batch-delay") throws(ConfigError) -> Int {
+        let problem = ConfigError("\(place): '\(text)' is not a delay between 0 and 20ms, such as 2ms, 500us or 0")
+        let (digits, scale): (Substring, Int) = if text.hasSuffix("us") { (text.dropLast(2), 1) }
+            else if text.hasSuffix("ms") { (text.dropLast(2), 1_000) }
+            else if text == "0" { ("0", 1) }
+            else { throw problem }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let amount = Int(digits),
+              amount <= batchDelayMicrosMax / scale else { throw problem }
+        return amount * scale
+    }
+
+    /// A batch delay as `--batch-delay` takes it: `2ms`, `500us`, `0`.
+    public static func spellBatchDelay(_ micros: Int) -> String {
+        micros == 0 ? "0" : micros % 1_000 == 0 ? "\(micros / 1_000)ms" : "\(micros)us"
+    }
+
+    /// Checks `--http-threads` (`http_threads`).
+    public static func parseHTTPThreads(_ value: Int, at place: String = "--http-threads") throws(ConfigError) -> Int {
+        guard (1...httpThreadsMax).contains(value) else {
+            throw ConfigError("\(place): \(value) threads is out of range: use 1 to \(httpThreadsMax)")
+        }
+        return value
     }
 
     /// Reads an HTTP listener timeout such as `10s` or `500ms` (`--http-header-timeout`, the
@@ -119,6 +156,7 @@ public struct ServerConfig: Sendable, Equatable {
         config.snapshotEveryEntries = snapshotEveryEntries
         config.snapshotTrailingEntries = snapshotTrailingEntries
         config.requestTimeoutMillis = requestTimeoutMillis
+        config.proposalBatchDelayMicros = batchDelayMicros
         config.randomSeed = UInt64(truncatingIfNeeded: clusterID.hashValue)
         return config
     }
@@ -196,6 +234,8 @@ extension ServerConfig {
             case "snapshot_trailing": snapshotTrailingEntries = try integer()
             case "request_timeout_ms": requestTimeoutMillis = try integer()
             case "retention": defaultRetentionMillis = try Self.parseRetention(try text(), at: at)
+            case "batch_delay": batchDelayMicros = try Self.parseBatchDelay(try text(), at: at)
+            case "http_threads": httpThreads = try Self.parseHTTPThreads(try integer(), at: at)
             case "bootstrap_token_file": bootstrapTokenFile = try text()
             case "require_token": requireToken = value.bool ?? false
             case "metrics_require_token": metricsRequireToken = value.bool ?? false
@@ -223,7 +263,7 @@ extension ServerConfig {
             default:
                 let known = ["node_id", "cluster_id", "data_dir", "api", "raft", "workflows", "plugins", "join", "tick_ms",
                              "election_ticks", "snapshot_every", "snapshot_trailing", "request_timeout_ms", "retention", "peers",
-                             "bootstrap_token_file", "require_token", "metrics_require_token", "insecure",
+                             "batch_delay", "http_threads", "bootstrap_token_file", "require_token", "metrics_require_token", "insecure",
                              "http_header_timeout", "http_body_timeout", "http_idle_timeout", "http_write_timeout", "http_max_connections",
                              "tls", "peer_tls"]
                 throw ConfigError("\(at): unknown setting '\(key)' (known: \(known.joined(separator: ", ")))")

@@ -59,6 +59,9 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Keep finished instances of workflows without their own `retention` this long (e.g. 7d); default: for good.")
     var retention: String?
 
+    @Option(name: .customLong("batch-delay"), help: ArgumentHelp("Passed to every node: hold a proposal that arrives while others are in flight up to this long (e.g. 2ms); default 0: off.", valueName: "delay"))
+    var batchDelay: String?
+
     @Flag(help: "Restart a node process that dies (after a second), instead of only saying how to.")
     var restart = false
 
@@ -75,6 +78,9 @@ struct Dev: AsyncParsableCommand {
         // As for `serve`: a workflows directory named on the command line must exist; the default may be absent.
         if let retention {
             do { _ = try ServerConfig.parseRetention(retention) } catch { throw ValidationError(error.description) }
+        }
+        if let batchDelay {
+            do { _ = try ServerConfig.parseBatchDelay(batchDelay) } catch { throw ValidationError(error.description) }
         }
         if workflows != "./workflows", !Self.isDirectory(workflows) {
             throw ValidationError("--workflows '\(workflows)' is not a directory")
@@ -113,6 +119,7 @@ struct Dev: AsyncParsableCommand {
             config.pluginsDirectory = plugins
             config.tickMillis = tickMillis
             config.defaultRetentionMillis = try retention.map { try ServerConfig.parseRetention($0) }
+            config.batchDelayMicros = try batchDelay.map { try ServerConfig.parseBatchDelay($0) } ?? 0
             if tls {
                 let node = TLSFile(CertificateFiles.nodeCertificatePath(in: certificatesDirectory, id: id), setting: "--tls-cert")
                 let key = TLSFile(CertificateFiles.nodeKeyPath(in: certificatesDirectory, id: id), setting: "--tls-key")
@@ -188,6 +195,7 @@ struct Dev: AsyncParsableCommand {
             if Self.isDirectory(config.workflowsDirectory) { arguments += ["--workflows", config.workflowsDirectory] }
             arguments += ["--plugins", config.pluginsDirectory]
             if let retention { arguments += ["--retention", retention] }
+            if let batchDelay { arguments += ["--batch-delay", batchDelay] }
             if let certificate = config.tls.certificate, let key = config.tls.key, let ca = config.peerTLS.ca {
                 arguments += ["--tls-cert", certificate.path, "--tls-key", key.path,
                               "--peer-cert", certificate.path, "--peer-key", key.path, "--peer-ca", ca.path]

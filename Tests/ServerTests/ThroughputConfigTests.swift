@@ -1,0 +1,59 @@
+import Foundation
+import Server
+import XCTest
+
+/// `--batch-delay` / `batch_delay` and `--http-threads` / `http_threads`: read, checked,
+/// handed to the node, and named in errors.
+final class ThroughputConfigTests: XCTestCase {
+    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("orch-throughput-\(UUID().uuidString.prefix(8)).yaml").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var config = ServerConfig()
+        do {
+            try config.load(file: path)
+        } catch {
+            throw ConfigError(error.description.replacingOccurrences(of: path, with: "FILE"))
+        }
+        return config
+    }
+
+    func testTheDefaultsBatchNothingAndShareTheNodeLoop() {
+        let config = ServerConfig()
+        XCTAssertEqual(config.batchDelayMicros, 0)
+        XCTAssertEqual(config.httpThreads, 1)
+        XCTAssertEqual(config.clusterConfig.proposalBatchDelayMicros, 0)
+    }
+
+    func testBatchDelaysAreReadInMillisecondsOrMicroseconds() throws {
+        XCTAssertEqual(try ServerConfig.parseBatchDelay("2ms"), 2_000)
+        XCTAssertEqual(try ServerConfig.parseBatchDelay("500us"), 500)
+        XCTAssertEqual(try ServerConfig.parseBatchDelay("0"), 0)
+        XCTAssertEqual(try ServerConfig.parseBatchDelay("0ms"), 0)
+        XCTAssertEqual(try ServerConfig.parseBatchDelay("20ms"), 20_000)
+        XCTAssertEqual(ServerConfig.spellBatchDelay(2_000), "2ms")
+        XCTAssertEqual(ServerConfig.spellBatchDelay(500), "500us")
+        for bad in ["21ms", "1s", "2", "-1ms", "ms", "2 ms", "1.5ms", "20001us", "+2ms", ""] {
+            XCTAssertThrowsError(try ServerConfig.parseBatchDelay(bad), bad) { error in
+                XCTAssertEqual("\(error)", "--batch-delay: '\(bad)' is not a delay between 0 and 20ms, such as 2ms, 500us or 0")
+            }
+        }
+    }
+
+    func testTheConfigFileSetsBothAndTheNodeGetsTheDelay() throws {
+        let config = try load("batch_delay: 1500us\nhttp_threads: 4\n")
+        XCTAssertEqual(config.batchDelayMicros, 1_500)
+        XCTAssertEqual(config.httpThreads, 4)
+        XCTAssertEqual(config.clusterConfig.proposalBatchDelayMicros, 1_500)
+        XCTAssertNoThrow(try config.validate())
+    }
+
+    func testABadValueInTheConfigFileNamesItsPlace() {
+        XCTAssertThrowsError(try load("node_id: 1\nbatch_delay: 1s\n")) { error in
+            XCTAssertEqual("\(error)", "FILE:2:1: '1s' is not a delay between 0 and 20ms, such as 2ms, 500us or 0")
+        }
+        XCTAssertThrowsError(try load("http_threads: 300\n")) { error in
+            XCTAssertEqual("\(error)", "FILE:1:1: 300 threads is out of range: use 1 to 256")
+        }
+    }
+}
