@@ -249,13 +249,20 @@ final class NodeLoop: @unchecked Sendable {
 
     /// Holds `event` back if it is a proposal to a leader that has proposals in flight (or
     /// already holds some) and a batch delay is set; the first one held arms the release.
-    /// What is held is proposed, in order, when the delay ends — so every proposal that
-    /// arrives within it leaves in one append round (`ClusterConfig.proposalBatchDelayMicros`).
+    /// What is held is proposed, in order, when the delay ends or once
+    /// ``heldProposalsMax`` are held, whichever comes first (Kafka's `linger.ms` and
+    /// `batch.size`) — so the proposals that arrive meanwhile leave in one append round
+    /// (`ClusterConfig.proposalBatchDelayMicros`), and a burst is never held longer than
+    /// it takes to fill a batch.
     private func holdForBatch(_ event: NodeEvent) -> Bool {
         guard config.proposalBatchDelayMicros > 0, case .propose = event, raft.currentRole == .leader,
               !pendingProposals.isEmpty || !heldProposals.isEmpty else { return false }
         heldProposals.append(event)
-        if heldRelease == nil {
+        if heldProposals.count >= Self.heldProposalsMax {
+            heldRelease?.cancel()
+            heldRelease = nil
+            releaseHeldProposals()
+        } else if heldRelease == nil {
             heldRelease = eventLoop.scheduleTask(in: .microseconds(Int64(config.proposalBatchDelayMicros))) {
                 self.heldRelease = nil
                 self.releaseHeldProposals()
@@ -263,6 +270,9 @@ final class NodeLoop: @unchecked Sendable {
         }
         return true
     }
+
+    /// Held proposals that are released at once, delay or not: a full batch.
+    static let heldProposalsMax = 32
 
     private func releaseHeldProposals() {
         guard running, !heldProposals.isEmpty else { return }

@@ -122,6 +122,21 @@ final class BatchDelayTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    func testAFullBatchLeavesWithoutWaitingOutTheDelay() async throws {
+        // A 60 s delay: only the batch cap can release 32 held proposals within the wait.
+        let cluster = try await Cluster.start(batchDelayMicros: 60_000_000)
+        let leader = try await cluster.leader()
+        let outcomes = Outcomes()
+        outcomes.propose("first", on: leader)
+        for i in 0..<32 { outcomes.propose("burst\(i)", on: leader) }
+        let done = try await waitUntil(timeout: 10) { outcomes.count == 33 }
+        XCTAssertTrue(done, "a full batch (32) was proposed at once; \(outcomes.count) of 33 answered")
+        let indexes = try (0..<32).map { try outcomes.index("burst\($0)") }
+        let saves = cluster.persistence[leader.id]!.saves.withLock { $0 }
+        XCTAssertTrue(saves.contains(indexes), "the 32 left in one append: \(saves)")
+        await cluster.shutdown()
+    }
+
     func testHeldProposalsFailAsNotAppliedWhenTheNodeStops() async throws {
         let cluster = try await Cluster.start(batchDelayMicros: 60_000_000)
         let leader = try await cluster.leader()
