@@ -33,8 +33,9 @@ public struct ClusterConfig: Sendable {
     /// flight, so that everything arriving meanwhile shares one append round (one message
     /// to each follower, one fsync on every node): less CPU per proposal at a steady rate,
     /// up to this much more latency. A proposal that finds nothing in flight is never held,
-    /// so a lone client waits no longer. 0 (the default) turns it off. PostgreSQL's
-    /// `commit_delay` with `commit_siblings = 1`; docs/performance.md, "Batch delay".
+    /// so a lone client waits no longer; 32 held proposals leave at once. 0 (the default)
+    /// turns it off. PostgreSQL's `commit_delay` with `commit_siblings = 1`, Kafka's
+    /// `linger.ms` with `batch.size`; docs/performance.md, "A batch delay".
     public var proposalBatchDelayMicros: Int = 0
 
     public init(nodeID: NodeID) {
