@@ -143,6 +143,12 @@ public struct ServerConfig: Sendable, Equatable {
         guard tickMillis >= 1, electionTicks >= 2, snapshotEveryEntries >= 1, requestTimeoutMillis >= 1 else {
             throw ConfigError("tick, election ticks, snapshot interval and request timeout must be positive")
         }
+        guard (0...Self.batchDelayMicrosMax).contains(batchDelayMicros) else {
+            throw ConfigError("--batch-delay must be between 0 and 20ms, not \(batchDelayMicros) µs")
+        }
+        guard (1...Self.httpThreadsMax).contains(httpThreads) else {
+            throw ConfigError("--http-threads must be between 1 and \(Self.httpThreadsMax), not \(httpThreads)")
+        }
         if let problem = httpLimits.problem { throw ConfigError(problem) }
         try validateTLS()
         if !insecure, let problem = exposureProblem { throw ConfigError(problem) }

@@ -133,7 +133,8 @@ final class BatchDelayTests: XCTestCase {
         XCTAssertTrue(done, "a full batch (32) was proposed at once; \(outcomes.count) of 33 answered")
         let indexes = try (0..<32).map { try outcomes.index("burst\($0)") }
         let saves = cluster.persistence[leader.id]!.saves.withLock { $0 }
-        XCTAssertTrue(saves.contains(indexes), "the 32 left in one append: \(saves)")
+        // (With `first`, when the loop got to both before its next turn.)
+        XCTAssertTrue(saves.contains { Set($0).isSuperset(of: indexes) }, "the 32 left in one append: \(saves)")
         await cluster.shutdown()
     }
 

@@ -5,18 +5,7 @@ import XCTest
 
 /// The HTTP listener's limits as `--config` keys: read, checked, and named in errors.
 final class HTTPLimitsConfigTests: XCTestCase {
-    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("orch-limits-\(UUID().uuidString.prefix(8)).yaml").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = ServerConfig()
-        do {
-            try config.load(file: path)
-        } catch {
-            throw ConfigError(error.description.replacingOccurrences(of: path, with: "FILE"))
-        }
-        return config
-    }
+    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig { try loadConfigFile(yaml) }
 
     func testTheDefaults() {
         let limits = ServerConfig().httpLimits

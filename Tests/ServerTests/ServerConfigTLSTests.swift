@@ -5,14 +5,7 @@ import XCTest
 
 /// The `tls` and `peer_tls` settings: config keys, flags' partners, and what they change.
 final class ServerConfigTLSTests: XCTestCase {
-    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("orch-config-\(UUID().uuidString.prefix(8)).yaml").path
-        try? yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = ServerConfig()
-        try config.load(file: path)
-        return config
-    }
+    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig { try loadConfigFile(yaml) }
 
     func testConfigKeysSetTheFilesAndRememberWhereTheyCameFrom() throws {
         let config = try load("""

@@ -5,18 +5,7 @@ import XCTest
 /// `--batch-delay` / `batch_delay` and `--http-threads` / `http_threads`: read, checked,
 /// handed to the node, and named in errors.
 final class ThroughputConfigTests: XCTestCase {
-    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("orch-throughput-\(UUID().uuidString.prefix(8)).yaml").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = ServerConfig()
-        do {
-            try config.load(file: path)
-        } catch {
-            throw ConfigError(error.description.replacingOccurrences(of: path, with: "FILE"))
-        }
-        return config
-    }
+    private func load(_ yaml: String) throws(ConfigError) -> ServerConfig { try loadConfigFile(yaml) }
 
     func testTheDefaultsBatchNothingAndShareTheNodeLoop() {
         let config = ServerConfig()
@@ -54,6 +43,19 @@ final class ThroughputConfigTests: XCTestCase {
         }
         XCTAssertThrowsError(try load("http_threads: 300\n")) { error in
             XCTAssertEqual("\(error)", "FILE:1:1: 300 threads is out of range: use 1 to 256")
+        }
+    }
+
+    func testValidateRefusesValuesSetOutOfRange() {
+        var config = ServerConfig()
+        config.batchDelayMicros = 25_000
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "--batch-delay must be between 0 and 20ms, not 25000 µs")
+        }
+        config = ServerConfig()
+        config.httpThreads = 0
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "--http-threads must be between 1 and 256, not 0")
         }
     }
 }
